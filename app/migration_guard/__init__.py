@@ -1,0 +1,3 @@
+"""Migration Guard: safe PostgreSQL / Supabase schema migrations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,73 @@
+"""The `migration-guard` command line: one module per subcommand under `commands/`.
+
+Each command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+This file only dispatches, and turns ``UserError`` into one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+
+from migration_guard import __version__
+from migration_guard.errors import UserError
+
+# name → module under migration_guard.commands; the order is the order of `--help`.
+COMMANDS: dict[str, str] = {
+    "lint": "lint",
+    "rules": "rules",
+    "plan": "plan",
+    "check": "check",
+    "action": "action",
+    "apply": "apply",
+    "status": "status",
+    "new": "new",
+    "reset": "reset",
+    "seed": "seed",
+}
+
+
+def _load(module: str) -> ModuleType:
+    return importlib.import_module(f"migration_guard.commands.{module}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migration-guard",
+        description=(
+            "Safe PostgreSQL / Supabase schema migrations: lint with PostgreSQL's own parser, "
+            "dry-run on an ephemeral Postgres, report, and apply behind gates with an audit log."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"migration-guard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        if importlib.util.find_spec(f"migration_guard.commands.{module_name}") is None:  # TEMPORARY while commands land
+            continue
+        module = _load(module_name)
+        p = sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP))
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args._run(args)
+        return code
+    except UserError as exc:
+        print(f"migration-guard: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("migration-guard: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,211 @@
+"""The plain data passed between stages (see DESIGN.md, "The flow of data").
+
+Everything here is immutable data with no I/O, so every stage can be tested on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"  # blocks the check / the deploy
+    WARNING = "warning"  # informs
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a migration file.
+
+    Offsets are character offsets into ``Migration.text``; ``line``/``column`` (1-based) point at the
+    statement's first token, never at comments before it.
+    """
+
+    index: int  # 0-based position in the file
+    sql: str  # from the first token to the end, without the trailing ';'
+    kind: str  # the parse node's type, e.g. "AlterTableStmt"
+    node: dict[str, Any]  # pglast's JSON parse tree for this statement (the value under `kind`)
+    line: int
+    column: int
+    start: int  # offset of the first token
+    end: int  # offset just past the statement (before ';')
+    raw_start: int  # offset where the statement's segment begins (after the previous ';'), comments kept
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """An inline ``-- migration-guard: allow …`` (or ``allow-file``) comment."""
+
+    rules: tuple[str, ...]
+    reason: str | None
+    line: int  # where the comment is
+    file_wide: bool
+    statement_index: int | None  # the statement it applies to (None for file-wide)
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header block at the top of a migration: intent and dependencies."""
+
+    intent: str | None = None
+    depends_on: tuple[str, ...] = ()
+    data_migration: bool | None = None
+    no_transaction: bool = False
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """Why a migration file could not be read or parsed (rendered as one clear line)."""
+
+    kind: str  # "syntax" | "encoding" | "unreadable"
+    message: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Migration:
+    path: Path
+    version: str  # the digits before the first '_' (Supabase) or the runner's id; "" when the name has none
+    name: str  # the descriptive part of the file name
+    text: str  # the file's text after runner conventions (goose/dbmate down parts blanked)
+    checksum: str  # sha256 of the raw bytes
+    statements: tuple[Statement, ...]
+    header: Header
+    suppressions: tuple[Suppression, ...]
+    error: SourceError | None = None  # set when the file cannot be parsed; statements is then empty
+    meta_commands: tuple[tuple[int, str], ...] = ()  # (line, text) of psql meta-command lines removed
+
+    @property
+    def no_transaction(self) -> bool:
+        return self.header.no_transaction
+
+    @property
+    def display_path(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    message: str
+    why: str
+    fix: str
+    suppressed: bool = False
+    reason: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity is Severity.ERROR and not self.suppressed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "why": self.why,
+            "fix": self.fix,
+            "suppressed": self.suppressed,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class LintResult:
+    findings: tuple[Finding, ...]
+    files: int
+    statements: int
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.blocking)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING and not f.suppressed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_json() for f in self.findings],
+            "files": self.files,
+            "statements": self.statements,
+        }
+
+
+@dataclass(frozen=True)
+class Lock:
+    schema: str
+    relation: str
+    mode: str  # pg_locks mode, e.g. "AccessExclusiveLock"
+
+
+@dataclass(frozen=True)
+class StatementTrace:
+    line: int
+    kind: str
+    sql: str
+    duration_ms: float
+    rows: int | None
+    locks: tuple[Lock, ...] = ()
+    rewrites: tuple[str, ...] = ()  # "schema.name" of tables/indexes whose relfilenode changed
+
+
+@dataclass(frozen=True)
+class StatementError:
+    line: int
+    column: int
+    sqlstate: str | None
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class MigrationRun:
+    path: str
+    version: str
+    new: bool
+    status: str  # "applied" | "failed" | "skipped"
+    error: StatementError | None = None
+    statements: tuple[StatementTrace, ...] = ()
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class AffectedObject:
+    kind: str  # schema | table | column | index | constraint | policy | rls | function | view | ...
+    name: str
+    change: str  # created | dropped | altered
+    detail: str = ""
+    dependents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Advisory:
+    rule: str
+    object: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    ok: bool
+    postgres_version: str
+    provider: str
+    migrations: tuple[MigrationRun, ...]
+    affected: tuple[AffectedObject, ...] = ()
+    advisories: tuple[Advisory, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    table_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
