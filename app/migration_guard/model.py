@@ -209,3 +209,13 @@ class PlanResult:
     advisories: tuple[Advisory, ...] = ()
     findings: tuple[Finding, ...] = ()
     table_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    supabase: bool = False  # Supabase project: RLS rules on, Supabase idioms known
+    exposed_schemas: tuple[str, ...] = ("public",)  # schemas served by the Data API
+    # Only findings in these files are reported; earlier files still give context (None = all files).
+    report_paths: frozenset[str] | None = None
+    # Versions present on the base ref (for out-of-order); empty = no base given.
+    base_versions: tuple[str, ...] = ()

@@ -1,0 +1,225 @@
+"""An ephemeral PostgreSQL server from local binaries (FACTS.md, "Ephemeral PostgreSQL").
+
+initdb into a private temp dir, unix socket only, durability off, readiness by polling
+``postmaster.pid``. PostgreSQL refuses to run as root, so as root (Docker actions are) initdb and
+the server run as an unprivileged user. Always torn down: ``stop()`` is idempotent and the class is
+a context manager.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from migration_guard.errors import UserError
+
+FAST_SETTINGS = {
+    "listen_addresses": "",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "autovacuum": "off",
+    "jit": "off",
+    "max_connections": "50",
+}
+PORT = 5432  # only names the socket file; the socket lives in a private folder
+
+
+def find_bin_dir(explicit: Path | None = None) -> Path:
+    """The folder holding initdb and postgres: explicit, PATH, then /usr/lib/postgresql newest first."""
+    if explicit is not None:
+        if not (explicit / "initdb").exists():
+            raise UserError(f"{explicit}: no initdb there (--postgres-bin must name a PostgreSQL bin folder)")
+        return explicit
+    on_path = shutil.which("initdb")
+    if on_path and shutil.which("postgres"):
+        return Path(on_path).resolve().parent
+    candidates = []
+    for d in Path("/usr/lib/postgresql").glob("*/bin"):
+        if (d / "initdb").exists() and re.fullmatch(r"\d+", d.parent.name):
+            candidates.append((int(d.parent.name), d))
+    if not candidates:
+        raise UserError(
+            "no PostgreSQL server binaries found (initdb); install them (Debian: apt-get install "
+            "postgresql), pass --postgres-bin, or use --postgres-url / --postgres docker"
+        )
+    return max(candidates)[1]
+
+
+def major_version(bin_dir: Path) -> int:
+    out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True)
+    m = re.search(r"(\d+)", out.stdout.split(")")[-1] if ")" in out.stdout else out.stdout)
+    return int(m.group(1)) if m else 0
+
+
+def _run_as() -> tuple[int, int] | None:
+    """(uid, gid) to run the server as when we are root; None when we are not."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return entry.pw_uid, entry.pw_gid
+    raise UserError("running as root and no unprivileged user (postgres) exists to run PostgreSQL as")
+
+
+def minimal_env() -> dict[str, str]:
+    """The server's environment: nothing of ours (no tokens, no INPUT_* variables)."""
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
+
+
+class LocalPostgres:
+    def __init__(
+        self,
+        bin_dir: Path | None = None,
+        settings: dict[str, str] | None = None,
+        template_data_dir: Path | None = None,
+    ) -> None:
+        self.bin_dir = find_bin_dir(bin_dir)
+        self.settings = {**FAST_SETTINGS, **(settings or {})}
+        self.template_data_dir = template_data_dir
+        self.root: Path | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.user = "postgres"
+
+    # -- paths -----------------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        assert self.root is not None
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        assert self.root is not None
+        return self.root / "sock"
+
+    def conninfo(self, dbname: str = "postgres", user: str | None = None) -> str:
+        return f"host={self.socket_dir} port={PORT} user={user or self.user} dbname={dbname}"
+
+    def url(self, dbname: str = "postgres", user: str | None = None) -> str:
+        from urllib.parse import quote
+
+        return f"postgresql://{user or self.user}@/{dbname}?host={quote(str(self.socket_dir), safe='')}&port={PORT}"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def _popen_kwargs(self) -> dict[str, object]:
+        kwargs: dict[str, object] = {"env": minimal_env(), "start_new_session": True}
+        ids = _run_as()
+        if ids is not None:
+            # user= alone keeps gid 0 (FACTS.md): set group and drop supplementary groups too.
+            kwargs.update(user=ids[0], group=ids[1], extra_groups=[])
+        return kwargs
+
+    def _prepare_root(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="migration-guard-pg-"))
+        self.socket_dir.mkdir()
+        ids = _run_as()
+        if ids is not None:
+            for p in (self.root, self.socket_dir):
+                os.chown(p, *ids)
+
+    def initdb(self) -> None:
+        log = self.root / "initdb.log" if self.root else None
+        cmd = [
+            str(self.bin_dir / "initdb"),
+            "-D", str(self.data_dir),
+            "-U", "postgres",
+            "--auth=trust",
+            "-E", "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, check=False, **self._popen_kwargs())  # type: ignore[call-overload]
+        if proc.returncode != 0:
+            if log:
+                log.write_bytes(proc.stdout + proc.stderr)
+            last = (proc.stderr or proc.stdout).decode(errors="replace").strip().splitlines()
+            raise UserError(f"initdb failed: {last[-1] if last else proc.returncode}")
+
+    def start(self) -> LocalPostgres:
+        try:
+            self._prepare_root()
+            if self.template_data_dir is not None:
+                shutil.copytree(self.template_data_dir, self.data_dir, symlinks=True)
+                ids = _run_as()
+                if ids is not None:
+                    subprocess.run(["chown", "-R", f"{ids[0]}:{ids[1]}", str(self.data_dir)], check=True)
+                self.data_dir.chmod(0o700)
+            else:
+                self.initdb()
+            self._launch()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self) -> None:
+        args = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-k", str(self.socket_dir), "-p", str(PORT)]
+        for key, value in self.settings.items():
+            args += ["-c", f"{key}={value}"]
+        assert self.root is not None
+        log = open(self.root / "server.log", "wb")  # noqa: SIM115 - closed when the server stops
+        try:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **self._popen_kwargs())  # type: ignore[call-overload]
+        finally:
+            log.close()
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        pid_file = self.data_dir / "postmaster.pid"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise UserError(f"PostgreSQL exited during start-up: {self.log_tail()}")
+            try:
+                lines = pid_file.read_text().splitlines()
+            except (FileNotFoundError, PermissionError):
+                lines = []
+            if len(lines) >= 8 and lines[7].strip() == "ready":
+                return
+            time.sleep(0.005)
+        raise UserError(f"PostgreSQL did not become ready within {timeout:.0f}s: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        try:
+            assert self.root is not None
+            lines = (self.root / "server.log").read_text(errors="replace").strip().splitlines()
+            return lines[-1] if lines else "(no log)"
+        except (OSError, AssertionError):
+            return "(no log)"
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            try:
+                proc.send_signal(signal.SIGINT)  # fast shutdown
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        root, self.root = self.root, None
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def __enter__(self) -> LocalPostgres:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

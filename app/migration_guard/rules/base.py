@@ -1,0 +1,30 @@
+"""What a rule declares. The CLI (`rules`), the docs and the PR comment all render from this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from migration_guard.model import Severity
+
+
+class Hit(NamedTuple):
+    """A rule's raw result; the engine turns it into a Finding (adds path, why, fix, suppression)."""
+
+    message: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  # stable kebab-case id; other tools key on it
+    severity: Severity
+    summary: str  # one line
+    why: str  # the lock taken, what breaks, what is lost
+    fix: str  # the safe alternative, as SQL steps in the order to take them
+    example: str  # SQL that triggers the rule
+    check: Callable[..., Iterable[Hit]] | None = None
+    kinds: frozenset[str] = frozenset()  # statement node kinds the check wants; empty = file-level rule
+    extra: Any = None

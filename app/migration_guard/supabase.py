@@ -1,0 +1,62 @@
+"""Is this a Supabase project, and which schemas does its Data API expose?"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+
+from migration_guard.model import Migration
+
+DEFAULT_EXPOSED = ("public",)
+SUPABASE_ROLES = ("anon", "authenticated", "service_role")
+SUPABASE_SCHEMAS = ("auth", "storage")
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``supabase/config.toml`` at or above ``start`` (a migrations folder or file)."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        for candidate in (folder / "config.toml", folder / "supabase" / "config.toml"):
+            if candidate.is_file() and candidate.parent.name == "supabase":
+                return candidate
+    return None
+
+
+def exposed_schemas(config: Path | None) -> tuple[str, ...]:
+    """``[api] schemas`` from config.toml; the default when absent or unreadable."""
+    if config is None:
+        return DEFAULT_EXPOSED
+    try:
+        data = tomllib.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return DEFAULT_EXPOSED
+    api = data.get("api")
+    schemas = api.get("schemas") if isinstance(api, dict) else None
+    if isinstance(schemas, list) and all(isinstance(s, str) for s in schemas) and schemas:
+        return tuple(schemas)
+    return DEFAULT_EXPOSED
+
+
+def references_supabase(migrations: Iterable[Migration]) -> bool:
+    """SQL that grants to Supabase roles or references the auth/storage schemas."""
+    for m in migrations:
+        lowered = m.text.lower()
+        if any(f"auth.{x}" in lowered for x in ("uid()", "users", "jwt()", "role()")):
+            return True
+        if "storage.objects" in lowered or "storage.buckets" in lowered:
+            return True
+        if any(f"to {role}" in lowered or f"to \"{role}\"" in lowered for role in SUPABASE_ROLES):
+            return True
+    return False
+
+
+def resolve_supabase(mode: str, start: Path, migrations: Iterable[Migration]) -> bool:
+    """``--supabase auto|on|off``: auto = a config.toml above the folder, or Supabase references."""
+    if mode == "on":
+        return True
+    if mode == "off":
+        return False
+    return find_config(start) is not None or references_supabase(migrations)
