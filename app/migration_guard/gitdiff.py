@@ -35,7 +35,7 @@ def verify_ref(root: Path, ref: str) -> str:
         return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
     except UserError:
         raise UserError(
-            f"unknown git ref {ref!r} (in a shallow checkout, fetch it first: git fetch --depth=0 origin {ref})"
+            f"unknown git ref {ref!r} (in a shallow checkout, fetch it first: git fetch origin {ref})"
         ) from None
 
 

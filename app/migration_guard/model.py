@@ -6,17 +6,14 @@ Everything here is immutable data with no I/O, so every stage can be tested on i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"  # blocks the check / the deploy
     WARNING = "warning"  # informs
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
