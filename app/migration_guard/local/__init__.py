@@ -1,0 +1,1 @@
+"""The local developer workflow: new migration files, resetting a dev database, seeds."""
