@@ -1,0 +1,55 @@
+"""The terminal renderer: compiler-style lines, why/fix, suppressed findings, summary, colour."""
+
+from __future__ import annotations
+
+from migration_guard.model import Finding, LintResult, Severity
+from migration_guard.report.text import render_text, summary_line
+
+ERR = Finding(
+    "drop-column",
+    Severity.ERROR,
+    "m/20240101000000_a.sql",
+    4,
+    1,
+    "ALTER TABLE users DROP COLUMN email destroys data",
+    "Dropping a column deletes its data for good.\nThe running app may still read it.",
+    "-- 1. stop reading the column\n-- 2. then drop it in a later migration",
+)
+WARN = Finding("prefer-text", Severity.WARNING, "m/20240101000000_a.sql", 9, 12, "varchar(20) column", "w", "f")
+SUPP = Finding(
+    "drop-table", Severity.ERROR, "m/20240102000000_b.sql", 2, 1, "DROP TABLE old", "why", "fix", True, "unused in v2"
+)
+
+
+def test_compiler_style_head_then_indented_why_and_fix() -> None:
+    out = render_text(LintResult((ERR,), 1, 3))
+    lines = out.splitlines()
+    head = "m/20240101000000_a.sql:4:1: error[drop-column] ALTER TABLE users DROP COLUMN email destroys data"
+    assert lines[0] == head
+    assert lines[1] == "  why:"
+    assert lines[2] == "    Dropping a column deletes its data for good."
+    assert lines[3] == "    The running app may still read it."
+    assert lines[4] == "  fix:"
+    assert lines[5] == "    -- 1. stop reading the column"
+    assert lines[-1] == "1 error, 0 warnings, 0 suppressed (1 file, 3 statements)"
+    assert "\033[" not in out
+
+
+def test_suppressed_findings_are_shown_marked_with_their_reason() -> None:
+    out = render_text(LintResult((WARN, SUPP), 2, 10))
+    assert "m/20240102000000_b.sql:2:1: error[drop-table] DROP TABLE old\n    suppressed: unused in v2" in out
+    assert "m/20240101000000_a.sql:9:12: warning[prefer-text] varchar(20) column" in out
+    assert out.rstrip().endswith("0 errors, 1 warning, 1 suppressed (2 files, 10 statements)")
+
+
+def test_clean_result_and_notes() -> None:
+    out = render_text(LintResult((), 1, 0), notes=["x.sql: empty file; nothing to check"])
+    summary = "0 errors, 0 warnings, 0 suppressed (1 file, 0 statements)"
+    assert out == f"note: x.sql: empty file; nothing to check\n\n{summary}\n"
+
+
+def test_colour_only_when_asked() -> None:
+    coloured = render_text(LintResult((ERR, SUPP), 2, 3), color=True)
+    assert "\033[1;31merror[drop-column]\033[0m" in coloured
+    assert "\033[" in summary_line(LintResult((ERR,), 1, 1), color=True)
+    assert "\033[" not in summary_line(LintResult((ERR,), 1, 1), color=False)
