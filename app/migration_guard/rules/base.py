@@ -28,3 +28,14 @@ class Rule:
     check: Callable[..., Iterable[Hit]] | None = None
     kinds: frozenset[str] = frozenset()  # statement node kinds the check wants; empty = file-level rule
     extra: Any = None
+
+
+class ExampleSetup(NamedTuple):
+    """How to lint a rule's ``example`` so that it triggers (put in ``Rule.extra`` when not default).
+
+    Each path in ``paths`` becomes one migration file holding the example SQL, linted in that order.
+    """
+
+    paths: tuple[str, ...] = ("20240101000000_example.sql",)
+    base_versions: tuple[str, ...] = ()
+    supabase: bool = False

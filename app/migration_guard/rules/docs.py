@@ -1,0 +1,86 @@
+"""The rules reference (``docs/rules.md``), rendered from the rule declarations in the registry.
+
+Regenerate after changing a rule: ``python -m migration_guard.rules.docs > docs/rules.md``
+(``tests/test_rules_docs.py`` fails while the committed file is stale).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from migration_guard.rules.base import Rule
+
+REGENERATE = "python -m migration_guard.rules.docs > docs/rules.md"
+
+
+def _sql(text: str) -> str:
+    return f"```sql\n{text.strip()}\n```"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_rule(rule: Rule) -> str:
+    lines = [
+        f"## `{rule.id}`",
+        "",
+        f"**Severity:** {rule.severity.value} "
+        + ("(blocks the check)" if rule.severity.value == "error" else "(informs, does not block)"),
+        "",
+        rule.summary,
+        "",
+        "### Why",
+        "",
+        rule.why.strip(),
+        "",
+        "### Example",
+        "",
+        _sql(rule.example) if rule.example.strip() else "_(file-level rule: no single statement)_",
+        "",
+        "### Use instead",
+        "",
+        _sql(rule.fix),
+        "",
+        "### Suppress",
+        "",
+        "On the line(s) directly above the statement, with a reason"
+        + (" (an error-level suppression without a reason is itself an error):" if rule.severity.value == "error"
+           else ":"),
+        "",
+        _sql(f"-- migration-guard: allow {rule.id} -- <reason>"),
+        "",
+        "or for the whole file, in its header: "
+        f"`-- migration-guard: allow-file {rule.id} -- <reason>`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_markdown(rules: Sequence[Rule]) -> str:
+    head = [
+        "# Migration Guard rules",
+        "",
+        f"<!-- Generated from the rule declarations; do not edit. Regenerate: {REGENERATE} -->",
+        "",
+        "Each rule has a stable id (other tools key on it). **error** findings block the check; "
+        "**warning** findings inform. `migration-guard rules ID` shows the same text in the terminal.",
+        "",
+        "| id | severity | summary |",
+        "|---|---|---|",
+    ]
+    head += [f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {_cell(r.summary)} |" for r in rules]
+    head.append("")
+    return "\n".join(head) + "\n" + "\n".join(render_rule(r) for r in rules)
+
+
+def main() -> int:
+    from migration_guard.rules.registry import all_rules
+
+    sys.stdout.write(render_markdown(list(all_rules())))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Small readers over pglast's JSON parse tree (plain dicts), shared by the rules.
+
+pglast's JSON leaves out default values (false, 0, empty lists), so every reader uses ``.get``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Node = dict[str, Any]
+TableKey = tuple[str, str]  # (schema, name); unqualified names default to public
+
+DEFAULT_SCHEMA = "public"
+
+
+def table_key(rangevar: Node | None) -> TableKey | None:
+    if not rangevar:
+        return None
+    name = rangevar.get("relname")
+    if not name:
+        return None
+    return (rangevar.get("schemaname") or DEFAULT_SCHEMA, name)
+
+
+def qualified(names: list[Node]) -> TableKey | None:
+    """A ``List`` of ``String`` nodes (``a.b`` or ``b``) → key; catalogs beyond two parts are ignored."""
+    parts = [n.get("String", {}).get("sval", "") for n in names]
+    if not parts or not parts[-1]:
+        return None
+    if len(parts) == 1:
+        return (DEFAULT_SCHEMA, parts[0])
+    return (parts[-2], parts[-1])
+
+
+def display(key: TableKey) -> str:
+    schema, name = key
+    shown = name if name == name.lower() and name.isidentifier() else f'"{name}"'
+    return shown if schema == DEFAULT_SCHEMA else f"{schema}.{shown}"
+
+
+def strings(items: list[Node] | None) -> list[str]:
+    return [i.get("String", {}).get("sval", "") for i in items or ()]
+
+
+def type_name(type_node: Node | None) -> str:
+    """``pg_catalog.varchar`` → ``varchar``; user types keep their schema (``public.mood``)."""
+    if not type_node:
+        return ""
+    names = strings(type_node.get("names"))
+    if names and names[0] == "pg_catalog":
+        names = names[1:]
+    name = ".".join(names)
+    if type_node.get("arrayBounds"):
+        name += "[]"
+    return name
+
+
+def typmods(type_node: Node | None) -> tuple[int, ...] | None:
+    """The integer modifiers (``varchar(10)`` → (10,)); None when absent or not plain integers."""
+    if not type_node or not type_node.get("typmods"):
+        return None
+    out: list[int] = []
+    for mod in type_node["typmods"]:
+        const = mod.get("A_Const")
+        if const is None or "ival" not in const:
+            return None
+        out.append(int(const["ival"].get("ival", 0)))
+    return tuple(out)
+
+
+def const_string(node: Node | None) -> str | None:
+    if not node:
+        return None
+    const = node.get("A_Const")
+    if const and "sval" in const:
+        value = const["sval"].get("sval", "")
+        return str(value)
+    return None
+
+
+def func_name(call: Node) -> str:
+    """``FuncCall`` → lower-case dotted name without ``pg_catalog.``."""
+    names = strings(call.get("funcname"))
+    if names and names[0] == "pg_catalog":
+        names = names[1:]
+    return ".".join(names).lower()
+
+
+def walk(node: Any) -> Iterator[tuple[str, Node]]:
+    """Every (kind, value) pair below ``node`` (depth first)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, dict):
+                    if key[:1].isupper():
+                        yield key, value
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def location(node: Node | None) -> int | None:
+    if not node:
+        return None
+    loc = node.get("location")
+    return loc if isinstance(loc, int) and loc >= 0 else None
+
+
+def column_constraints(coldef: Node) -> list[Node]:
+    return [c["Constraint"] for c in coldef.get("constraints") or () if "Constraint" in c]
+
+
+def has_constraint(coldef: Node, contype: str) -> bool:
+    return any(c.get("contype") == contype for c in column_constraints(coldef))
+
+
+def default_expr(coldef: Node) -> Node | None:
+    for c in column_constraints(coldef):
+        if c.get("contype") == "CONSTR_DEFAULT":
+            expr: Node | None = c.get("raw_expr")
+            return expr
+    return None
+
+
+def def_options(items: list[Node] | None) -> set[str]:
+    return {i["DefElem"].get("defname", "") for i in items or () if "DefElem" in i}
