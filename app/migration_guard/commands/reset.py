@@ -1,0 +1,102 @@
+"""`migration-guard reset`: drop the local development database's project schemas, replay, seed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from migration_guard.errors import UserError
+from migration_guard.local.reset import ResetPlan, reset
+from migration_guard.local.seeds import SEED_SETS, seed_files
+from migration_guard.local.target import require_local
+from migration_guard.log import add_secret
+from migration_guard.migrations import load_migrations
+from migration_guard.redact import describe_database
+from migration_guard.supabase import resolve_supabase
+
+HELP = "reset a local development database: drop, replay all migrations, load seeds"
+DESCRIPTION = (
+    "For a local development database only (localhost, 127.0.0.1, ::1 or a unix socket): drop the "
+    "project's schemas (public and the schemas the migrations create) and what the migrations created "
+    "in Supabase's platform schemas, clear the migration ledger, replay every migration, then load "
+    "supabase/seed.sql and supabase/seeds/<dev|test>/*.sql. Always asks for confirmation unless --yes."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", required=True, help="the local development database (never printed)")
+    parser.add_argument("--dir", default="supabase/migrations", help="migrations folder (default: supabase/migrations)")
+    parser.add_argument(
+        "--keep-data",
+        nargs="+",
+        default=[],
+        metavar="TABLE",
+        help="tables ([schema.]name) whose rows survive the reset (dumped before, restored after)",
+    )
+    parser.add_argument(
+        "--seed",
+        default="dev",
+        choices=[*SEED_SETS, "NONE"],
+        help="seed set to load after the migrations: dev (default), test, or NONE",
+    )
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
+    parser.add_argument(
+        "--force-remote",
+        action="store_true",
+        help="allow a database that is not on localhost / a unix socket (it must be disposable)",
+    )
+    parser.add_argument(
+        "--supabase",
+        default="auto",
+        choices=["auto", "on", "off"],
+        help="Supabase project (auto: a supabase/config.toml above --dir, or Supabase references in the SQL); "
+        "on a plain PostgreSQL without an auth schema the compatibility layer is installed",
+    )
+
+
+def _confirm(target: str, plan: ResetPlan, assume_yes: bool) -> None:
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserError("refusing to reset without confirmation: stdin is not a terminal (pass --yes)")
+    seeds = ", ".join(str(s) for s in plan.seeds) or "none"
+    keep = ", ".join(plan.keep) or "none"
+    print(
+        f"This drops every table and row of the project in {target}, replays {len(plan.migrations)} migration(s) "
+        f"and loads seeds ({seeds}); rows kept: {keep}.",
+        file=sys.stderr,
+    )
+    answer = input("Reset this database? [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise UserError("reset cancelled, nothing was changed", exit_code=1)
+
+
+def run(args: argparse.Namespace) -> int:
+    url: str = args.database_url
+    add_secret(url)
+    require_local(url, args.force_remote)
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise UserError(f"{directory}: no such migrations folder (pass --dir)")
+    migrations = load_migrations([directory])
+    for m in migrations:
+        if m.error is not None:
+            raise UserError(f"{m.path}:{m.error.line}:{m.error.column}: {m.error.message}")
+    plan = ResetPlan(
+        migrations=migrations,
+        seeds=seed_files(directory, None if args.seed == "NONE" else args.seed),
+        keep=list(args.keep_data),
+        supabase=resolve_supabase(args.supabase, directory, migrations),
+    )
+    target = describe_database(url)
+    _confirm(target, plan, args.yes)
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    report = reset(url, plan, say)
+    print(
+        f"reset {target}: {report.migrations} migration(s), {len(report.seeds)} seed file(s) in {report.seconds:.2f}s"
+    )
+    return 0
