@@ -1,0 +1,283 @@
+"""Run pending migration files against a database, one file at a time.
+
+- A normal file runs in one transaction together with its ledger row and sidecar row: either all
+  of it and its record commit, or nothing does.
+- ``lock_timeout`` (and ``statement_timeout``) are set on the session, so a DDL statement waiting
+  behind a long query gives up instead of queueing every other query behind it; a file whose lock
+  wait timed out (SQLSTATE 55P03) is retried from the start with exponential backoff and jitter.
+- A ``no-transaction`` file runs statement by statement in autocommit (CONCURRENTLY cannot run in
+  a transaction). On failure we say exactly which statements committed, drop indexes a failed
+  CONCURRENTLY build left INVALID, and record nothing in the ledger.
+- Nothing is ever rolled back across files: the caller stops at the first failure (fix forward).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+
+from migration_guard.apply.files import LocalMigration
+from migration_guard.apply.ledger import AppliedFacts, insert_ledger_row, insert_sidecar_row
+
+Say = Callable[[str], None]
+
+# Transaction control at the top level of a file would end our per-file transaction early; the
+# file runs in a transaction anyway, so these are skipped (and said so).
+_TX_CONTROL = {"TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT"}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    lock_timeout_ms: int = 3000
+    statement_timeout_ms: int = 0  # 0 = no limit
+    retries: int = 5
+    retry_base_s: float = 1.0  # first backoff; doubles each retry, with jitter, capped
+    retry_cap_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class FileResult:
+    version: str
+    name: str
+    path: str
+    checksum: str
+    outcome: str  # applied | failed
+    duration_ms: int
+    attempts: int
+    error: str | None = None
+    sqlstate: str | None = None
+    statement: int | None = None  # 1-based number of the failing statement
+    line: int | None = None  # line in the file of the failure
+    committed: tuple[int, ...] = ()  # no-transaction files: statements (1-based) that committed
+    dropped_indexes: tuple[str, ...] = ()
+    skipped_statements: tuple[int, ...] = field(default=())
+
+
+class _StatementFailed(Exception):
+    def __init__(self, index: int, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
+
+
+def backoff_seconds(attempt: int, options: RunOptions, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: uniform in [base·2^n / 2, base·2^n], capped."""
+    ceiling = min(options.retry_cap_s, options.retry_base_s * (2**attempt))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def apply_session_settings(conn: psycopg.Connection[Any], options: RunOptions) -> None:
+    conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{options.lock_timeout_ms}ms")))
+    conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{options.statement_timeout_ms}ms")))
+
+
+def _error_text(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    first = (diag.message_primary or str(exc)).strip()
+    return first.splitlines()[0] if first else type(exc).__name__
+
+
+class Runner:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        options: RunOptions,
+        facts: AppliedFacts,
+        say: Say,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.conn = conn  # autocommit connection holding the session advisory lock
+        self.options = options
+        self.facts = facts
+        self.say = say
+        self.rng = rng or random.Random()
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _skipped_tx_control(self, m: LocalMigration) -> set[int]:
+        """Indexes of pieces that are a top-level BEGIN/START/COMMIT (read from the parse tree)."""
+        starts = [
+            st.start
+            for st in m.migration.statements
+            if st.kind == "TransactionStmt" and st.node.get("kind") in _TX_CONTROL
+        ]
+        out: set[int] = set()
+        for i, piece in enumerate(m.pieces):
+            end = piece.start + len(piece.sql)
+            if any(piece.start <= s < end for s in starts):
+                out.add(i)
+        return out
+
+    def _line(self, m: LocalMigration, index: int, exc: psycopg.Error | None) -> int:
+        piece = m.pieces[index]
+        offset = piece.start
+        position = exc.diag.statement_position if exc is not None else None
+        if position and position.isdigit():
+            offset += max(int(position) - 1, 0)
+        return m.line_of(offset)
+
+    def _record(self, m: LocalMigration, duration_ms: int) -> None:
+        insert_ledger_row(self.conn, m.version, m.name, list(m.statements))
+        insert_sidecar_row(self.conn, m.version, m.name, m.checksum, duration_ms, self.facts)
+
+    def _wait_before_retry(self, m: LocalMigration, attempt: int, exc: psycopg.Error, where: str) -> None:
+        delay = backoff_seconds(attempt, self.options, self.rng)
+        self.say(
+            f"retry {attempt + 1}/{self.options.retries}: {m.path.name}{where} timed out waiting for a lock "
+            f"({_error_text(exc)}); another session holds it; retrying in {delay:.1f}s"
+        )
+        time.sleep(delay)
+
+    # -- transactional files ----------------------------------------------------------------------
+    def _run_in_transaction(self, m: LocalMigration, skip: set[int]) -> int:
+        started = time.monotonic()
+        with self.conn.transaction():
+            for i, piece in enumerate(m.pieces):
+                if i in skip:
+                    continue
+                try:
+                    self.conn.execute(piece.sql)
+                except psycopg.Error as exc:
+                    raise _StatementFailed(i, exc) from exc
+            duration_ms = int((time.monotonic() - started) * 1000)
+            self._record(m, duration_ms)
+        return duration_ms
+
+    def apply_file(self, m: LocalMigration) -> FileResult:
+        if m.no_transaction:
+            return self._apply_no_transaction(m)
+        skip = self._skipped_tx_control(m)
+        for i in sorted(skip):
+            self.say(
+                f"{m.path.name}: line {m.line_of(m.pieces[i].start)}: skipping {m.pieces[i].sql.split()[0]!r}; "
+                "the file already runs in one transaction"
+            )
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            try:
+                duration_ms = self._run_in_transaction(m, skip)
+            except _StatementFailed as failed:
+                exc = failed.error
+                if isinstance(exc, errors.LockNotAvailable) and attempt < self.options.retries:
+                    self._wait_before_retry(m, attempt, exc, f" statement {failed.index + 1}")
+                    attempt += 1
+                    continue
+                return FileResult(
+                    m.version,
+                    m.name,
+                    str(m.path),
+                    m.checksum,
+                    "failed",
+                    int((time.monotonic() - started) * 1000),
+                    attempt + 1,
+                    error=_error_text(exc),
+                    sqlstate=exc.sqlstate,
+                    statement=failed.index + 1,
+                    line=self._line(m, failed.index, exc),
+                    skipped_statements=tuple(sorted(i + 1 for i in skip)),
+                )
+            finally:
+                apply_session_settings(self.conn, self.options)  # a file's own SET must not leak
+            return FileResult(
+                m.version,
+                m.name,
+                str(m.path),
+                m.checksum,
+                "applied",
+                duration_ms,
+                attempt + 1,
+                skipped_statements=tuple(sorted(i + 1 for i in skip)),
+            )
+
+    # -- no-transaction files ---------------------------------------------------------------------
+    def _invalid_indexes(self) -> set[int]:
+        rows = self.conn.execute("SELECT indexrelid::oid::bigint FROM pg_index WHERE NOT indisvalid").fetchall()
+        return {int(r[0]) for r in rows}
+
+    def _index_targets(self, m: LocalMigration) -> tuple[set[str], set[str]]:
+        """Names of indexes the file creates and names of the tables it indexes or reindexes."""
+        names: set[str] = set()
+        tables: set[str] = set()
+        for st in m.migration.statements:
+            if st.kind in ("IndexStmt", "ReindexStmt"):
+                if st.node.get("idxname"):
+                    names.add(str(st.node["idxname"]))
+                rel = st.node.get("relation") or {}
+                if rel.get("relname"):
+                    tables.add(str(rel["relname"]))
+        return names, tables
+
+    def _drop_new_invalid_indexes(self, m: LocalMigration, before: set[int]) -> tuple[str, ...]:
+        names, tables = self._index_targets(m)
+        if not names and not tables:
+            return ()
+        rows = self.conn.execute(
+            "SELECT i.indexrelid::oid::bigint, n.nspname, c.relname FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_class t ON t.oid = i.indrelid "
+            "WHERE NOT i.indisvalid AND (c.relname = ANY(%s) OR t.relname = ANY(%s))",
+            (sorted(names), sorted(tables)),
+        ).fetchall()
+        dropped: list[str] = []
+        for oid, schema, name in rows:
+            if int(oid) in before:
+                continue  # was already invalid before this file: not ours to drop
+            try:
+                self.conn.execute(
+                    sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(name)
+                    )
+                )
+                dropped.append(f"{schema}.{name}")
+            except psycopg.Error as exc:
+                self.say(f"could not drop invalid index {schema}.{name}: {_error_text(exc)}; drop it by hand")
+        return tuple(dropped)
+
+    def _apply_no_transaction(self, m: LocalMigration) -> FileResult:
+        started = time.monotonic()
+        before = self._invalid_indexes()
+        committed: list[int] = []
+        attempts = 1
+        for i, piece in enumerate(m.pieces):
+            attempt = 0
+            while True:
+                try:
+                    self.conn.execute(piece.sql)
+                    committed.append(i + 1)
+                    break
+                except psycopg.Error as exc:
+                    dropped = self._drop_new_invalid_indexes(m, before)
+                    if isinstance(exc, errors.LockNotAvailable) and attempt < self.options.retries:
+                        self._wait_before_retry(m, attempt, exc, f" statement {i + 1}")
+                        attempt += 1
+                        attempts += 1
+                        continue
+                    apply_session_settings(self.conn, self.options)
+                    return FileResult(
+                        m.version,
+                        m.name,
+                        str(m.path),
+                        m.checksum,
+                        "failed",
+                        int((time.monotonic() - started) * 1000),
+                        attempts,
+                        error=_error_text(exc),
+                        sqlstate=exc.sqlstate,
+                        statement=i + 1,
+                        line=self._line(m, i, exc),
+                        committed=tuple(committed),
+                        dropped_indexes=dropped,
+                    )
+        duration_ms = int((time.monotonic() - started) * 1000)
+        with self.conn.transaction():
+            self._record(m, duration_ms)
+        apply_session_settings(self.conn, self.options)
+        return FileResult(
+            m.version, m.name, str(m.path), m.checksum, "applied", duration_ms, attempts, committed=tuple(committed)
+        )

@@ -1,0 +1,255 @@
+"""Apply pending migrations: the whole sequence, shared by `migration-guard apply` and the deploy.
+
+connect (pooler refused) → read ledger → compare (drift refused) → show plan / confirm →
+advisory lock → create ledger if missing → read ledger again (another deploy may have run) →
+run files in order, stop at the first failure → audit each decision and migration → unlock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from migration_guard import __version__
+from migration_guard.apply import ledger as ledger_mod
+from migration_guard.apply import lock
+from migration_guard.apply.drift import Comparison, compare
+from migration_guard.apply.files import LocalFiles, LocalMigration, load_local
+from migration_guard.apply.ledger import AppliedFacts
+from migration_guard.apply.runner import FileResult, Runner, RunOptions, apply_session_settings
+from migration_guard.apply.target import check_not_transaction_pooler
+from migration_guard.audit import AuditLog
+from migration_guard.errors import UserError
+from migration_guard.redact import describe_database, redact
+
+Say = Callable[[str], None]
+Confirm = Callable[[tuple[LocalMigration, ...]], bool]
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    database_url: str
+    directory: Path
+    options: RunOptions = field(default_factory=RunOptions)
+    lock_wait_s: float = 10.0
+    allow_out_of_order: bool = False
+    dry_run: bool = False
+    facts: AppliedFacts = field(default_factory=AppliedFacts)
+    override_reason: str | None = None  # carried into each migration's audit record
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    exit_code: int
+    verdict: str  # applied | up-to-date | refused | failed | dry-run | cancelled
+    pending: tuple[LocalMigration, ...] = ()
+    results: tuple[FileResult, ...] = ()
+    reason: str | None = None
+
+    @property
+    def applied_count(self) -> int:
+        return sum(1 for r in self.results if r.outcome == "applied")
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    check_not_transaction_pooler(url)
+    try:
+        conn = psycopg.connect(url, autocommit=True, application_name="migration-guard")
+    except psycopg.Error as exc:
+        message = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, (url,))
+        raise UserError(f"cannot connect to {describe_database(url)}: {message}", exit_code=1) from None
+    # Notice a client that died mid-file (kill -9) within a second instead of at the next write,
+    # so its transaction and advisory lock are released promptly (PostgreSQL 14+).
+    with contextlib.suppress(psycopg.Error):
+        conn.execute("SET client_connection_check_interval = 1000")
+    return conn
+
+
+def read_state(conn: psycopg.Connection[Any], files: LocalFiles, allow_out_of_order: bool) -> Comparison:
+    return compare(
+        files.migrations,
+        ledger_mod.read_ledger(conn),
+        ledger_mod.read_sidecar(conn),
+        allow_out_of_order=allow_out_of_order,
+    )
+
+
+def _source_errors(pending: tuple[LocalMigration, ...]) -> list[str]:
+    out = []
+    for m in pending:
+        err = m.migration.error
+        if err is not None:
+            out.append(f"{m.path}:{err.line}:{err.column}: {err.message}")
+    return out
+
+
+def describe_plan(pending: tuple[LocalMigration, ...]) -> list[str]:
+    lines = []
+    for m in pending:
+        mode = "no transaction, statement by statement" if m.no_transaction else "one transaction"
+        lines.append(f"  {m.version}  {m.path.name}  ({len(m.pieces)} statements, {mode})")
+    return lines
+
+
+def _fix_forward_hint(failed: FileResult, applied_before: int) -> str:
+    kept = f"the {applied_before} file(s) applied before it stay applied" if applied_before else "no file was applied"
+    return (
+        f"stopped at {Path(failed.path).name}; {kept}; nothing is rolled back (fix forward). Next step: "
+        "fix the failing file if it was never applied anywhere else, or add a new migration that "
+        "corrects the state (supabase migration new <fix>), then deploy again"
+    )
+
+
+def run_apply(request: ApplyRequest, audit: AuditLog, say: Say, confirm: Confirm | None = None) -> ApplyOutcome:
+    files = load_local(request.directory)
+    for path in files.skipped:
+        say(f"skipping {path.name}: not named <version>_<name>.sql (the Supabase CLI skips it too)")
+    conn = connect(request.database_url)
+    try:
+        return _run(conn, request, files, audit, say, confirm)
+    finally:
+        conn.close()
+
+
+def _refuse(audit: AuditLog, event: str, reason: str, **extra: Any) -> ApplyOutcome:
+    audit.record(event, "refused", reason=reason, **extra)
+    return ApplyOutcome(1, "refused", reason=reason)
+
+
+def _run(
+    conn: psycopg.Connection[Any],
+    request: ApplyRequest,
+    files: LocalFiles,
+    audit: AuditLog,
+    say: Say,
+    confirm: Confirm | None,
+) -> ApplyOutcome:
+    state = read_state(conn, files, request.allow_out_of_order)
+    if state.problems:
+        for p in state.problems:
+            say(f"refused: {p}")
+        return _refuse(
+            audit,
+            "drift-check",
+            "; ".join(state.problems),
+            versions=[e.version for e in state.entries if e.state not in ("applied", "pending")],
+        )
+    errors = _source_errors(state.pending)
+    if errors:
+        for e in errors:
+            say(f"refused: {e}")
+        return _refuse(audit, "parse-check", "; ".join(errors))
+    if not state.pending:
+        say(f"{describe_database(request.database_url)} is up to date ({len(state.entries)} migrations applied)")
+        audit.record("deploy", "skipped", reason="nothing pending")
+        return ApplyOutcome(0, "up-to-date")
+
+    say(f"{len(state.pending)} pending migration(s) for {describe_database(request.database_url)}:")
+    for line in describe_plan(state.pending):
+        say(line)
+    if request.dry_run:
+        for m in state.pending:
+            audit.record("migration", "skipped", version=m.version, checksum=m.checksum, name=m.name, reason="dry run")
+        say("dry run: nothing applied")
+        return ApplyOutcome(0, "dry-run", pending=state.pending)
+    if confirm is not None and not confirm(state.pending):
+        audit.record("deploy", "refused", reason="cancelled at the confirmation prompt")
+        return ApplyOutcome(1, "cancelled", pending=state.pending, reason="cancelled")
+
+    try:
+        lock.acquire(conn, request.lock_wait_s)
+    except UserError as exc:
+        say(f"refused: {exc.message}")
+        return _refuse(audit, "lock", exc.message)
+    try:
+        ledger_mod.ensure_ledger(conn)
+        ledger_mod.ensure_sidecar(conn)
+        # Another deploy may have applied some files while we waited: decide again under the lock.
+        state = read_state(conn, files, request.allow_out_of_order)
+        if state.problems:
+            for p in state.problems:
+                say(f"refused: {p}")
+            return _refuse(audit, "drift-check", "; ".join(state.problems))
+        return _apply_pending(conn, request, state.pending, audit, say)
+    finally:
+        if not conn.closed and not conn.broken:
+            lock.release(conn)
+
+
+def _apply_pending(
+    conn: psycopg.Connection[Any],
+    request: ApplyRequest,
+    pending: tuple[LocalMigration, ...],
+    audit: AuditLog,
+    say: Say,
+) -> ApplyOutcome:
+    if not pending:
+        say("nothing left to apply: another deploy applied these migrations meanwhile")
+        audit.record("deploy", "skipped", reason="applied by a concurrent deploy")
+        return ApplyOutcome(0, "up-to-date")
+    facts = request.facts if request.facts.tool_version else replace(request.facts, tool_version=__version__)
+    apply_session_settings(conn, request.options)
+    runner = Runner(conn, request.options, facts, say)
+    results: list[FileResult] = []
+    override = request.override_reason is not None
+    for index, m in enumerate(pending):
+        say(f"applying {m.path.name} …")
+        result = runner.apply_file(m)
+        results.append(result)
+        common: dict[str, Any] = {
+            "version": m.version,
+            "checksum": m.checksum,
+            "name": m.name,
+            "duration_ms": result.duration_ms,
+            "attempts": result.attempts,
+            "override": override,
+            "findings": list(facts.findings_overridden),
+            "reason": request.override_reason,
+        }
+        if result.outcome == "applied":
+            say(f"applied {m.path.name} in {result.duration_ms} ms")
+            audit.record("migration", "applied", **common)
+            continue
+        where = f"{m.path}:{result.line}" if result.line else str(m.path)
+        say(f"failed: {where}: statement {result.statement}: {result.error} (SQLSTATE {result.sqlstate})")
+        if m.no_transaction:
+            done = ", ".join(str(n) for n in result.committed) or "none"
+            say(
+                f"{m.path.name} ran without a transaction: statements committed before the failure: {done}; "
+                "the file is NOT recorded in the ledger, so the next deploy runs it again from the top "
+                "(make its statements idempotent, e.g. IF NOT EXISTS)"
+            )
+            for name in result.dropped_indexes:
+                say(f"dropped index {name}, left INVALID by the failed CONCURRENTLY build")
+        else:
+            say(f"{m.path.name} was rolled back as a whole: no schema change and no ledger row")
+        hint = _fix_forward_hint(result, index)
+        say(hint)
+        common["reason"] = result.error
+        audit.record(
+            "migration",
+            "failed",
+            statement=result.statement,
+            line=result.line,
+            sqlstate=result.sqlstate,
+            committed_statements=list(result.committed),
+            dropped_indexes=list(result.dropped_indexes),
+            next_step=hint,
+            **common,
+        )
+        for later in pending[index + 1 :]:
+            audit.record(
+                "migration",
+                "skipped",
+                version=later.version,
+                checksum=later.checksum,
+                name=later.name,
+                reason=f"not run: {m.path.name} failed before it",
+            )
+        return ApplyOutcome(1, "failed", pending=pending, results=tuple(results), reason=hint)
+    return ApplyOutcome(0, "applied", pending=pending, results=tuple(results))
