@@ -120,6 +120,7 @@ class Context:
         self.data_writes: list[tuple[int, int, str]] = []  # (line, column, what) on existing tables
         self.has_ddl = False
         self.new_enum_values: dict[str, str] = {}  # value → enum type, added in this transaction
+        self.enums_created: set[TableKey] = set()
 
     def start_file(self, index: int, migration: Migration) -> None:
         self.file_index = index
@@ -146,6 +147,11 @@ class Context:
         """Created earlier in this same file: new and empty, so rewriting or locking it is harmless."""
         t = self.tables.get(key) if key else None
         return t is not None and t.file == self.file_index
+
+    @property
+    def migration_no_tx(self) -> bool:
+        assert self.migration is not None
+        return self.migration.no_transaction
 
     @property
     def transactional(self) -> bool:
@@ -371,6 +377,7 @@ def track_enum(ctx: Context, node: Node) -> None:
     key = qualified(node.get("typeName") or [])
     if key:
         ctx.enum_values[key] = set(strings(node.get("vals")))
+        ctx.enums_created.add(key)
 
 
 def track_alter_enum(ctx: Context, node: Node) -> None:
@@ -379,7 +386,8 @@ def track_alter_enum(ctx: Context, node: Node) -> None:
     value = node.get("newVal")
     if key and value:
         ctx.enum_values.setdefault(key, set()).add(value)
-        if ctx.transactional:
+        # PostgreSQL 12+ allows using values added to a type created in the same transaction.
+        if ctx.transactional and not (key in ctx.enums_created and not ctx.migration_no_tx):
             ctx.new_enum_values[value] = ".".join(key) if key[0] != "public" else key[1]
 
 

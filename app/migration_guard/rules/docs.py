@@ -18,8 +18,16 @@ def _sql(text: str) -> str:
     return f"```sql\n{text.strip()}\n```"
 
 
+def _prose(text: str) -> str:
+    """Escape ``<``/``>`` outside code spans: GitHub would take ``<name>`` for an HTML tag and hide it."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return _prose(text).replace("|", "\\|")
 
 
 def render_rule(rule: Rule) -> str:
@@ -29,11 +37,11 @@ def render_rule(rule: Rule) -> str:
         f"**Severity:** {rule.severity.value} "
         + ("(blocks the check)" if rule.severity.value == "error" else "(informs, does not block)"),
         "",
-        rule.summary,
+        _prose(rule.summary),
         "",
         "### Why",
         "",
-        rule.why.strip(),
+        _prose(rule.why.strip()),
         "",
         "### Example",
         "",

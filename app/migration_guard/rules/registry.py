@@ -1,34 +1,99 @@
-"""All rules, in a stable order (the order of the issue's table; docs and `rules` list them so)."""
+"""All rules, in a stable order (the order of the issue's table; `rules` and the docs list them so)."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from migration_guard.rules import destructive, files, suppressions, transactions
+from migration_guard.rules import (
+    columns,
+    constraints,
+    data,
+    destructive,
+    files,
+    indexes,
+    maintenance,
+    prefer_types,
+    renames,
+    rls,
+    suppressions,
+    tables,
+    transactions,
+)
 from migration_guard.rules.base import Rule
 
+ORDER = (
+    "drop-table",
+    "drop-column",
+    "drop-schema",
+    "drop-database",
+    "truncate",
+    "column-type-change",
+    "rename-table",
+    "rename-column",
+    "add-column-volatile-default",
+    "add-not-null-column-without-default",
+    "set-not-null",
+    "drop-not-null",
+    "foreign-key-not-valid",
+    "check-constraint-not-valid",
+    "unique-constraint-without-index",
+    "index-not-concurrent",
+    "drop-index-not-concurrent",
+    "concurrent-in-transaction",
+    "enum-add-value-in-transaction",
+    "foreign-key-without-index",
+    "table-without-rls",
+    "rls-enabled-no-policy",
+    "policy-without-rls",
+    "missing-primary-key",
+    "prefer-bigint",
+    "prefer-identity",
+    "prefer-text",
+    "prefer-timestamptz",
+    "mixed-schema-and-data",
+    "delete-without-where",
+    "update-without-where",
+    "vacuum-full-or-cluster",
+    "syntax-error",
+    "migration-file-name",
+    "duplicate-version",
+    "out-of-order",
+    "missing-intent",
+    "transaction-control",
+    "psql-meta-command",
+    "suppression-without-reason",
+    "unknown-rule-in-suppression",
+)
 
-@cache
-def _rules() -> tuple[Rule, ...]:
-    rules = (
-        *destructive.RULES,
-        *transactions.RULES,
-        *files.RULES,
-        *suppressions.RULES,
-    )
-    ids = [r.id for r in rules]
-    if len(ids) != len(set(ids)):  # a programming error, caught by the first test run
-        raise RuntimeError(f"duplicate rule ids: {sorted(i for i in ids if ids.count(i) > 1)}")
-    return rules
+_MODULES = (
+    destructive,
+    columns,
+    renames,
+    constraints,
+    indexes,
+    transactions,
+    rls,
+    tables,
+    prefer_types,
+    data,
+    maintenance,
+    files,
+    suppressions,
+)
 
 
 @cache
 def _by_id() -> dict[str, Rule]:
-    return {r.id: r for r in _rules()}
+    declared = [rule for module in _MODULES for rule in module.RULES]
+    by_id = {rule.id: rule for rule in declared}
+    # Programming errors, caught by the first test run: every rule declared once and listed in ORDER.
+    if len(by_id) != len(declared) or set(by_id) != set(ORDER):
+        raise RuntimeError(f"rule registry out of sync: {sorted(set(by_id) ^ set(ORDER))}")
+    return {rule_id: by_id[rule_id] for rule_id in ORDER}
 
 
 def all_rules() -> list[Rule]:
-    return list(_rules())
+    return list(_by_id().values())
 
 
 def get_rule(rule_id: str) -> Rule | None:

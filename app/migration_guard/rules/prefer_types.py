@@ -1,0 +1,172 @@
+"""Column type advice for new columns: bigint keys, identity over serial, text, timestamptz.
+
+These apply to column definitions (CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE), new tables
+included: that is the cheapest moment to pick the right type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migration_guard.model import Severity
+from migration_guard.rules.base import Hit, Rule
+from migration_guard.rules.columns import SERIAL_TYPES
+from migration_guard.rules.context import Context
+from migration_guard.rules.nodes import Node, column_constraints, location, strings, type_name, typmods
+
+SMALL_INTS = frozenset({"int4", "int2"})
+
+
+class ColumnSpec:
+    __slots__ = ("is_key", "loc", "mods", "name", "type")
+
+    def __init__(self, name: str, type_node: Node | None, is_key: bool, loc: int | None) -> None:
+        self.name = name
+        self.type = type_name(type_node)
+        self.mods = typmods(type_node)
+        self.is_key = is_key
+        self.loc = loc
+
+
+def _columns(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
+    """Every column definition in a CREATE TABLE or ALTER TABLE (ADD COLUMN / ALTER COLUMN TYPE)."""
+    if ctx.kind == "CreateStmt":
+        if (node.get("relation") or {}).get("relpersistence") == "t":
+            return
+        elts = node.get("tableElts") or ()
+        keyed: set[str] = set()
+        for elt in elts:
+            con = elt.get("Constraint")
+            if con and con.get("contype") == "CONSTR_PRIMARY":
+                keyed.update(strings(con.get("keys")))
+            elif con and con.get("contype") == "CONSTR_FOREIGN":
+                keyed.update(strings(con.get("fk_attrs")))
+        for elt in elts:
+            coldef = elt.get("ColumnDef")
+            if coldef:
+                yield _spec(coldef, coldef.get("colname", ""), keyed)
+        return
+    for item in node.get("cmds") or ():
+        cmd = item.get("AlterTableCmd") or {}
+        coldef = (cmd.get("def") or {}).get("ColumnDef")
+        if not coldef:
+            continue
+        if cmd.get("subtype") == "AT_AddColumn":
+            yield _spec(coldef, coldef.get("colname", ""), set())
+        elif cmd.get("subtype") == "AT_AlterColumnType":
+            yield _spec(coldef, cmd.get("name", ""), set())
+
+
+def _spec(coldef: Node, name: str, keyed: set[str]) -> ColumnSpec:
+    inline_key = any(
+        c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_FOREIGN") for c in column_constraints(coldef)
+    )
+    # Decision: a key is a PRIMARY KEY / REFERENCES column or one named like one (id, *_id).
+    is_key = inline_key or name in keyed or name == "id" or name.endswith("_id")
+    tn = coldef.get("typeName")
+    return ColumnSpec(name, tn, is_key, location(tn) if tn else location(coldef))
+
+
+_KINDS = frozenset({"CreateStmt", "AlterTableStmt"})
+
+
+def check_prefer_bigint(node: Node, ctx: Context) -> Iterator[Hit]:
+    for col in _columns(node, ctx):
+        if col.is_key and col.type in SMALL_INTS:
+            shown = "integer" if col.type == "int4" else "smallint"
+            yield ctx.hit(
+                f"key column {col.name} is {shown}: use bigint (int4 keys run out at 2,147,483,647)", col.loc
+            )
+
+
+PREFER_BIGINT = Rule(
+    id="prefer-bigint",
+    severity=Severity.WARNING,
+    summary="integer/smallint key columns: use bigint",
+    why=(
+        "A 4-byte integer primary key or foreign key column runs out at 2,147,483,647 (smallint at "
+        "32,767); inserts then fail until the column is converted, which rewrites the table and every "
+        "referencing table under ACCESS EXCLUSIVE locks. bigint costs 4 more bytes per row. Checked "
+        "on primary key and foreign key columns and columns named id or *_id."
+    ),
+    fix="CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint);",
+    example="CREATE TABLE orders (id integer PRIMARY KEY, customer_id int);",
+    check=check_prefer_bigint,
+    kinds=_KINDS,
+)
+
+
+def check_prefer_identity(node: Node, ctx: Context) -> Iterator[Hit]:
+    for col in _columns(node, ctx):
+        if col.type in SERIAL_TYPES:
+            yield ctx.hit(f"column {col.name} is {col.type}: use bigint GENERATED ALWAYS AS IDENTITY", col.loc)
+
+
+PREFER_IDENTITY = Rule(
+    id="prefer-identity",
+    severity=Severity.WARNING,
+    summary="serial / bigserial columns: use an identity column",
+    why=(
+        "serial creates a separately owned sequence with loose ties to the column: permissions must "
+        "be granted on it separately (a classic Supabase 'permission denied for sequence'), dumps "
+        "and copies of the table get it wrong, and inserts may bypass it. Identity columns are the "
+        "SQL-standard replacement and GENERATED ALWAYS rejects accidental explicit ids."
+    ),
+    fix="CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
+    example="CREATE TABLE orders (id bigserial PRIMARY KEY);",
+    check=check_prefer_identity,
+    kinds=_KINDS,
+)
+
+
+def check_prefer_text(node: Node, ctx: Context) -> Iterator[Hit]:
+    for col in _columns(node, ctx):
+        if col.type == "varchar" and col.mods:
+            yield ctx.hit(
+                f"column {col.name} is varchar({col.mods[0]}): use text (with a CHECK on length if needed)", col.loc
+            )
+
+
+PREFER_TEXT = Rule(
+    id="prefer-text",
+    severity=Severity.WARNING,
+    summary="varchar(n) columns: use text",
+    why=(
+        "In PostgreSQL varchar(n) is stored exactly like text and is not faster; the length limit "
+        "only adds a failure mode, and raising it later is an ALTER COLUMN TYPE (lowering it scans "
+        "the table). A CHECK constraint on length(...) can be added NOT VALID and changed without "
+        "touching the column."
+    ),
+    fix=(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL,\n"
+        "  CONSTRAINT accounts_email_length CHECK (length(email) <= 320));"
+    ),
+    example="CREATE TABLE accounts (id bigint PRIMARY KEY, email varchar(255));",
+    check=check_prefer_text,
+    kinds=_KINDS,
+)
+
+
+def check_prefer_timestamptz(node: Node, ctx: Context) -> Iterator[Hit]:
+    for col in _columns(node, ctx):
+        if col.type in ("timestamp", "timestamp[]"):
+            yield ctx.hit(f"column {col.name} is timestamp without time zone: use timestamptz", col.loc)
+
+
+PREFER_TIMESTAMPTZ = Rule(
+    id="prefer-timestamptz",
+    severity=Severity.WARNING,
+    summary="timestamp without time zone: use timestamptz",
+    why=(
+        "timestamp without time zone stores wall-clock values with no zone: the same instant reads "
+        "differently depending on each client's and server's TimeZone setting, comparisons with "
+        "now() shift by the offset, and daylight-saving changes create duplicates. timestamptz "
+        "stores an absolute instant in the same 8 bytes."
+    ),
+    fix="CREATE TABLE events (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());",
+    example="CREATE TABLE events (id bigint PRIMARY KEY, created_at timestamp NOT NULL DEFAULT now());",
+    check=check_prefer_timestamptz,
+    kinds=_KINDS,
+)
+
+RULES = (PREFER_BIGINT, PREFER_IDENTITY, PREFER_TEXT, PREFER_TIMESTAMPTZ)

@@ -1,0 +1,84 @@
+"""Renaming tables and columns breaks the application that is running during and after deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migration_guard.model import Severity
+from migration_guard.rules.base import Hit, Rule
+from migration_guard.rules.context import Context
+from migration_guard.rules.nodes import Node, display, location, table_key
+
+_TABLE_LIKE = ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE")
+
+
+def check_rename_table(node: Node, ctx: Context) -> Iterator[Hit]:
+    if node.get("renameType") != "OBJECT_TABLE":
+        return
+    key = table_key(node.get("relation"))
+    if key and not ctx.is_new(key):
+        yield ctx.hit(
+            f"renaming table {display(key)} to {node.get('newname')} breaks every query still using the old name",
+            location(node.get("relation")),
+        )
+
+
+RENAME_TABLE = Rule(
+    id="rename-table",
+    severity=Severity.ERROR,
+    summary="renaming an existing table breaks the running application",
+    why=(
+        "ALTER TABLE … RENAME TO is instant (a short ACCESS EXCLUSIVE lock), but the application "
+        "servers still running the previous release query the old name and fail from the moment the "
+        "migration commits until every instance is redeployed; Supabase client code and RLS-aware "
+        "views using the old name break too."
+    ),
+    fix=(
+        "-- 1. Create the new name as a view over the old table (or the reverse), so both work:\n"
+        "ALTER TABLE accounts RENAME TO customers;\n"
+        "CREATE VIEW accounts WITH (security_invoker = true) AS SELECT * FROM customers;\n"
+        "-- (both statements in the same migration: old code keeps using the view)\n"
+        "-- 2. Deploy code that uses the new name.\n"
+        "-- 3. In a later migration: DROP VIEW accounts;"
+    ),
+    example="ALTER TABLE accounts RENAME TO customers;",
+    check=check_rename_table,
+    kinds=frozenset({"RenameStmt"}),
+)
+
+
+def check_rename_column(node: Node, ctx: Context) -> Iterator[Hit]:
+    if node.get("renameType") != "OBJECT_COLUMN" or node.get("relationType") not in _TABLE_LIKE:
+        return
+    key = table_key(node.get("relation"))
+    if key and not ctx.is_new(key):
+        yield ctx.hit(
+            f"renaming column {display(key)}.{node.get('subname')} to {node.get('newname')} breaks "
+            "every query still using the old name",
+            location(node.get("relation")),
+        )
+
+
+RENAME_COLUMN = Rule(
+    id="rename-column",
+    severity=Severity.ERROR,
+    summary="renaming a column of an existing table breaks the running application",
+    why=(
+        "ALTER TABLE … RENAME COLUMN is instant, but code deployed before the migration (every running "
+        "instance during a rolling deploy) still reads and writes the old column name and fails with "
+        "'column does not exist' until it is replaced."
+    ),
+    fix=(
+        "-- Expand / contract in steps, each its own migration and deploy:\n"
+        "ALTER TABLE accounts ADD COLUMN full_name text;\n"
+        "-- deploy code that writes both columns, then backfill in batches:\n"
+        "UPDATE accounts SET full_name = name WHERE id BETWEEN 1 AND 10000 AND full_name IS NULL;\n"
+        "-- deploy code that reads full_name only, then:\n"
+        "ALTER TABLE accounts DROP COLUMN name;"
+    ),
+    example="ALTER TABLE accounts RENAME COLUMN name TO full_name;",
+    check=check_rename_column,
+    kinds=frozenset({"RenameStmt"}),
+)
+
+RULES = (RENAME_TABLE, RENAME_COLUMN)
