@@ -206,6 +206,7 @@ class PlanResult:
     advisories: tuple[Advisory, ...] = ()
     findings: tuple[Finding, ...] = ()
     table_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # what the dry run did differently from a real run (stubs, seed skipped)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""Database advisories on the dry-run result, after Supabase's splinter linter.
+
+Each check is one SQL query returning (object, message). The plan reports only those that are new
+relative to the baseline, so a pull request is told about what it introduced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migration_guard.model import Advisory
+
+_USER = ("n.nspname not in ('pg_catalog', 'information_schema', 'migration_guard_internal', 'auth', 'storage', "
+         "'realtime', 'extensions', 'graphql', 'graphql_public', 'vault', 'supabase_migrations', 'net', 'cron', "
+         "'pgsodium', 'pgmq') and n.nspname not like 'pg\\_%'")
+_NOT_EXT = "not exists (select 1 from pg_depend d where d.objid = {oid} and d.deptype = 'e')"
+
+
+def checks(exposed: tuple[str, ...], supabase: bool) -> dict[str, tuple[str, str]]:
+    """rule → (query, message template with {object}). ``exposed`` are the Data API schemas."""
+    schemas = ", ".join("'" + s.replace("'", "''") + "'" for s in exposed) or "''"
+    out: dict[str, tuple[str, str]] = {
+        "policy-without-rls": (
+            f"""select distinct n.nspname || '.' || c.relname from pg_policy p join pg_class c on c.oid = p.polrelid
+                join pg_namespace n on n.oid = c.relnamespace where not c.relrowsecurity and {_USER}""",
+            "{object} has policies but row level security is disabled, so the policies do nothing",
+        ),
+        "rls-enabled-no-policy": (
+            f"""select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where c.relkind in ('r', 'p') and c.relrowsecurity and {_USER}
+                  and not exists (select 1 from pg_policy p where p.polrelid = c.oid)""",
+            "{object} has row level security enabled but no policy: every non-owner query returns no rows",
+        ),
+        "unindexed-foreign-key": (
+            f"""select n.nspname || '.' || c.relname || ' (' || con.conname || ')'
+                from pg_constraint con join pg_class c on c.oid = con.conrelid join pg_namespace n on n.oid = c.relnamespace
+                where con.contype = 'f' and {_USER} and {_NOT_EXT.format(oid='c.oid')}
+                  and not exists (select 1 from pg_index i where i.indrelid = con.conrelid
+                    and (i.indkey::int2[])[0:cardinality(con.conkey) - 1] operator(pg_catalog.@>) con.conkey
+                    and (i.indkey::int2[])[0:cardinality(con.conkey) - 1] operator(pg_catalog.<@) con.conkey)""",
+            "foreign key on {object} has no index covering its columns: deletes on the referenced table scan it",
+        ),
+        "function-search-path-mutable": (
+            f"""select n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+                from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                where {_USER} and {_NOT_EXT.format(oid='p.oid')} and p.prokind in ('f', 'p')
+                  and not exists (select 1 from unnest(coalesce(p.proconfig, '{{}}')) c where c like 'search_path=%')""",
+            "function {object} has a mutable search_path: set it (alter function … set search_path = '')",
+        ),
+    }
+    if supabase:
+        out["rls-disabled-in-exposed-schema"] = (
+            f"""select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where c.relkind in ('r', 'p') and not c.relrowsecurity and n.nspname in ({schemas})
+                  and {_NOT_EXT.format(oid='c.oid')}
+                  and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('authenticated', c.oid, 'select'))""",
+            "{object} is in an API-exposed schema and readable by anon/authenticated without row level security",
+        )
+        out["security-definer-view"] = (
+            f"""select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where c.relkind in ('v', 'm') and n.nspname in ({schemas}) and {_NOT_EXT.format(oid='c.oid')}
+                  and not coalesce(c.reloptions::text[] && array['security_invoker=true', 'security_invoker=on',
+                                                                 'security_invoker=1'], false)
+                  and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('authenticated', c.oid, 'select'))""",
+            "view {object} runs with its owner's rights (no security_invoker), bypassing the caller's RLS",
+        )
+    return out
+
+
+def collect(conn: Any, exposed: tuple[str, ...], supabase: bool) -> set[Advisory]:
+    found: set[Advisory] = set()
+    for rule, (sql, message) in checks(exposed, supabase).items():
+        for (obj,) in conn.execute(sql).fetchall():
+            found.add(Advisory(rule, str(obj), message.format(object=obj)))
+    return found
+
+
+def new_since(before: set[Advisory], after: set[Advisory]) -> list[Advisory]:
+    seen = {(a.rule, a.object) for a in before}
+    return sorted((a for a in after if (a.rule, a.object) not in seen), key=lambda a: (a.rule, a.object))

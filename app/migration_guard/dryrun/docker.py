@@ -1,0 +1,126 @@
+"""The Docker engine provider: ``postgres:<major>`` (or any image, e.g. Supabase's own) via the SDK.
+
+Inside a container action the server joins our network namespace
+(``network_mode=container:<own id>``, the id being the hostname) and answers on 127.0.0.1; outside
+a container its port is published on 127.0.0.1 only. Trust auth, fast settings, readiness by
+polling a connection, and the container is removed on exit whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from migration_guard.dryrun.local import FAST_SETTINGS
+from migration_guard.dryrun.providers import DRYRUN_DB, Prepare, Server, create_database, server_version
+from migration_guard.errors import UserError
+
+DEFAULT_MAJOR = 15
+
+
+def inside_container() -> bool:
+    if Path("/.dockerenv").exists():
+        return True
+    with contextlib.suppress(OSError):
+        return any(w in Path("/proc/1/cgroup").read_text() for w in ("docker", "containerd", "kubepods"))
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def container_args(image: str, port: int, in_container: bool, hostname: str) -> dict[str, Any]:
+    """The keyword arguments for ``client.containers.run`` (pure, so it is unit-tested)."""
+    settings = {k: v for k, v in FAST_SETTINGS.items() if k != "listen_addresses"}
+    command = ["postgres", "-p", str(port)]
+    for key, value in settings.items():
+        command += ["-c", f"{key}={value}"]
+    args: dict[str, Any] = {
+        "image": image,
+        "command": command,
+        "detach": True,
+        "auto_remove": False,  # removed explicitly, after we are done, even when it failed
+        "name": f"migration-guard-dryrun-{uuid.uuid4().hex[:10]}",
+        # Only what the server needs: never our environment (tokens, INPUT_* variables).
+        "environment": {"POSTGRES_HOST_AUTH_METHOD": "trust"},
+        "labels": {"migration-guard": "dry-run"},
+        "tmpfs": {"/var/lib/postgresql/data": "rw"},
+    }
+    if in_container:
+        args["network_mode"] = f"container:{hostname}"
+    else:
+        args["ports"] = {f"{port}/tcp": ("127.0.0.1", port)}
+    return args
+
+
+def conninfo_for(port: int, db: str) -> str:
+    return f"host=127.0.0.1 port={port} user=postgres dbname={db} connect_timeout=5"
+
+
+def wait_ready(check: Callable[[], object], timeout: float = 60.0, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            check()
+            return
+        except psycopg.OperationalError as exc:
+            last = exc
+            time.sleep(interval)
+    raise UserError(f"the PostgreSQL container did not accept connections within {timeout:.0f}s: {last}")
+
+
+def _connect_check(port: int) -> Callable[[], object]:
+    def check() -> object:
+        with psycopg.connect(conninfo_for(port, "postgres"), autocommit=True) as conn:
+            return conn.execute("select 1").fetchone()
+
+    return check
+
+
+@contextlib.contextmanager
+def docker_server(
+    image: str | None,
+    prepare: Prepare | None,
+    client: Any = None,
+    ready: Callable[[int], Callable[[], object]] = _connect_check,
+) -> Iterator[Server]:
+    if client is None:
+        try:
+            import docker
+        except ImportError:  # pragma: no cover - a declared dependency
+            raise UserError("--postgres docker needs the docker package (pip install docker)") from None
+        try:
+            client = docker.from_env()
+            client.ping()
+        except Exception as exc:
+            raise UserError(f"cannot reach the Docker engine ({type(exc).__name__}); is /var/run/docker.sock mounted?") from None
+    image = image or os.environ.get("MIGRATION_GUARD_POSTGRES_IMAGE") or f"postgres:{DEFAULT_MAJOR}"
+    port = free_port()
+    args = container_args(image, port, inside_container(), socket.gethostname())
+    container = client.containers.run(**args)
+    try:
+        wait_ready(ready(port))
+        version = server_version(conninfo_for(port, "postgres"))
+        create_database(conninfo_for(port, "postgres"), DRYRUN_DB)
+        server = Server("docker", version, DRYRUN_DB, lambda db: conninfo_for(port, db), lambda db: (
+            f"postgresql://postgres@127.0.0.1:{port}/{db}"
+        ))
+        server.extra["image"] = image
+        if prepare is not None:
+            prepare(server)
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            container.remove(force=True)

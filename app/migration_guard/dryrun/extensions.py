@@ -1,0 +1,125 @@
+"""CREATE EXTENSION, before anything runs: is every extension available here? Stubs on request.
+
+A missing extension stops the plan with one error naming the extension, the file and the line,
+and what to do. Never skipped silently. ``--stub-extension NAME`` is the explicit way past it:
+
+A stub does exactly this, and warns about it in the report:
+- every ``CREATE EXTENSION NAME`` statement is *not executed* (it is traced as a stubbed statement);
+- the schema the statement names (``WITH SCHEMA s``), or the extension's usual schema on Supabase
+  (``STUB_SCHEMAS``), is created if missing, so later ``s.something`` references resolve the schema;
+- for a few platform extensions, plain SQL stand-ins of the objects migrations commonly call are
+  created (``STUB_OBJECTS``: e.g. ``net.http_post`` returning a request id, ``vault.create_secret``),
+  owned by the migration role. They do nothing. Types (``vector(1536)``) cannot be stood in: SQL
+  that uses them still fails, at its own line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from migration_guard.model import Migration
+
+# Where Supabase installs these (migrations then reference e.g. net.http_post, vault.secrets).
+STUB_SCHEMAS: dict[str, str] = {
+    "pg_net": "net",
+    "pg_graphql": "graphql",
+    "supabase_vault": "vault",
+    "pgjwt": "extensions",
+    "pgmq": "pgmq",
+    "pg_cron": "cron",
+    "pgsodium": "pgsodium",
+    "wrappers": "extensions",
+    "http": "extensions",
+    "vector": "extensions",
+}
+
+STUB_OBJECTS: dict[str, str] = {
+    "pg_net": """
+create or replace function net.http_post(url text, body jsonb default '{}'::jsonb, params jsonb default '{}'::jsonb,
+  headers jsonb default '{"Content-Type": "application/json"}'::jsonb, timeout_milliseconds integer default 5000)
+  returns bigint language sql as $$ select 0::bigint $$;
+create or replace function net.http_get(url text, params jsonb default '{}'::jsonb, headers jsonb default '{}'::jsonb,
+  timeout_milliseconds integer default 5000) returns bigint language sql as $$ select 0::bigint $$;
+""",
+    "supabase_vault": """
+create table if not exists vault.secrets (id uuid primary key default gen_random_uuid(), name text unique,
+  description text not null default '', secret text not null, key_id uuid, nonce bytea,
+  created_at timestamptz not null default now(), updated_at timestamptz not null default now());
+create or replace view vault.decrypted_secrets as select *, secret as decrypted_secret from vault.secrets;
+create or replace function vault.create_secret(new_secret text, new_name text default null,
+  new_description text default '', new_key_id uuid default null) returns uuid language sql as $$
+  insert into vault.secrets (secret, name, description) values (new_secret, new_name, new_description) returning id $$;
+""",
+    "pg_graphql": """
+create or replace function graphql.resolve(query text, variables jsonb default '{}', "operationName" text default null,
+  extensions jsonb default null) returns jsonb language sql as $$ select '{}'::jsonb $$;
+""",
+}
+
+
+@dataclass(frozen=True)
+class ExtensionUse:
+    name: str
+    path: str
+    line: int
+    schema: str | None
+    if_not_exists: bool
+
+
+def _option(node: dict[str, Any], name: str) -> str | None:
+    for opt in node.get("options", ()) or ():
+        d = opt.get("DefElem", {})
+        if d.get("defname") == name:
+            arg = d.get("arg", {})
+            s = arg.get("String", {}) if isinstance(arg, dict) else {}
+            value = s.get("sval") if isinstance(s, dict) else None
+            return str(value) if value is not None else None
+    return None
+
+
+def scan(migrations: Iterable[Migration]) -> list[ExtensionUse]:
+    """Every CREATE EXTENSION in run order (parse tree, so never inside strings or comments)."""
+    found: list[ExtensionUse] = []
+    for m in migrations:
+        for st in m.statements:
+            if st.kind == "CreateExtensionStmt":
+                found.append(
+                    ExtensionUse(
+                        name=str(st.node.get("extname", "")),
+                        path=m.display_path,
+                        line=st.line,
+                        schema=_option(st.node, "schema"),
+                        if_not_exists=bool(st.node.get("if_not_exists", False)),
+                    )
+                )
+    return found
+
+
+def available(conn: Any) -> set[str]:
+    return {str(r[0]) for r in conn.execute("select name from pg_available_extensions").fetchall()}
+
+
+def missing(uses: list[ExtensionUse], have: set[str], stubs: Iterable[str]) -> list[ExtensionUse]:
+    stubbed = set(stubs)
+    return [u for u in uses if u.name not in have and u.name not in stubbed]
+
+
+def missing_message(first: ExtensionUse, others: list[str], version: str) -> str:
+    also = f" (also missing: {', '.join(others)})" if others else ""
+    return (
+        f'{first.path}:{first.line}: extension "{first.name}" is not available on this PostgreSQL {version} '
+        f"server{also}. Run the dry run where it is installed: --postgres docker --postgres-image "
+        f"supabase/postgres:<version> (Supabase's image), or a service container that has it via --postgres-url; "
+        f"or pass --stub-extension {first.name} to stand in a no-op (its types and functions will not exist)"
+    )
+
+
+def stub_sql(use: ExtensionUse) -> str:
+    schema = use.schema or STUB_SCHEMAS.get(use.name)
+    sql = f'create schema if not exists "{schema}";\n' if schema else ""
+    body = STUB_OBJECTS.get(use.name)
+    if body and (use.schema is None or use.schema == STUB_SCHEMAS.get(use.name)):
+        sql += body
+    return sql
