@@ -220,5 +220,5 @@ def test_failing_migration_names_file_and_line(pg_url: str, project: Path) -> No
     (project / "20240109000000_broken.sql").write_text("select 1;\n\nalter table public.nope add column x int;\n")
     proc = reset(pg_url, project, "--yes")
     assert proc.returncode == 1
-    assert "20240109000000_broken.sql:3:1: migration failed during reset" in proc.stderr
+    assert "20240109000000_broken.sql:3: migration failed during reset" in proc.stderr
     assert 'relation "public.nope" does not exist' in proc.stderr

@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from migration_guard.apply.files import load_local
 from migration_guard.errors import UserError
 from migration_guard.local.reset import ResetPlan, reset
 from migration_guard.local.seeds import SEED_SETS, seed_files
 from migration_guard.local.target import require_local
 from migration_guard.log import add_secret
-from migration_guard.migrations import load_migrations
 from migration_guard.redact import describe_database
 from migration_guard.supabase import resolve_supabase
 
@@ -79,15 +79,19 @@ def run(args: argparse.Namespace) -> int:
     directory = Path(args.dir)
     if not directory.is_dir():
         raise UserError(f"{directory}: no such migrations folder (pass --dir)")
-    migrations = load_migrations([directory])
-    for m in migrations:
+    local = load_local(directory)
+    migrations = list(local.migrations)
+    for lm in migrations:
+        m = lm.migration
         if m.error is not None:
             raise UserError(f"{m.path}:{m.error.line}:{m.error.column}: {m.error.message}")
+    for skipped in local.skipped:
+        print(f"{skipped}: skipped, not named <version>_<name>.sql (the Supabase CLI skips it too)", file=sys.stderr)
     plan = ResetPlan(
         migrations=migrations,
         seeds=seed_files(directory, None if args.seed == "NONE" else args.seed),
         keep=list(args.keep_data),
-        supabase=resolve_supabase(args.supabase, directory, migrations),
+        supabase=resolve_supabase(args.supabase, directory, [lm.migration for lm in migrations]),
     )
     target = describe_database(url)
     _confirm(target, plan, args.yes)

@@ -15,22 +15,21 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from migration_guard.apply.files import LocalMigration
+from migration_guard.apply.ledger import SIDECAR_SCHEMA  # our facts about applied files: cleared too
 from migration_guard.errors import UserError
 from migration_guard.local import keepdata
 from migration_guard.local.cleanup import PlatformObject, platform_objects, project_schemas
 from migration_guard.local.db import Conn
 from migration_guard.local.replay import replay
 from migration_guard.local.seeds import load_seed
-from migration_guard.model import Migration
 
 SUPABASE_API_ROLES = ("anon", "authenticated", "service_role")
-# Our own sidecar schema (the apply helper's facts about applied files): cleared with the ledger.
-SIDECAR_SCHEMA = "migration_guard"
 
 
 @dataclass
 class ResetPlan:
-    migrations: list[Migration]
+    migrations: list[LocalMigration]
     seeds: list[Path]
     keep: list[str]
     supabase: bool
@@ -142,11 +141,12 @@ def _recreate_public(conn: Conn) -> None:
 def clear(conn: Conn, plan: ResetPlan, say: Say) -> ResetReport:
     """Everything the migrations built, dropped in one transaction (all or nothing)."""
     report = ResetReport()
+    migrations = [lm.migration for lm in plan.migrations]
     with conn.transaction():
-        for obj in platform_objects(plan.migrations):
+        for obj in platform_objects(migrations):
             if _drop_platform_object(conn, obj):
                 report.platform_dropped.append(obj)
-        for schema in project_schemas(plan.migrations):
+        for schema in project_schemas(migrations):
             if _schema_exists(conn, schema):
                 conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
                 report.schemas_dropped.append(schema)
@@ -193,7 +193,7 @@ def reset(url: str, plan: ResetPlan, say: Say) -> ResetReport:
             bootstrapped = bootstrap_if_needed(conn, plan.supabase, say)
             report = clear(conn, plan, say)
             report.bootstrapped = bootstrapped
-            report.replay_seconds = replay(conn, plan.migrations)
+            report.replay_seconds = replay(conn, plan.migrations, say)
             report.migrations = len(plan.migrations)
             say(f"replayed {report.migrations} migration(s) in {report.replay_seconds:.2f}s")
             for seed in plan.seeds:
