@@ -1,0 +1,87 @@
+"""Pending and drift are decided before anything runs, and refusals name the versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apply_helpers import Folder, RunMG, query, table_exists
+
+from migration_guard.apply.drift import compare
+from migration_guard.apply.files import load_local
+from migration_guard.apply.ledger import LedgerRow
+
+
+def _local(folder: Folder, *versions: str) -> Path:
+    for v in versions:
+        folder.add(v, f"m{v}", f"create table t{v} (id int);\n")
+    return folder.path
+
+
+def test_versions_compare_as_strings(folder: Folder) -> None:
+    # "10" sorts before "9" as a string (the CLI's rule): with "9" applied, "10" is out of order.
+    files = load_local(_local(folder, "10", "9"))
+    state = compare(files.migrations, [LedgerRow("9", "m9", ("create table t9 (id int)",))])
+    assert [(e.version, e.state) for e in state.entries] == [("10", "out-of-order"), ("9", "applied")]
+    assert state.pending == ()
+    assert "older than the newest applied version 9" in state.problems[0]
+
+
+def test_out_of_order_allowed_when_asked(folder: Folder) -> None:
+    files = load_local(_local(folder, "20240101000000", "20240102000000"))
+    ledger = [LedgerRow("20240102000000", "m", ("create table t20240102000000 (id int)",))]
+    assert compare(files.migrations, ledger).problems
+    allowed = compare(files.migrations, ledger, allow_out_of_order=True)
+    assert allowed.problems == ()
+    assert [m.version for m in allowed.pending] == ["20240101000000"]
+
+
+def test_statements_not_recorded_are_not_drift(folder: Folder) -> None:
+    files = load_local(_local(folder, "1"))
+    state = compare(files.migrations, [LedgerRow("1", "m1", None)])
+    assert state.problems == ()
+    assert state.entries[0].state == "applied"
+
+
+def test_edited_history_is_refused_and_nothing_runs(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    first = folder.add("20240101000000", "a", "create table a (id int);\n")
+    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    first.write_text("create table a (id int, extra text);\n")
+    folder.add("20240102000000", "b", "create table b (id int);\n")
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 1
+    assert "20240101000000_a.sql: edited after it was applied (statement 1 differs)" in proc.stdout
+    assert not table_exists(pg_url, "b")
+    assert query(pg_url, "SELECT version FROM supabase_migrations.schema_migrations") == [("20240101000000",)]
+
+
+def test_applied_version_missing_locally_is_refused(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    gone = folder.add("20240101000000", "a", "create table a (id int);\n")
+    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    gone.unlink()
+    folder.add("20240102000000", "b", "create table b (id int);\n")
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 1
+    assert "version 20240101000000 (a) is applied on the database but has no local file" in proc.stdout
+    assert not table_exists(pg_url, "b")
+
+
+def test_out_of_order_file_refused_then_allowed(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    folder.add("20240102000000", "b", "create table b (id int);\n")
+    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    folder.add("20240101000000", "a", "create table a (id int);\n")
+    refused = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert refused.returncode == 1
+    assert "20240101000000_a.sql: pending but older than the newest applied version 20240102000000" in refused.stdout
+    assert not table_exists(pg_url, "a")
+    allowed = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes", "--allow-out-of-order")
+    assert allowed.returncode == 0, allowed.stdout
+    assert table_exists(pg_url, "a")
+
+
+def test_syntax_error_in_a_pending_file_is_refused_with_file_and_line(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    folder.add("20240101000000", "a", "create table a (id int);\n")
+    bad = folder.add("20240102000000", "b", "create table b (id int);\n\ncreate tabel c (id int);\n")
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 1
+    assert f"{bad}:3:" in proc.stdout
+    assert not table_exists(pg_url, "a")  # refused before anything ran

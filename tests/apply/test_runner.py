@@ -1,0 +1,166 @@
+"""Running files on a real database: atomic files, fix forward, lock retries, no-transaction files,
+concurrent deploys and a deploy killed mid-file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+from apply_helpers import Folder, RunMG, clean_env, query, table_exists
+
+
+def _ledger(url: str) -> list[object]:
+    if not table_exists(url, "supabase_migrations.schema_migrations"):
+        return []
+    return [r[0] for r in query(url, "SELECT version FROM supabase_migrations.schema_migrations ORDER BY version")]
+
+
+def test_failing_statement_leaves_no_change_and_no_row(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    folder.add("20240101000000", "ok", "create table ok (id int);\n")
+    bad = folder.add("20240102000000", "bad", "create table half (id int);\n\ninsert into missing values (1);\n")
+    folder.add("20240103000000", "later", "create table later (id int);\n")
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert f'failed: {bad}:3: statement 2: relation "missing" does not exist (SQLSTATE 42P01)' in out
+    assert "rolled back as a whole: no schema change and no ledger row" in out
+    assert "the 1 file(s) applied before it stay applied; nothing is rolled back (fix forward)" in out
+    assert "Next step:" in out
+    assert table_exists(pg_url, "ok")
+    assert not table_exists(pg_url, "half")
+    assert not table_exists(pg_url, "later")
+    assert _ledger(pg_url) == ["20240101000000"]
+
+
+def test_no_transaction_failure_reports_commits_and_drops_invalid_index(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    folder.add(
+        "20240101000000",
+        "concurrent",
+        "-- migration-guard: no-transaction\n"
+        "create table dup (v int);\n"
+        "insert into dup values (1), (1);\n"
+        "create unique index concurrently dup_v_idx on dup (v);\n",
+    )
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 1
+    assert "statement 3: could not create unique index" in proc.stdout
+    assert "statements committed before the failure: 1, 2" in proc.stdout
+    assert "dropped index public.dup_v_idx, left INVALID by the failed CONCURRENTLY build" in proc.stdout
+    assert table_exists(pg_url, "dup")  # committed statements stay: that is what no-transaction means
+    assert not table_exists(pg_url, "dup_v_idx")
+    assert _ledger(pg_url) == []
+
+
+def test_no_transaction_file_applies_and_is_recorded(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    query(pg_url, "create table big (v int)")
+    folder.add(
+        "20240101000000",
+        "idx",
+        "-- migration-guard: no-transaction\ncreate index concurrently if not exists big_v_idx on big (v);\n",
+    )
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 0, proc.stdout
+    assert query(pg_url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_v_idx'::regclass") == [(True,)]
+    assert _ledger(pg_url) == ["20240101000000"]
+
+
+def test_lock_held_by_another_session_retries_then_fails_cleanly(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    query(pg_url, "create table busy (id int)")
+    folder.add("20240101000000", "alter", "alter table busy add column note text;\n")
+    holder = psycopg.connect(pg_url)
+    try:
+        holder.execute("LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")  # held until rollback
+        args = ("--lock-timeout", "100ms", "--retries", "2", "--retry-delay", "50ms")
+        proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes", *args)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert proc.returncode == 1
+    assert "retry 1/2: 20240101000000_alter.sql statement 1 timed out waiting for a lock" in proc.stdout
+    assert "retry 2/2:" in proc.stdout
+    assert "canceling statement due to lock timeout (SQLSTATE 55P03)" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert _ledger(pg_url) == []
+    assert query(pg_url, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'") == [(0,)]
+    # Lock released: the next run applies it.
+    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    assert _ledger(pg_url) == ["20240101000000"]
+
+
+def _start_apply(url: str, folder: Folder) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "migration_guard", "apply", "--database-url", url, "--dir", str(folder.path), "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_two_concurrent_applies_apply_once(folder: Folder, pg_url: str) -> None:
+    folder.add("20240101000000", "slow", "create table once (id int);\nselect pg_sleep(1);\n")
+    folder.add("20240102000000", "next", "insert into once values (1);\n")
+    procs = [_start_apply(pg_url, folder) for _ in range(2)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    text = "".join(o + e for o, e in outs)
+    assert "Traceback" not in text
+    assert text.count("applied 20240101000000_slow.sql") == 1
+    assert query(pg_url, "SELECT count(*) FROM once") == [(1,)]
+    assert _ledger(pg_url) == ["20240101000000", "20240102000000"]
+
+
+def test_kill_9_mid_file_leaves_a_consistent_state(folder: Folder, pg_url: str, mg: RunMG) -> None:
+    query(pg_url, "create table slow_flag ()")
+    folder.add(
+        "20240101000000",
+        "killed",
+        "create table k1 (id int);\n"
+        "select pg_sleep(case when to_regclass('public.slow_flag') is not null then 30 else 0 end);\n",
+    )
+    proc = _start_apply(pg_url, folder)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        busy = query(
+            pg_url,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'migration-guard' "
+            "AND query LIKE '%pg_sleep%' AND state = 'active'",
+        )
+        if busy[0][0]:
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        raise AssertionError("the apply never reached the sleeping statement: " + str(proc.communicate()))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)
+    # The server notices the dead client (client_connection_check_interval) and rolls back.
+    deadline = time.monotonic() + 20
+    while query(pg_url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'migration-guard'")[0][0]:
+        assert time.monotonic() < deadline, "the killed deploy's backend is still running"
+        time.sleep(0.1)
+    assert not table_exists(pg_url, "k1")
+    assert _ledger(pg_url) == []
+    query(pg_url, "drop table slow_flag")
+    again = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert table_exists(pg_url, "k1")
+    assert _ledger(pg_url) == ["20240101000000"]
+
+
+def test_transaction_pooler_is_refused(folder: Folder, mg: RunMG) -> None:
+    folder.add("20240101000000", "a", "create table a (id int);\n")
+    for url in (
+        "postgresql://postgres:hunter2secret@db.example.supabase.co:6543/postgres",
+        "postgresql://postgres:hunter2secret@db.example.supabase.co:5432/postgres?pgbouncer=true",
+    ):
+        proc = mg("apply", "--database-url", url, "--dir", folder.path, "--yes")
+        assert proc.returncode == 2
+        assert "transaction-mode pooler" in proc.stderr
+        assert "session-mode pooler (port 5432)" in proc.stderr
+        assert "hunter2secret" not in proc.stdout + proc.stderr
