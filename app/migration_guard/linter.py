@@ -6,6 +6,7 @@ its rules and one for its context tracker; rules only run on files being reporte
 
 from __future__ import annotations
 
+import gc
 import json
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +22,7 @@ from migration_guard.rules.registry import all_rules, get_rule
 ANY_KIND = "*"  # rules that look at every statement (they return at once when idle)
 SUPPRESSION_WITHOUT_REASON = "suppression-without-reason"
 UNKNOWN_RULE_IN_SUPPRESSION = "unknown-rule-in-suppression"
+_READ_ONLY = frozenset({"select", "perform", "raise", "notify", "values", "table", "show", "explain"})
 UNSUPPRESSIBLE = frozenset({SUPPRESSION_WITHOUT_REASON, UNKNOWN_RULE_IN_SUPPRESSION})
 
 
@@ -115,6 +117,9 @@ def embedded_statements(text: str, stmt: Statement) -> Iterator[tuple[str, dict[
     body_start = text.find(body, stmt.start, stmt.end + 1)
     search_from = 0
     for lineno, query in _plpgsql_queries(tree):
+        first = query.lstrip()[:10].split(None, 1)
+        if first and first[0].lower() in _READ_ONLY:
+            continue  # reads change nothing a rule looks at; skipping them keeps DO blocks cheap
         try:
             parsed = json.loads(parser.parse_sql_json(query))
         except (parser.ParseError, ValueError):
@@ -132,19 +137,12 @@ def embedded_statements(text: str, stmt: Statement) -> Iterator[tuple[str, dict[
                 continue
             kind, node = next(iter(wrapper.items()))
             if base >= 0:
-                offset = raw.get("stmt_location", 0)
-                frame = Frame(query, base, (0, 0))
-                char = frame.char_offset(offset)
-                frame.default = _position(text, char)
+                frame = Frame(query, base, None)
+                frame.default_offset = frame.char_offset(raw.get("stmt_location", 0))
             else:
                 line = stmt.line + max(lineno - 1, 0)
                 frame = Frame(query, 0, (line, 1 if lineno > 1 else stmt.column), mappable=False)
             yield kind, node, frame
-
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 class _Suppressions:
@@ -218,6 +216,18 @@ def _run(checks: list[Rule], kind: str, node: dict[str, Any], ctx: Context, out:
 
 
 def lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
+    # The parse trees are millions of live dicts; the cyclic GC would re-scan them over and over
+    # while the rules allocate small objects (measured: about half the run). Nothing here makes cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint(migrations, options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
     dispatch = _dispatch()
     by_kind, any_kind, trackers = dispatch.by_kind, dispatch.any_kind, TRACKERS
     ctx = Context(migrations, options)

@@ -9,6 +9,7 @@ from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Column, Context
 from migration_guard.rules.nodes import (
     Node,
+    alter_cmds,
     column_constraints,
     display,
     location,
@@ -28,10 +29,8 @@ def _existing_cmds(node: Node, ctx: Context, subtype: str) -> Iterator[tuple[Nod
     key = table_key(node.get("relation"))
     if key is None or ctx.is_new(key):
         return
-    for item in node.get("cmds") or ():
-        cmd = item.get("AlterTableCmd")
-        if cmd and cmd.get("subtype") == subtype:
-            yield cmd, key
+    for cmd in alter_cmds(node).get(subtype, ()):
+        yield cmd, key
 
 
 # Type changes PostgreSQL does without a rewrite or a scan (binary-coercible, no narrowing).

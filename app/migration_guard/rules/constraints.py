@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from migration_guard.model import Severity
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, display, location, table_key
+from migration_guard.rules.nodes import Node, alter_cmds, display, location, table_key
 
 
 def _added_constraints(node: Node, ctx: Context) -> Iterator[tuple[Node, tuple[str, str]]]:
@@ -16,12 +16,10 @@ def _added_constraints(node: Node, ctx: Context) -> Iterator[tuple[Node, tuple[s
     key = table_key(node.get("relation"))
     if key is None or ctx.is_new(key):
         return
-    for item in node.get("cmds") or ():
-        cmd = item.get("AlterTableCmd") or {}
-        if cmd.get("subtype") == "AT_AddConstraint":
-            con = (cmd.get("def") or {}).get("Constraint")
-            if con:
-                yield con, key
+    for cmd in alter_cmds(node).get("AT_AddConstraint", ()):
+        con = (cmd.get("def") or {}).get("Constraint")
+        if con:
+            yield con, key
 
 
 def _name(con: Node) -> str:

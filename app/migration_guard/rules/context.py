@@ -76,12 +76,13 @@ class Frame:
     the embedded query, which starts at ``base`` in the file.
     """
 
-    __slots__ = ("_data", "ascii", "base", "default", "mappable", "source")
+    __slots__ = ("_data", "ascii", "base", "default", "default_offset", "mappable", "source")
 
-    def __init__(self, source: str, base: int, default: tuple[int, int], mappable: bool = True) -> None:
+    def __init__(self, source: str, base: int, default: tuple[int, int] | None, mappable: bool = True) -> None:
         self.source = source
         self.base = base
-        self.default = default
+        self.default = default  # position for nodes without a location (None: from default_offset)
+        self.default_offset = 0
         self.mappable = mappable  # False: offsets cannot be placed in the file, use ``default``
         self.ascii = source.isascii()
         self._data: bytes | None = None
@@ -162,11 +163,13 @@ class Context:
     def pos(self, loc: int | None) -> tuple[int, int]:
         frame = self.frame
         assert frame is not None
-        if loc is None or loc < 0 or not frame.mappable:
-            return frame.default
         if self._lines is None:
             assert self.migration is not None
             self._lines = LineIndex(self.migration.text)
+        if frame.default is None:
+            frame.default = self._lines.position(frame.default_offset)
+        if loc is None or loc < 0 or not frame.mappable:
+            return frame.default
         offset = frame.char_offset(loc)
         if offset < frame.base or offset > len(frame.source) + frame.base:
             return frame.default

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from migration_guard.model import Severity
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, display, location, qualified, strings, table_key
+from migration_guard.rules.nodes import Node, alter_cmds, display, location, qualified, strings, table_key
 
 
 def check_drop_table(node: Node, ctx: Context) -> Iterator[Hit]:
@@ -46,10 +46,8 @@ def check_drop_column(node: Node, ctx: Context) -> Iterator[Hit]:
     key = table_key(node.get("relation"))
     if key is None or ctx.is_new(key) or node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
         return
-    for item in node.get("cmds") or ():
-        cmd = item.get("AlterTableCmd") or {}
-        if cmd.get("subtype") == "AT_DropColumn":
-            yield ctx.hit(f"DROP COLUMN {cmd.get('name')} on {display(key)} deletes the column's data")
+    for cmd in alter_cmds(node).get("AT_DropColumn", ()):
+        yield ctx.hit(f"DROP COLUMN {cmd.get('name')} on {display(key)} deletes the column's data")
 
 
 DROP_COLUMN = Rule(

@@ -129,3 +129,19 @@ def default_expr(coldef: Node) -> Node | None:
 
 def def_options(items: list[Node] | None) -> set[str]:
     return {i["DefElem"].get("defname", "") for i in items or () if "DefElem" in i}
+
+
+_grouped: list[Any] = [None, {}]  # one-entry memo: the ALTER TABLE rules share one pass per statement
+
+
+def alter_cmds(node: Node) -> dict[str, list[Node]]:
+    """An ALTER TABLE's sub-commands grouped by subtype (``AT_AddColumn`` → [cmd, …])."""
+    if _grouped[0] is not node:
+        groups: dict[str, list[Node]] = {}
+        for item in node.get("cmds") or ():
+            cmd = item.get("AlterTableCmd")
+            if cmd:
+                groups.setdefault(cmd.get("subtype", ""), []).append(cmd)
+        _grouped[0], _grouped[1] = node, groups
+    result: dict[str, list[Node]] = _grouped[1]
+    return result

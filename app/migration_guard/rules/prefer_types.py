@@ -12,7 +12,7 @@ from migration_guard.model import Severity
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.columns import SERIAL_TYPES
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, column_constraints, location, strings, type_name, typmods
+from migration_guard.rules.nodes import Node, alter_cmds, column_constraints, location, strings, type_name, typmods
 
 SMALL_INTS = frozenset({"int4", "int2"})
 
@@ -28,7 +28,16 @@ class ColumnSpec:
         self.loc = loc
 
 
-def _columns(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
+_cache: list[object] = [None, ()]  # [node, specs]: the four rules share one pass per statement
+
+
+def _columns(node: Node, ctx: Context) -> tuple[ColumnSpec, ...]:
+    if _cache[0] is not node:
+        _cache[0], _cache[1] = node, tuple(_column_specs(node, ctx))
+    return _cache[1]  # type: ignore[return-value]
+
+
+def _column_specs(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
     """Every column definition in a CREATE TABLE or ALTER TABLE (ADD COLUMN / ALTER COLUMN TYPE)."""
     if ctx.kind == "CreateStmt":
         if (node.get("relation") or {}).get("relpersistence") == "t":
@@ -46,15 +55,13 @@ def _columns(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
             if coldef:
                 yield _spec(coldef, coldef.get("colname", ""), keyed)
         return
-    for item in node.get("cmds") or ():
-        cmd = item.get("AlterTableCmd") or {}
-        coldef = (cmd.get("def") or {}).get("ColumnDef")
-        if not coldef:
-            continue
-        if cmd.get("subtype") == "AT_AddColumn":
-            yield _spec(coldef, coldef.get("colname", ""), set())
-        elif cmd.get("subtype") == "AT_AlterColumnType":
-            yield _spec(coldef, cmd.get("name", ""), set())
+    groups = alter_cmds(node)
+    for subtype in ("AT_AddColumn", "AT_AlterColumnType"):
+        for cmd in groups.get(subtype, ()):
+            coldef = (cmd.get("def") or {}).get("ColumnDef")
+            if coldef:
+                name = coldef.get("colname", "") if subtype == "AT_AddColumn" else cmd.get("name", "")
+                yield _spec(coldef, name, set())
 
 
 def _spec(coldef: Node, name: str, keyed: set[str]) -> ColumnSpec:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from migration_guard.model import Severity
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, def_options, walk
+from migration_guard.rules.nodes import Node, alter_cmds, def_options, walk
 
 
 def _concurrent(kind_node: Node, kind: str) -> str | None:
@@ -18,10 +18,9 @@ def _concurrent(kind_node: Node, kind: str) -> str | None:
     if kind == "ReindexStmt" and "concurrently" in def_options(kind_node.get("params")):
         return "REINDEX CONCURRENTLY"
     if kind == "AlterTableStmt":
-        for item in kind_node.get("cmds") or ():
-            cmd = item.get("AlterTableCmd") or {}
+        for cmd in alter_cmds(kind_node).get("AT_DetachPartition", ()):
             part = (cmd.get("def") or {}).get("PartitionCmd") or {}
-            if cmd.get("subtype") == "AT_DetachPartition" and part.get("concurrent"):
+            if part.get("concurrent"):
                 return "DETACH PARTITION CONCURRENTLY"
     return None
 
