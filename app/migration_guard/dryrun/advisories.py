@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - catalog SQL reads better with one clause per line, unwrapped
 """Database advisories on the dry-run result, after Supabase's splinter linter.
 
 Each check is one SQL query returning (object, message). The plan reports only those that are new

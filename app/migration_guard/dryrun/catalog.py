@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - catalog SQL reads better with one clause per line, unwrapped
 """Catalog snapshots and their diff: what a migration created, dropped or altered.
 
 A snapshot maps (kind, name) → a definition string; the diff compares definitions. Dependents of
@@ -21,7 +22,9 @@ _NOT_EXT = "not exists (select 1 from pg_depend d where d.classid = {cls}::regcl
 
 QUERIES: dict[str, str] = {
     "schema": f"select n.nspname, pg_get_userbyid(n.nspowner) from pg_namespace n where {_NS}",
-    "table": f"""select n.nspname || '.' || c.relname, c.relkind::text || ' ' || c.relpersistence::text
+    "table": f"""select n.nspname || '.' || c.relname,
+          case c.relkind when 'p' then 'partitioned' when 'f' then 'foreign' else '' end
+          || case c.relpersistence when 'u' then ' unlogged' else '' end
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'p', 'f') and {_NS} and {_NOT_EXT.format(cls="'pg_class'", oid='c.oid')}""",
     "rls": f"""select n.nspname || '.' || c.relname,
@@ -168,7 +171,7 @@ def _detail(kind: str, change: str, old: str | None, new: str | None) -> str:
         return f"{old} → {new}"
     if kind in ("function", "view"):
         return ""  # a hash is no use to a reader
-    return new if change == "created" else (old or "")
+    return (new or "") if change == "created" else (old or "")
 
 
 def diff(before: Snapshot, after: Snapshot) -> list[AffectedObject]:
@@ -179,7 +182,7 @@ def diff(before: Snapshot, after: Snapshot) -> list[AffectedObject]:
         new = after.objects.get((kind, name))
         if old == new:
             continue
-        if kind == "rls" and old is None or kind == "rls" and new is None:
+        if kind == "rls" and (old is None or new is None):
             continue  # a table created or dropped: the table entry says it
         change = "created" if old is None else "dropped" if new is None else "altered"
         deps: set[str] = set()

@@ -105,7 +105,9 @@ def docker_server(
             client = docker.from_env()
             client.ping()
         except Exception as exc:
-            raise UserError(f"cannot reach the Docker engine ({type(exc).__name__}); is /var/run/docker.sock mounted?") from None
+            raise UserError(
+                f"cannot reach the Docker engine ({type(exc).__name__}); is /var/run/docker.sock mounted?"
+            ) from None
     image = image or os.environ.get("MIGRATION_GUARD_POSTGRES_IMAGE") or f"postgres:{DEFAULT_MAJOR}"
     port = free_port()
     args = container_args(image, port, inside_container(), socket.gethostname())

@@ -66,6 +66,7 @@ class ExtensionUse:
     line: int
     schema: str | None
     if_not_exists: bool
+    column: int = 1
 
 
 def _option(node: dict[str, Any], name: str) -> str | None:
@@ -92,6 +93,7 @@ def scan(migrations: Iterable[Migration]) -> list[ExtensionUse]:
                         line=st.line,
                         schema=_option(st.node, "schema"),
                         if_not_exists=bool(st.node.get("if_not_exists", False)),
+                        column=st.column,
                     )
                 )
     return found
@@ -106,10 +108,12 @@ def missing(uses: list[ExtensionUse], have: set[str], stubs: Iterable[str]) -> l
     return [u for u in uses if u.name not in have and u.name not in stubbed]
 
 
-def missing_message(first: ExtensionUse, others: list[str], version: str) -> str:
+def missing_message(first: ExtensionUse, others: list[str], version: str, located: bool = True) -> str:
+    """The one error: which extension, where (unless ``located`` is off), and the ways out."""
     also = f" (also missing: {', '.join(others)})" if others else ""
+    where = f"{first.path}:{first.line}: " if located else ""
     return (
-        f'{first.path}:{first.line}: extension "{first.name}" is not available on this PostgreSQL {version} '
+        f'{where}extension "{first.name}" is not available on this PostgreSQL {version} '
         f"server{also}. Run the dry run where it is installed: --postgres docker --postgres-image "
         f"supabase/postgres:<version> (Supabase's image), or a service container that has it via --postgres-url; "
         f"or pass --stub-extension {first.name} to stand in a no-op (its types and functions will not exist)"

@@ -116,7 +116,9 @@ class Progress:
 
 
 # -- the plan -------------------------------------------------------------------------------------
-def _lint(migrations: list[Migration], supabase: bool, exposed: tuple[str, ...], new: set[Path]) -> tuple[Finding, ...]:
+def _lint(
+    migrations: list[Migration], supabase: bool, exposed: tuple[str, ...], new: set[Path]
+) -> tuple[Finding, ...]:
     try:
         from migration_guard.linter import lint  # type: ignore[attr-defined, unused-ignore]
     except ImportError:  # the linter lands separately; the plan still works without findings
@@ -178,7 +180,8 @@ def run_plan(options: PlanOptions) -> PlanResult:
                 runs = []
                 for m, n in zip(migrations, is_new, strict=True):
                     if m.display_path == first.path:
-                        err = StatementError(first.line, 1, "58P01", message)
+                        short = ext.missing_message(first, others, server.version, located=False)
+                        err = StatementError(first.line, first.column, "58P01", short)
                         runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
                     else:
                         runs.append(_skipped(m, n))
@@ -275,7 +278,9 @@ def _run(
         seed_run = replay_file(conn, seed, skips.get(seed.display_path))
         if seed_run.status == "failed" and seed_run.error is not None:
             e = seed_run.error
-            warnings.append(f"{seed.display_path}:{e.line}: seed not loaded ({e.message}); the plan runs on empty tables")
+            warnings.append(
+                f"{seed.display_path}:{e.line}: seed not loaded ({e.message}); the plan runs on empty tables"
+            )
     before = catalog.take(admin) if not failed else None
     adv_before = advisories.collect(admin, exposed, use_supabase) if not failed else set()
 

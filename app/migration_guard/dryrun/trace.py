@@ -10,6 +10,7 @@ CONCURRENTLY …) run in autocommit while a second connection watches their lock
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -59,9 +60,7 @@ def needs_autocommit(st: Statement) -> bool:
         )
     if st.kind == "DropStmt" and node.get("concurrent"):
         return True
-    if st.kind == "AlterSystemStmt" or (st.kind == "CreatedbStmt" or st.kind == "DropdbStmt"):
-        return True
-    return False
+    return st.kind in ("AlterSystemStmt", "CreatedbStmt", "DropdbStmt")
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,8 @@ def replay_file(conn: psycopg.Connection[Any], m: Migration, skip: set[int] | No
             else:
                 failure = _pinpoint(conn, m, exc)
     status = "failed" if failure else "applied"
-    return MigrationRun(m.display_path, m.version, False, status, failure.error if failure else None, duration_ms=_ms(t0))
+    error = failure.error if failure else None
+    return MigrationRun(m.display_path, m.version, False, status, error, duration_ms=_ms(t0))
 
 
 def _pinpoint(conn: psycopg.Connection[Any], m: Migration, exc: psycopg.Error) -> Failure:
@@ -146,13 +146,13 @@ def _pinpoint(conn: psycopg.Connection[Any], m: Migration, exc: psycopg.Error) -
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:
-    try:
+    with contextlib.suppress(psycopg.Error):
         conn.execute("ROLLBACK")
-    except psycopg.Error:
-        pass
 
 
-def _run_statements(conn: psycopg.Connection[Any], m: Migration, autocommit: bool, skip: set[int]) -> Failure | None:
+def _run_statements(
+    conn: psycopg.Connection[Any], m: Migration, autocommit: bool, skip: set[int]
+) -> Failure | None:
     """Statement by statement: in one transaction, or each on its own (no-transaction files)."""
     if not autocommit:
         conn.execute("BEGIN")
@@ -218,7 +218,7 @@ def trace_file(
         own_tx = not in_tx and not needs_autocommit(st)
         if own_tx:
             conn.execute("BEGIN")  # autocommit file: one statement per transaction, same effect, traceable
-        before_nodes = _relfilenodes(conn) if not needs_autocommit(st) or in_tx else _relfilenodes(conn)
+        before_nodes = _relfilenodes(conn)
         try:
             if not in_tx and needs_autocommit(st):
                 rows, duration, found = _run_watched(conn, st, pid, watcher)
@@ -239,7 +239,8 @@ def trace_file(
         if own_tx:
             conn.execute("COMMIT")
         locks = _sorted_locks(found, set(before_nodes))
-        traces.append(StatementTrace(st.line, st.kind, st.sql, duration, rows, locks, _rewrites(before_nodes, after_nodes)))
+        rewrites = _rewrites(before_nodes, after_nodes)
+        traces.append(StatementTrace(st.line, st.kind, st.sql, duration, rows, locks, rewrites))
     if in_tx:
         try:
             conn.execute("COMMIT")
