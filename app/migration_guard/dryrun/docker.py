@@ -95,6 +95,7 @@ def docker_server(
     prepare: Prepare | None,
     client: Any = None,
     ready: Callable[[int], Callable[[], object]] = _connect_check,
+    ready_timeout: float = 60.0,
 ) -> Iterator[Server]:
     if client is None:
         try:
@@ -113,7 +114,7 @@ def docker_server(
     args = container_args(image, port, inside_container(), socket.gethostname())
     container = client.containers.run(**args)
     try:
-        wait_ready(ready(port))
+        wait_ready(ready(port), timeout=ready_timeout)
         version = server_version(conninfo_for(port, "postgres"))
         create_database(conninfo_for(port, "postgres"), DRYRUN_DB)
         server = Server("docker", version, DRYRUN_DB, lambda db: conninfo_for(port, db), lambda db: (

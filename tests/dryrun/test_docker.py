@@ -1,0 +1,90 @@
+"""The Docker provider. No Docker engine runs on this machine, so this is the ONE place with a mock:
+a fake client object records what the provider asks the engine for. We check the container
+arguments (image, trust auth, network namespace, no leaked environment) and that the container is
+removed on success and on failure. Everything else in the dry run is tested on real PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from migration_guard.dryrun.docker import container_args, docker_server, wait_ready
+from migration_guard.errors import UserError
+
+
+class FakeContainer:
+    def __init__(self) -> None:
+        self.removed: list[dict[str, Any]] = []
+
+    def remove(self, **kwargs: Any) -> None:
+        self.removed.append(kwargs)
+
+
+class FakeContainers:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.container = FakeContainer()
+
+    def run(self, **kwargs: Any) -> FakeContainer:
+        self.calls.append(kwargs)
+        return self.container
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.containers = FakeContainers()
+
+
+def test_inside_a_container_the_server_joins_our_network_namespace() -> None:
+    args = container_args("postgres:15", 54329, in_container=True, hostname="abc123")
+    assert args["image"] == "postgres:15"
+    assert args["network_mode"] == "container:abc123"
+    assert "ports" not in args
+    assert args["environment"] == {"POSTGRES_HOST_AUTH_METHOD": "trust"}  # nothing of ours (no tokens)
+    assert args["command"][:3] == ["postgres", "-p", "54329"]
+    assert "fsync=off" in args["command"]
+    assert args["detach"] is True
+
+
+def test_outside_a_container_the_port_is_published_on_loopback_only() -> None:
+    args = container_args("supabase/postgres:15.8.1.060", 54330, in_container=False, hostname="laptop")
+    assert "network_mode" not in args
+    assert args["ports"] == {"54330/tcp": ("127.0.0.1", 54330)}
+    assert args["image"] == "supabase/postgres:15.8.1.060"
+
+
+def test_container_is_removed_when_the_server_never_gets_ready() -> None:
+    import psycopg
+
+    def never_ready(port: int) -> Any:
+        def check() -> object:
+            raise psycopg.OperationalError(f"connection to 127.0.0.1:{port} refused")
+
+        return check
+
+    client = FakeClient()
+    with (
+        pytest.raises(UserError, match="did not accept connections"),
+        docker_server("postgres:16", None, client=client, ready=never_ready, ready_timeout=0.05),
+    ):
+        pass
+    assert client.containers.calls[0]["image"] == "postgres:16"
+    assert client.containers.container.removed == [{"force": True}]
+
+
+def test_readiness_polls_until_a_connection_succeeds() -> None:
+    import psycopg
+
+    attempts: list[int] = []
+
+    def check() -> object:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise psycopg.OperationalError("not yet")
+        return (1,)
+
+    wait_ready(check, timeout=5, interval=0.001)
+    assert len(attempts) == 3
+    with pytest.raises(UserError, match="did not accept connections"):
+        wait_ready(lambda: (_ for _ in ()).throw(psycopg.OperationalError("down")), timeout=0.05, interval=0.01)
