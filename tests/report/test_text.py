@@ -53,3 +53,12 @@ def test_colour_only_when_asked() -> None:
     assert "\033[1;31merror[drop-column]\033[0m" in coloured
     assert "\033[" in summary_line(LintResult((ERR,), 1, 1), color=True)
     assert "\033[" not in summary_line(LintResult((ERR,), 1, 1), color=False)
+
+
+def test_multiline_parser_message_stays_on_the_head_line() -> None:
+    long = 'unterminated dollar-quoted string at or near "$$ begin\n' + "select 1;\n" * 100 + '"'
+    syntax = Finding("syntax-error", Severity.ERROR, "a.sql", 6, 4, long, "why", "fix")
+    head = render_text(LintResult((syntax,), 1, 0)).splitlines()[0]
+    assert head.startswith("a.sql:6:4: error[syntax-error] unterminated dollar-quoted string")
+    assert ' at or near "$$ begin select 1; select 1;' in head
+    assert head.endswith("…") and len(head) < 260

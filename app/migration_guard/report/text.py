@@ -32,11 +32,20 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+MAX_MESSAGE = 200
+
+
+def one_line(message: str) -> str:
+    """A message on one line, shortened: parser errors can quote the whole rest of the file."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 1] + "…"
+
+
 def render_finding(finding: Finding, color: bool = False) -> str:
     location = _paint(f"{finding.path}:{finding.line}:{finding.column}:", "location", color)
     level = finding.severity.value
     head_style = "suppressed" if finding.suppressed else level
-    head = f"{location} {_paint(f'{level}[{finding.rule}]', head_style, color)} {finding.message}"
+    head = f"{location} {_paint(f'{level}[{finding.rule}]', head_style, color)} {one_line(finding.message)}"
     parts = [head]
     if finding.suppressed:
         reason = finding.reason or "no reason given"

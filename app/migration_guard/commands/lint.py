@@ -1,0 +1,274 @@
+"""`migration-guard lint`: static safety checks on migration files, in run order, with context.
+
+I/O lives here (files, git, the terminal); the checks are ``linter.lint`` and the output is one of
+the pure renderers in ``report/``. Heavy imports (the parser, the rules) happen inside ``run`` so
+that ``--help`` and other commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migration_guard.errors import UserError
+from migration_guard.model import LintOptions, LintResult, Migration
+
+HELP = "check migration files for dangerous operations (locks, rewrites, data loss, missing RLS)"
+DESCRIPTION = (
+    "Lint migration SQL with PostgreSQL's own parser. Files are read in the order their runner "
+    "applies them, and each file's rules see what earlier files created (a table created in the "
+    "same file is new and empty; one created earlier holds data). Every finding says why it is "
+    "dangerous and shows the safe alternative as SQL. Suppress one with a reason: "
+    "`-- migration-guard: allow <rule-id> -- <reason>` on the line above the statement. "
+    "Exit status: 0 no unsuppressed errors, 1 errors found, 2 usage error or unreadable input."
+)
+
+DEFAULT_DIR = "supabase/migrations"
+FORMATS = ("text", "json", "sarif", "github")
+# GitHub shows at most 10 error and 10 warning annotations per step (FACTS.md).
+GITHUB_ANNOTATION_LIMIT = 10
+TOO_DEEP = "an expression is nested too deeply to check (hundreds of levels); split it up"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=(
+            "migration files or folders to lint (default: --dir). A file named on its own is still "
+            "checked in the context of the earlier files of its folder; only it is reported."
+        ),
+    )
+    parser.add_argument(
+        "--dir",
+        default=DEFAULT_DIR,
+        metavar="DIR",
+        help=f"the migrations folder, used when no PATH is given (default: {DEFAULT_DIR})",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="GIT_REF",
+        help=(
+            "report only migration files added or changed since GIT_REF (e.g. origin/main), and "
+            "check their versions against the files on GIT_REF (out-of-order, duplicate-version)"
+        ),
+    )
+    parser.add_argument(
+        "--supabase",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help=(
+            "Supabase rules (row level security on API-exposed schemas). auto (default): on when a "
+            "supabase/config.toml is above the folder or the SQL references Supabase roles or the "
+            "auth/storage schemas"
+        ),
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help=(
+            "text (default): compiler-style lines with why and fix, coloured on a terminal (NO_COLOR "
+            "respected); json: machine-readable findings; sarif: SARIF 2.1.0 for GitHub code scanning; "
+            "github: workflow-command annotations"
+        ),
+    )
+
+
+@dataclass
+class Selection:
+    """What to load (in run order, for context) and which of those files to report."""
+
+    load: list[Path] = field(default_factory=list)
+    report: set[Path] = field(default_factory=set)  # resolved paths
+    folders: list[Path] = field(default_factory=list)  # the folders the files come from
+
+
+def _key(path: Path) -> Path:
+    return path.resolve()
+
+
+def select(paths: list[Path]) -> Selection:
+    """Group the PATHs by folder; a named file brings the earlier files of its folder as context."""
+    from migration_guard.migrations.naming import discover
+
+    groups: dict[Path, tuple[Path, list[Path] | None]] = {}  # folder key → (folder, named files or None=all)
+    for p in paths:
+        if p.is_dir():
+            folder, named = p, None
+        elif p.is_file():
+            folder, named = p.parent, [p]
+        elif p.exists():
+            raise UserError(f"{p}: not a regular file or folder")
+        else:
+            raise UserError(f"{p}: no such file or directory")
+        key = _key(folder)
+        if key not in groups:
+            groups[key] = (folder, named)
+        else:
+            prev = groups[key][1]
+            groups[key] = (groups[key][0], None if prev is None or named is None else prev + named)
+
+    sel = Selection()
+    seen: set[Path] = set()
+    for folder, named in groups.values():
+        try:
+            files = discover(folder)
+        except OSError as exc:
+            raise UserError(f"{folder}: cannot list folder: {exc.strerror}") from None
+        sel.folders.append(folder)
+        if named is None:
+            if not files:
+                raise UserError(f"{folder}: no .sql migration files in this folder")
+            chosen, extra = files, []
+        else:
+            keys = [_key(f) for f in files]
+            wanted = {_key(n) for n in named}
+            positions = [i for i, k in enumerate(keys) if k in wanted]
+            # Load the folder up to the last named file: later files cannot change earlier findings.
+            chosen = files[: max(positions) + 1] if positions else []
+            in_folder = {keys[i] for i in positions}
+            extra = [n for n in named if _key(n) not in in_folder]  # e.g. seed.sql, a .txt: linted alone
+        report_all = named is None
+        wanted_keys = {_key(n) for n in named} if named is not None else set()
+        for f in [*chosen, *extra]:
+            k = _key(f)
+            if k in seen:
+                continue
+            seen.add(k)
+            sel.load.append(f)
+            if report_all or k in wanted_keys:
+                sel.report.add(k)
+    return sel
+
+
+def restrict_to_changes(sel: Selection, base: str) -> tuple[str, ...]:
+    """Keep only files changed since ``base`` in the report; return the versions present on ``base``."""
+    from migration_guard import gitdiff
+    from migration_guard.migrations.naming import parse_name
+
+    changed: set[Path] = set()
+    versions: list[str] = []
+    for folder in sel.folders:
+        changed.update(_key(p) for p in gitdiff.changed_files(folder, base))
+        versions.extend(v for v in (parse_name(n).version for n in gitdiff.files_at(folder, base)) if v)
+    sel.report &= changed
+    return tuple(dict.fromkeys(versions))
+
+
+def load(sel: Selection) -> tuple[list[Migration], list[str]]:
+    """Read every selected file. A reported file that cannot be read or decoded is a usage error;
+    a context-only file that cannot be is skipped with a note."""
+    from migration_guard.migrations.loader import load_migration
+
+    migrations: list[Migration] = []
+    notes: list[str] = []
+    for path in sel.load:
+        reported = _key(path) in sel.report
+        try:
+            m = load_migration(path)
+        except UserError as exc:
+            if reported:
+                raise
+            notes.append(f"skipped {exc.message} (later files may miss what it creates)")
+            continue
+        except RecursionError:
+            # The parse tree of an extremely nested expression is deeper than Python can decode.
+            if reported:
+                raise UserError(f"{path}: {TOO_DEEP}") from None
+            notes.append(f"skipped {path}: {TOO_DEEP} (later files may miss what it creates)")
+            continue
+        if m.error is not None and m.error.kind != "syntax":
+            where = f"{m.display_path}:{m.error.line}: {m.error.message}"
+            if reported:
+                raise UserError(where)
+            notes.append(f"skipped {where} (later files may miss what it creates)")
+            continue
+        nul = m.text.find("\0")
+        if nul != -1:
+            # PostgreSQL's parser stops at a NUL byte: whatever follows would go unchecked.
+            where = f"{m.display_path}:{m.text.count(chr(10), 0, nul) + 1}: contains a NUL byte (0x00), not SQL text"
+            if reported:
+                raise UserError(where)
+            notes.append(f"skipped {where} (later files may miss what it creates)")
+            continue
+        if reported and m.error is None and not m.statements and not m.meta_commands:
+            what = "empty file" if not m.text.strip() else "no SQL statements, only comments"
+            notes.append(f"{m.display_path}: {what}; nothing to check")
+        migrations.append(m)
+    return migrations, notes
+
+
+def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
+    from migration_guard import supabase
+    from migration_guard.linter import lint
+
+    if args.paths:
+        paths = [Path(p) for p in args.paths]
+    else:
+        directory = Path(args.dir)
+        if not directory.is_dir():
+            raise UserError(
+                f"{directory}: no such folder; pass migration files or folders as PATH, or --dir DIR"
+            )
+        paths = [directory]
+    sel = select(paths)
+    base_versions: tuple[str, ...] = ()
+    if args.base:
+        base_versions = restrict_to_changes(sel, args.base)
+    migrations, notes = load(sel)
+    if args.base and not sel.report:
+        notes.append(f"no migration file changed since {args.base}; nothing to report")
+    start = sel.folders[0] if sel.folders else Path(".")
+    options = LintOptions(
+        supabase=supabase.resolve_supabase(args.supabase, start, migrations),
+        exposed_schemas=supabase.exposed_schemas(supabase.find_config(start)),
+        report_paths=frozenset(m.display_path for m in migrations if _key(m.path) in sel.report),
+        base_versions=base_versions,
+    )
+    try:
+        result = lint(migrations, options)
+    except RecursionError:
+        names = ", ".join(m.display_path for m in migrations if _key(m.path) in sel.report)
+        raise UserError(f"{names}: {TOO_DEEP}") from None
+    return result, migrations, notes
+
+
+def _use_color() -> bool:
+    # https://no-color.org: any non-empty NO_COLOR disables colour.
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def render(fmt: str, result: LintResult, migrations: list[Migration], notes: list[str]) -> str:
+    if fmt == "json":
+        from migration_guard.report.lint_json import render_json
+
+        return render_json(result)
+    if fmt == "sarif":
+        from migration_guard.report.sarif import render_sarif, statement_texts
+        from migration_guard.rules.registry import all_rules
+
+        return render_sarif(result, list(all_rules()), statement_texts(migrations, result.findings))
+    if fmt == "github":
+        from migration_guard.report.annotations import render_annotations
+        from migration_guard.report.text import summary_line
+
+        return render_annotations(result.findings, GITHUB_ANNOTATION_LIMIT) + summary_line(result) + "\n"
+    from migration_guard.report.text import render_text
+
+    return render_text(result, color=_use_color(), notes=notes)
+
+
+def run(args: argparse.Namespace) -> int:
+    result, migrations, notes = lint_paths(args)
+    if args.format != "text":
+        # Keep stdout machine-readable: notes go to stderr.
+        for note in notes:
+            print(f"migration-guard: note: {note}", file=sys.stderr)
+    sys.stdout.write(render(args.format, result, migrations, notes))
+    sys.stdout.flush()
+    return 1 if result.blocking else 0
