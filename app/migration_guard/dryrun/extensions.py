@@ -5,8 +5,8 @@ and what to do. Never skipped silently. ``--stub-extension NAME`` is the explici
 
 A stub does exactly this, and warns about it in the report:
 - every ``CREATE EXTENSION NAME`` statement is *not executed* (it is traced as a stubbed statement);
-- the schema the statement names (``WITH SCHEMA s``), or the extension's usual schema on Supabase
-  (``STUB_SCHEMAS``), is created if missing, so later ``s.something`` references resolve the schema;
+- the schema the statement names (``WITH SCHEMA s``) and the extension's usual schema on Supabase
+  (``STUB_SCHEMAS``) are created if missing, so later ``s.something`` references resolve the schema;
 - for a few platform extensions, plain SQL stand-ins of the objects migrations commonly call are
   created (``STUB_OBJECTS``: e.g. ``net.http_post`` returning a request id, ``vault.create_secret``),
   owned by the migration role. They do nothing. Types (``vector(1536)``) cannot be stood in: SQL
@@ -121,9 +121,8 @@ def missing_message(first: ExtensionUse, others: list[str], version: str, locate
 
 
 def stub_sql(use: ExtensionUse) -> str:
-    schema = use.schema or STUB_SCHEMAS.get(use.name)
-    sql = f'create schema if not exists "{schema}";\n' if schema else ""
-    body = STUB_OBJECTS.get(use.name)
-    if body and (use.schema is None or use.schema == STUB_SCHEMAS.get(use.name)):
-        sql += body
-    return sql
+    """The schema the statement names and the extension's usual schema (pg_net's functions live in
+    ``net`` whatever WITH SCHEMA says), plus the stand-in objects of a known platform extension."""
+    schemas = [s for s in dict.fromkeys([use.schema, STUB_SCHEMAS.get(use.name)]) if s]
+    sql = "".join(f'create schema if not exists "{s}";\n' for s in schemas)
+    return sql + STUB_OBJECTS.get(use.name, "")

@@ -1,0 +1,162 @@
+"""`migration-guard plan` as a real subprocess: exit codes, teardown on signals, --cache-dir,
+--stub-extension, the seed and --base."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from migration_guard.dryrun.local import LocalPostgres
+
+CLI = [sys.executable, "-m", "migration_guard", "plan"]
+
+
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """A TMPDIR the unprivileged server user can traverse (pytest's tmp_path is root-only)."""
+    d = Path(tempfile.mkdtemp(prefix="mg-plan-test-", dir="/tmp"))
+    d.chmod(0o755)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def project(tmp_path: Path, files: dict[str, str]) -> Path:
+    d = tmp_path / "supabase" / "migrations"
+    d.mkdir(parents=True)
+    for name, sql in files.items():
+        (d / name).write_text(sql)
+    return d
+
+
+def processes_mentioning(text: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_mid_run_leaves_no_server_and_no_temp_dir(tmp_path: Path, private_tmp: Path, sig: int) -> None:
+    d = project(tmp_path, {"1_base.sql": "create table t (id int);\n", "2_slow.sql": "select pg_sleep(120);\n"})
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    proc = subprocess.Popen([*CLI, "--dir", str(d), "--supabase", "off", "--postgres", "local"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        # Wait until the server exists and the slow statement runs (its backend's title says SELECT).
+        while time.monotonic() < deadline and proc.poll() is None:
+            if processes_mentioning(str(private_tmp)) and processes_mentioning("migration_guard_dryrun [local] SELECT"):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        assert processes_mentioning(str(private_tmp)), "the server should be running under our TMPDIR"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert processes_mentioning(str(private_tmp)) == []
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_cache_dir_is_filled_once_and_reused(tmp_path: Path, private_tmp: Path) -> None:
+    d = project(tmp_path, {"1_a.sql": "create table a (id int);\n", "2_b.sql": "alter table a add column b text;\n"})
+    cache = private_tmp / "cache"
+    args = [*CLI, "--dir", str(d), "--supabase", "on", "--postgres", "local", "--cache-dir", str(cache)]
+    args += ["--format", "json"]
+    first = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert first.returncode == 0, first.stderr
+    entries = sorted(p.name for p in cache.iterdir())
+    assert len(entries) == 1 and entries[0].startswith("pg")  # keyed by major version and bootstrap hash
+    stamp = (cache / entries[0] / "PG_VERSION").stat().st_mtime_ns
+    second = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in cache.iterdir()) == entries
+    assert (cache / entries[0] / "PG_VERSION").stat().st_mtime_ns == stamp
+    assert json.loads(first.stdout)["affected"] == json.loads(second.stdout)["affected"]
+    assert any(a["name"] == "public.a.b" for a in json.loads(second.stdout)["affected"])
+
+
+def test_stub_extension_lets_the_plan_continue_and_says_so(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    d = project(
+        tmp_path,
+        {
+            "1_ext.sql": "create extension if not exists pg_net with schema extensions;\ncreate table jobs (id int);\n",
+            "2_call.sql": "select net.http_post('https://example.invalid/hook');\n",
+        },
+    )
+    base = [*CLI, "--dir", str(d), "--postgres-url", pg_server.url(), "--format", "json"]
+    refused = subprocess.run(base, capture_output=True, text=True, timeout=300, check=False)
+    assert refused.returncode == 1
+    assert 'extension "pg_net" is not available' in refused.stderr and "1_ext.sql:1:" in refused.stderr
+    stubbed = subprocess.run([*base, "--stub-extension", "pg_net"], capture_output=True, text=True, timeout=300,
+                             check=False)
+    assert stubbed.returncode == 0, stubbed.stderr
+    data = json.loads(stubbed.stdout)
+    assert data["ok"]
+    assert any("pg_net is stubbed" in w and "1_ext.sql:1" in w for w in data["warnings"])
+
+
+def test_seed_next_to_the_migrations_folder_is_loaded(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    d = project(
+        tmp_path,
+        {"1_a.sql": "create table items (id int primary key, n int);\n", "2_b.sql": "update items set n = 1;\n"},
+    )
+    (d.parent / "seed.sql").write_text("insert into items select g, 0 from generate_series(1, 7) g;\n")
+    proc = subprocess.run([*CLI, "--dir", str(d), "--postgres-url", pg_server.url(), "--format", "json"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["migrations"][-1]["statements"][0]["rows"] == 7
+
+
+def test_base_selects_changed_files_as_new(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    d = project(tmp_path, {"1_a.sql": "create table a (id int);\n"})
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "commit", "-qm", "base"], check=True)
+    (d / "2_b.sql").write_text("alter table a add column b int;\n")
+    (d / "3_c.sql").write_text("create index on a (b);\n")
+    proc = subprocess.run([*CLI, "--dir", str(d), "--base", "HEAD", "--postgres-url", pg_server.url(),
+                           "--format", "json"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    flags = [(Path(m["path"]).name, m["new"]) for m in json.loads(proc.stdout)["migrations"]]
+    assert flags == [("1_a.sql", False), ("2_b.sql", True), ("3_c.sql", True)]
+
+
+def test_text_output_and_usage_errors(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    d = project(tmp_path, {"1_a.sql": "create table a (id int);\n", "2_b.sql": "create index a_id on a (id);\n"})
+    proc = subprocess.run([*CLI, "--dir", str(d), "--postgres-url", pg_server.url()], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "lock ShareLock on public.a" in proc.stdout
+    assert "created index public.a_id" in proc.stdout
+    missing = subprocess.run([*CLI, "--dir", str(tmp_path / "nope")], capture_output=True, text=True, check=False)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("migration-guard: error:") and "Traceback" not in missing.stderr
+    bad_url = subprocess.run([*CLI, "--dir", str(d), "--postgres-url", "postgresql://u:s3cret@127.0.0.1:1/x"],
+                             capture_output=True, text=True, check=False)
+    assert bad_url.returncode == 2 and "s3cret" not in bad_url.stderr and "127.0.0.1:1/x" in bad_url.stderr
