@@ -19,7 +19,7 @@ import re
 
 ZWJ = "\u200d"
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
-_MD_PUNCT = re.compile(r"([\\\[\]*_~#!()])")
+_MD_PUNCT = re.compile(r"([\\\[\]*_~#])")  # links need "[", so escaping brackets defuses ](…) too
 
 
 def _defuse_mentions(text: str) -> str:
@@ -84,7 +84,9 @@ def html_text(value: str) -> str:
         if is_code:
             out.append(f"<code>{html.escape(part, quote=False)}</code>")
         else:
-            out.append(_defuse_mentions(html.escape(part, quote=False)))
+            # Markdown is not parsed inside an HTML block today; entities for brackets keep it so if it were.
+            escaped = html.escape(part, quote=False).replace("[", "&#91;").replace("]", "&#93;")
+            out.append(_defuse_mentions(escaped))
     return "".join(out)
 
 

@@ -193,9 +193,10 @@ def _finding_block(f: Finding) -> str:
     icon = "❌" if f.blocking else "⚠️"
     label = "error" if f.blocking else "warning"
     where = f"{_basename(f.path)}:{f.line}"
+    message = f.message if len(f.message) <= 1000 else f.message[:1000] + "…"
     summary = (
         f"{icon} <b>{esc.html_text(f.rule)}</b> ({label}) · <code>{esc.html_text(where)}</code> — "
-        f"{esc.html_text(f.message)}"
+        f"{esc.html_text(message)}"
     )
     body = [f"<details><summary>{summary}</summary>", ""]
     if f.why.strip():
@@ -211,8 +212,7 @@ def _finding_block(f: Finding) -> str:
     body.append("</details>")
     block = "\n".join(body)
     if len(block) > 8000:  # one runaway finding must not eat the whole comment
-        block = "\n".join([body[0], "", esc.text(f.message[:2000]), "", "_(details cut: see the step summary)_", "",
-                           "</details>"])
+        block = "\n".join([body[0], "", "_(details cut: see the step summary)_", "", "</details>"])
     return block
 
 
@@ -313,7 +313,8 @@ def render_markdown(
                 break
             kept.append(item)
             budget -= cost
-        body = sec.head + ("\n" if not sec.head.endswith("\n") else "") + sec.joiner.join(kept) if kept else sec.head
+        # Table heads end at the |---| row (rows follow directly); list heads end with "\n" (a blank line).
+        body = sec.head + "\n" + sec.joiner.join(kept) if kept else sec.head
         if len(kept) < len(sec.items):
             cut_any = True
             body += f"\n\n_…and {len(sec.items) - len(kept)} more {sec.what}: see {where_rest}._"
