@@ -1,0 +1,140 @@
+"""Properties of the Docker action's packaging: action.yml and the Dockerfile.
+
+The image cannot be built here (no Docker engine on these machines, so no `docker build` in the
+tests): these checks read the files, and everything the entrypoint does is tested by running
+`migration-guard action` with GitHub's environment (tests/commands/test_action.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from migration_guard.settings import ActionSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+ISSUE_4_INPUTS = {
+    "command": "check", "migrations-dir": "supabase/migrations", "github-token": "${{ github.token }}",
+    "database-url": "", "environment": "", "supabase": "auto", "postgres": "auto", "postgres-url": "",
+    "stub-extensions": "", "fail-on": "error", "comment": "true", "sarif-file": "",
+    "audit-dir": "migration-guard-audit",
+    "override": "false", "override-reason": "", "stats-url": "",
+}
+ISSUE_5_INPUTS = {
+    "require-approval": "true", "protected-environments": "production", "lock-timeout": "3s",
+    "statement-timeout": "", "retries": "5", "allow-out-of-order": "false",
+}
+OUTPUTS = {"verdict", "blocking-count", "warning-count", "report-file", "sarif-file", "comment-url", "audit-file",
+           "applied-count", "pending-count"}
+
+
+def action() -> dict[str, object]:
+    data = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def test_action_runs_the_dockerfile() -> None:
+    data = action()
+    assert data["runs"] == {"using": "docker", "image": "Dockerfile"}
+    assert set(data["branding"]) == {"icon", "color"}  # type: ignore[arg-type]
+
+
+def test_every_input_documented_with_its_default() -> None:
+    inputs = action()["inputs"]
+    assert isinstance(inputs, dict)
+    expected = ISSUE_4_INPUTS | ISSUE_5_INPUTS
+    assert set(inputs) == set(expected)
+    for name, default in expected.items():
+        assert str(inputs[name]["default"]) == default, name
+        assert len(inputs[name]["description"]) > 20, name
+    # the defaults action.yml gives are the defaults the code applies when an input is empty
+    settings = ActionSettings.from_env({})
+    for name, default in expected.items():
+        field = name.replace("-", "_")
+        value = getattr(settings, field)
+        if default in ("", "${{ github.token }}"):
+            assert value in (None, [], "", False), name
+        elif isinstance(value, bool):
+            assert value is (default == "true"), name
+        elif isinstance(value, list):
+            assert value == default.split(), name
+        else:
+            assert str(value) == default, name
+
+
+def test_outputs() -> None:
+    outputs = action()["outputs"]
+    assert isinstance(outputs, dict)
+    assert set(outputs) == OUTPUTS
+    assert all(spec["description"] for spec in outputs.values())
+
+
+def test_dockerfile_base_is_pinned_and_slim() -> None:
+    steps = dockerfile()
+    froms = [args for word, args in steps if word == "FROM"]
+    assert len(froms) == 1
+    image = froms[0]
+    assert re.fullmatch(r"python:3\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?", image), image
+
+
+def test_dockerfile_installs_postgres_server_and_git() -> None:
+    runs = " ".join(args for word, args in dockerfile() if word == "RUN")
+    args = dict(a.split("=", 1) for w, a in dockerfile() if w == "ARG" and "=" in a)
+    assert args["PG_MAJOR"] == "15"
+    assert '"postgresql-${PG_MAJOR}"' in runs and " git " in f" {runs} "
+    assert "--no-install-recommends" in runs and "rm -rf /var/lib/apt/lists/*" in runs
+    assert "apt.postgresql.org" in (ROOT / "Dockerfile").read_text()  # says how to pick another major
+    env = " ".join(args for word, args in dockerfile() if word == "ENV")
+    assert "/usr/lib/postgresql/${PG_MAJOR}/bin" in env
+
+
+def test_dockerfile_layers_are_cache_friendly() -> None:
+    steps = dockerfile()
+    copies = [(i, args) for i, (word, args) in enumerate(steps) if word == "COPY"]
+    assert copies[0][1].startswith("pyproject.toml ")  # dependencies first
+    app_copy = next(i for i, args in copies if args.startswith("app "))
+    deps_install = next(i for i, (w, a) in enumerate(steps) if w == "RUN" and "-r /tmp/requirements.txt" in a)
+    assert copies[0][0] < deps_install < app_copy
+    for word, args in steps:
+        if word == "RUN" and "pip install" in args:
+            assert "--no-cache-dir" in args
+
+
+def test_dockerfile_entrypoint_exec_form_no_user_no_workdir() -> None:
+    steps = dockerfile()
+    words = [w for w, _ in steps]
+    assert "USER" not in words and "WORKDIR" not in words
+    entry = [args for word, args in steps if word == "ENTRYPOINT"]
+    assert len(entry) == 1
+    # exec form (JSON array): /bin/sh would drop the INPUT_<NAME> variables with hyphens
+    assert json.loads(entry[0]) == ["migration-guard", "action"]
+    assert "CMD" not in words
+
+
+def test_dockerignore_keeps_the_context_small() -> None:
+    lines = [x for x in (ROOT / ".dockerignore").read_text().splitlines() if x and not x.startswith("#")]
+    assert lines[0] == "*"
+    assert {"!pyproject.toml", "!README.md", "!app/"} <= set(lines)
+
+
+def test_console_script_exists() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["migration-guard"] == "migration_guard.cli:main"
