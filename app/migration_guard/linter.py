@@ -176,15 +176,19 @@ def _suppression_hits(migration: Migration) -> Iterator[tuple[str, Hit]]:
         for rule_id in s.rules:
             rule = get_rule(rule_id)
             if rule is None:
-                yield UNKNOWN_RULE_IN_SUPPRESSION, Hit(
-                    f"suppression names unknown rule '{rule_id}' (see `migration-guard rules`)", s.line, 1
+                yield (
+                    UNKNOWN_RULE_IN_SUPPRESSION,
+                    Hit(f"suppression names unknown rule '{rule_id}' (see `migration-guard rules`)", s.line, 1),
                 )
             elif rule.severity is Severity.ERROR and not s.reason:
-                yield SUPPRESSION_WITHOUT_REASON, Hit(
-                    f"error-level rule '{rule_id}' is suppressed without a reason; "
-                    f"write `-- migration-guard: allow {rule_id} -- <why this is safe>`",
-                    s.line,
-                    1,
+                yield (
+                    SUPPRESSION_WITHOUT_REASON,
+                    Hit(
+                        f"error-level rule '{rule_id}' is suppressed without a reason; "
+                        f"write `-- migration-guard: allow {rule_id} -- <why this is safe>`",
+                        s.line,
+                        1,
+                    ),
                 )
 
 

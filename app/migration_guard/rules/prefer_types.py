@@ -65,9 +65,7 @@ def _column_specs(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
 
 
 def _spec(coldef: Node, name: str, keyed: set[str]) -> ColumnSpec:
-    inline_key = any(
-        c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_FOREIGN") for c in column_constraints(coldef)
-    )
+    inline_key = any(c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_FOREIGN") for c in column_constraints(coldef))
     # Decision: a key is a PRIMARY KEY / REFERENCES column or one named like one (id, *_id).
     is_key = inline_key or name in keyed or name == "id" or name.endswith("_id")
     tn = coldef.get("typeName")
@@ -81,9 +79,7 @@ def check_prefer_bigint(node: Node, ctx: Context) -> Iterator[Hit]:
     for col in _columns(node, ctx):
         if col.is_key and col.type in SMALL_INTS:
             shown = "integer" if col.type == "int4" else "smallint"
-            yield ctx.hit(
-                f"key column {col.name} is {shown}: use bigint (int4 keys run out at 2,147,483,647)", col.loc
-            )
+            yield ctx.hit(f"key column {col.name} is {shown}: use bigint (int4 keys run out at 2,147,483,647)", col.loc)
 
 
 PREFER_BIGINT = Rule(

@@ -33,12 +33,7 @@ MISSING_PRIMARY_KEY = Rule(
         "(Supabase Realtime, read replicas) cannot replicate updates and deletes, and adding a key "
         "later means building a unique index on a full table."
     ),
-    fix=(
-        "CREATE TABLE events (\n"
-        "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-        "  payload jsonb NOT NULL\n"
-        ");"
-    ),
+    fix=("CREATE TABLE events (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  payload jsonb NOT NULL\n);"),
     example="CREATE TABLE events (payload jsonb NOT NULL);",
     check=check_missing_primary_key,
 )

@@ -1,0 +1,38 @@
+"""delete-without-where, update-without-where, mixed-schema-and-data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Hits = Callable[..., list[tuple[int, int]]]
+
+
+def test_whole_table_update_and_delete(hits: Hits) -> None:
+    sql = (
+        "UPDATE accounts SET plan = 'free';\nUPDATE accounts SET plan = 'free' WHERE plan IS NULL;\n"
+        "DELETE FROM sessions;\nDELETE FROM sessions WHERE expires_at < now();\n"
+        "CREATE TABLE tmp (a int);\nINSERT INTO tmp VALUES (1);\nUPDATE tmp SET a = 2;\nDELETE FROM tmp;"
+    )
+    assert hits("update-without-where", sql) == [(1, 8)]
+    assert hits("delete-without-where", sql) == [(3, 13)]
+
+
+def test_mixed_schema_and_data(hits: Hits) -> None:
+    sql = (
+        "ALTER TABLE accounts ADD COLUMN plan text;\n"
+        "UPDATE accounts SET plan = 'free' WHERE plan IS NULL;\n"
+        "INSERT INTO audit SELECT * FROM accounts;\n"
+        "INSERT INTO settings (k, v) VALUES ('a', 'b');\n"
+        "CREATE TABLE fresh (a int);\nINSERT INTO fresh SELECT 1 FROM accounts;\nUPDATE fresh SET a = 2 WHERE a = 1;"
+    )
+    assert hits("mixed-schema-and-data", sql) == [(2, 1), (3, 1)]
+
+
+def test_data_only_file_or_declared_data_migration_is_fine(hits: Hits) -> None:
+    assert hits("mixed-schema-and-data", "UPDATE accounts SET plan = 'free' WHERE plan IS NULL;") == []
+    declared = (
+        "-- data-migration: yes\n"
+        "ALTER TABLE accounts ADD COLUMN plan text;\n"
+        "UPDATE accounts SET plan = 'x' WHERE id = 1;"
+    )
+    assert hits("mixed-schema-and-data", declared) == []

@@ -1,0 +1,58 @@
+"""concurrent-in-transaction, transaction-control, enum-add-value-in-transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Hits = Callable[..., list[tuple[int, int]]]
+
+
+def test_concurrently_in_wrapped_file(hits: Hits) -> None:
+    sql = (
+        "CREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY j;\n"
+        "REINDEX INDEX CONCURRENTLY k;\nALTER TABLE p DETACH PARTITION c CONCURRENTLY;"
+    )
+    assert hits("concurrent-in-transaction", sql) == [(1, 1), (2, 1), (3, 1), (4, 1)]
+
+
+def test_concurrently_in_no_transaction_files(hits: Hits) -> None:
+    for header in ("-- migration-guard: no-transaction", "-- +goose NO TRANSACTION"):
+        assert hits("concurrent-in-transaction", f"{header}\nCREATE INDEX CONCURRENTLY i ON t (a);") == []
+
+
+def test_concurrently_inside_explicit_begin_in_no_transaction_file(hits: Hits) -> None:
+    sql = (
+        "-- migration-guard: no-transaction\nBEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;\n"
+        "CREATE INDEX CONCURRENTLY j ON t (b);"
+    )
+    assert hits("concurrent-in-transaction", sql) == [(3, 1)]
+    assert hits("transaction-control", sql) == []
+
+
+def test_transaction_control_in_wrapped_file(hits: Hits) -> None:
+    sql = "BEGIN;\nCREATE TABLE t (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n  COMMIT;"
+    assert hits("transaction-control", sql) == [(1, 1), (5, 3)]
+
+
+def test_enum_value_used_in_same_transaction(hits: Hits) -> None:
+    sql = (
+        "ALTER TYPE status ADD VALUE 'refunded';\n"
+        "UPDATE orders SET status = 'refunded' WHERE paid;\n"
+        "SELECT 'refunded-not-the-value';"
+    )
+    assert hits("enum-add-value-in-transaction", sql) == [(2, 28)]
+
+
+def test_enum_value_not_used_or_in_no_transaction_file_or_type_created_here(hits: Hits) -> None:
+    assert hits("enum-add-value-in-transaction", "ALTER TYPE status ADD VALUE 'x';\nSELECT 1;") == []
+    no_tx = "-- migration-guard: no-transaction\nALTER TYPE status ADD VALUE 'x';\nUPDATE t SET s = 'x' WHERE id = 1;"
+    assert hits("enum-add-value-in-transaction", no_tx) == []
+    created = (
+        "CREATE TYPE status AS ENUM ('a');\nALTER TYPE status ADD VALUE 'x';\nCREATE TABLE t (s status DEFAULT 'x');"
+    )
+    assert hits("enum-add-value-in-transaction", created) == []
+
+
+def test_enum_value_used_in_a_later_file_is_fine(hits: Hits) -> None:
+    files = ("ALTER TYPE s ADD VALUE 'x';", "UPDATE t SET s = 'x' WHERE id = 1;")
+    assert hits("enum-add-value-in-transaction", *files) == []

@@ -1,0 +1,203 @@
+"""The lint engine: suppressions, what is executed (DO blocks) and what is not, context across files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migration_guard.linter import lint
+from migration_guard.migrations.loader import parse_migration
+from migration_guard.model import Finding, LintOptions, Migration, Severity
+
+
+def mig(name: str, sql: str) -> Migration:
+    return parse_migration(Path(name), sql.encode())
+
+
+def run(*migrations: Migration, **options: object) -> list[Finding]:
+    return list(lint(list(migrations), LintOptions(**options)).findings)  # type: ignore[arg-type]
+
+
+def rules(findings: list[Finding]) -> list[tuple[str, int, int]]:
+    return [(f.rule, f.line, f.column) for f in findings]
+
+
+# -- suppressions --------------------------------------------------------------------------------
+
+
+def test_suppression_with_reason_keeps_finding_marked() -> None:
+    sql = (
+        "-- intent: x\n-- migration-guard: allow drop-column -- unused since v2, archived\nALTER TABLE a DROP COLUMN b;"
+    )
+    (f,) = run(mig("20240101000000_a.sql", sql))
+    assert (f.rule, f.suppressed, f.reason, f.blocking) == ("drop-column", True, "unused since v2, archived", False)
+
+
+def test_suppression_applies_only_to_the_next_statement() -> None:
+    sql = (
+        "-- intent: x\n-- migration-guard: allow drop-column -- ok\nALTER TABLE a DROP COLUMN b;\n"
+        "ALTER TABLE a DROP COLUMN c;"
+    )
+    found = run(mig("20240101000000_a.sql", sql))
+    assert [(f.line, f.suppressed) for f in found] == [(3, True), (4, False)]
+
+
+def test_multiple_ids_in_one_suppression() -> None:
+    sql = (
+        "-- intent: x\n-- migration-guard: allow drop-column, set-not-null -- verified on prod\n"
+        "ALTER TABLE a DROP COLUMN b, ALTER COLUMN c SET NOT NULL;"
+    )
+    found = run(mig("20240101000000_a.sql", sql))
+    assert sorted(f.rule for f in found) == ["drop-column", "set-not-null"]
+    assert all(f.suppressed and f.reason == "verified on prod" for f in found)
+
+
+def test_error_suppressed_without_reason_is_itself_an_error() -> None:
+    sql = "-- intent: x\n-- migration-guard: allow drop-column\nALTER TABLE a DROP COLUMN b;"
+    found = run(mig("20240101000000_a.sql", sql))
+    assert rules(found) == [("suppression-without-reason", 2, 1), ("drop-column", 3, 1)]
+    meta, dropped = found
+    assert meta.blocking and meta.severity is Severity.ERROR
+    assert dropped.suppressed and dropped.reason is None
+
+
+def test_warning_suppressed_without_reason_is_fine() -> None:
+    sql = "-- intent: x\n-- migration-guard: allow drop-not-null\nALTER TABLE a ALTER b DROP NOT NULL;"
+    (f,) = run(mig("20240101000000_a.sql", sql))
+    assert (f.rule, f.suppressed) == ("drop-not-null", True)
+
+
+def test_allow_file_covers_the_whole_file_and_unknown_ids_warn() -> None:
+    sql = (
+        "-- intent: cleanup\n-- migration-guard: allow-file drop-table, drop-tabel -- legacy tables, backed up\n"
+        "DROP TABLE a;\nDROP TABLE b;"
+    )
+    found = run(mig("20240101000000_a.sql", sql))
+    assert rules(found) == [("unknown-rule-in-suppression", 2, 1), ("drop-table", 3, 1), ("drop-table", 4, 1)]
+    assert found[0].severity is Severity.WARNING and not found[0].suppressed
+    assert all(f.suppressed and f.reason == "legacy tables, backed up" for f in found[1:])
+
+
+def test_suppression_in_a_string_or_function_body_does_nothing() -> None:
+    sql = (
+        "-- intent: x\nSELECT '-- migration-guard: allow drop-column -- no';\n"
+        "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$\n"
+        "-- migration-guard: allow drop-column -- no\n"
+        "SELECT 1 $$;\n"
+        "ALTER TABLE a DROP COLUMN b;"
+    )
+    found = run(mig("20240101000000_a.sql", sql))
+    assert [(f.rule, f.suppressed) for f in found] == [("drop-column", False)]
+
+
+def test_suppression_covers_findings_reported_at_end_of_file() -> None:
+    sql = (
+        "-- intent: x\n-- migration-guard: allow missing-primary-key -- append-only log\n"
+        "CREATE TABLE log (at timestamptz);"
+    )
+    (f,) = run(mig("20240101000000_a.sql", sql))
+    assert (f.rule, f.suppressed) == ("missing-primary-key", True)
+
+
+# -- what is executed ----------------------------------------------------------------------------
+
+
+def test_do_block_statements_are_checked_at_their_own_position() -> None:
+    sql = "-- intent: x\nDO $$\nBEGIN\n  ALTER TABLE t DROP COLUMN c;\nEND $$;"
+    assert rules(run(mig("20240101000000_a.sql", sql))) == [("drop-column", 4, 3)]
+
+
+def test_do_block_nested_if_execute_literal_and_language_clause() -> None:
+    sql = (
+        "-- intent: x\n"
+        "DO LANGUAGE plpgsql $do$\nDECLARE n int;\nBEGIN\n"
+        "  IF NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'x') THEN\n"
+        "    EXECUTE 'DROP TABLE legacy';\n"
+        "    UPDATE accounts SET plan = 'free';\n"
+        "  END IF;\nEND $do$;"
+    )
+    assert rules(run(mig("20240101000000_a.sql", sql))) == [
+        ("drop-table", 6, 14),
+        ("mixed-schema-and-data", 7, 5),
+        ("update-without-where", 7, 12),
+    ]
+
+
+def test_do_block_creating_a_table_counts_as_new() -> None:
+    sql = (
+        "-- intent: x\nDO $$ BEGIN CREATE TABLE t (id bigint PRIMARY KEY, a int); END $$;\n"
+        "CREATE INDEX ON t (a);\nALTER TABLE t DROP COLUMN a;"
+    )
+    assert rules(run(mig("20240101000000_a.sql", sql))) == []
+
+
+def test_function_bodies_strings_and_comments_are_not_executed() -> None:
+    sql = (
+        "-- intent: x\n-- DROP TABLE a;\n/* ALTER TABLE a DROP COLUMN b; */\n"
+        "SELECT 'DROP TABLE a';\n"
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE a; DELETE FROM b; END $$;\n"
+        "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC DELETE FROM b; END;"
+    )
+    assert run(mig("20240101000000_a.sql", sql)) == []
+
+
+def test_do_block_in_another_language_is_not_parsed_as_plpgsql() -> None:
+    sql = "-- intent: x\nDO LANGUAGE plv8 $$ plv8.execute('DROP TABLE a') $$;"
+    assert run(mig("20240101000000_a.sql", sql)) == []
+
+
+def test_positions_after_multibyte_text() -> None:
+    sql = (
+        "-- intent: ünïcode ✓\n"
+        "COMMENT ON TABLE a IS 'ça va 😀';\n"
+        "ALTER TABLE a ALTER COLUMN b TYPE bigint USING b::bigint;"
+    )
+    assert rules(run(mig("20240101000000_a.sql", sql))) == [("column-type-change", 3, 28)]
+    sql_do = "-- intent: 😀\nDO $$ BEGIN RAISE NOTICE 'é'; ALTER TABLE t DROP COLUMN c; END $$;"
+    assert rules(run(mig("20240101000000_b.sql", sql_do))) == [("drop-column", 2, 31)]
+
+
+# -- context across files, reporting ---------------------------------------------------------------
+
+
+def test_table_from_earlier_file_exists_with_data() -> None:
+    first = mig("20240101000000_a.sql", "-- intent: a\nCREATE TABLE t (id bigint PRIMARY KEY, a int);")
+    same = mig("20240102000000_b.sql", "-- intent: b\nCREATE TABLE u (id bigint PRIMARY KEY);\nCREATE INDEX ON u (id);")
+    later = mig("20240103000000_c.sql", "-- intent: c\nCREATE INDEX ON t (a);")
+    assert rules(run(first, same, later)) == [("index-not-concurrent", 2, 17)]
+
+
+def test_only_report_paths_are_reported_earlier_files_give_context() -> None:
+    first = mig("20240101000000_a.sql", "CREATE TABLE t (a int);")  # has findings itself
+    second = mig("20240102000000_b.sql", "-- intent: b\nALTER TABLE t ALTER COLUMN a TYPE bigint;")
+    result = lint([first, second], LintOptions(report_paths=frozenset({"20240102000000_b.sql"})))
+    assert {f.path for f in result.findings} == {"20240102000000_b.sql"}
+    assert "from int4 to int8" in result.findings[0].message
+    assert (result.files, result.statements) == (1, 1)
+
+
+def test_findings_sorted_by_file_order_then_position() -> None:
+    a = mig("20240102000000_a.sql", "DROP TABLE x; DROP TABLE y;\nTRUNCATE z;")
+    b = mig("20240101000000_b.sql", "DROP TABLE w;")
+    found = run(a, b)
+    assert [(f.path, f.line, f.column) for f in found] == sorted(
+        [(f.path, f.line, f.column) for f in found], key=lambda t: (t[0] != a.display_path, t[1], t[2])
+    )
+    assert [f.rule for f in found if f.path == a.display_path] == [
+        "drop-table",
+        "missing-intent",
+        "drop-table",
+        "truncate",
+    ]
+
+
+def test_json_contract_keys() -> None:
+    result = lint([mig("20240101000000_a.sql", "-- intent: x\nDROP TABLE t;")], LintOptions())
+    assert list(result.to_json()) == ["findings", "files", "statements"]
+    assert list(result.to_json()["findings"][0]) == [
+        "rule", "severity", "path", "line", "column", "message", "why", "fix", "suppressed", "reason",
+    ]  # fmt: skip
+
+
+def test_empty_and_comment_only_files() -> None:
+    assert rules(run(mig("20240101000000_a.sql", ""))) == [("missing-intent", 1, 1)]
+    assert run(mig("20240101000000_a.sql", "-- intent: nothing yet\n")) == []
