@@ -30,11 +30,12 @@ def is_local(url: str) -> bool:
     return all(h == "" or h.startswith("/") or h.startswith("@") or h.lower() in LOCAL_HOSTS for h in hosts(url))
 
 
-def require_local(url: str, force_remote: bool) -> None:
+def require_local(url: str, force_remote: bool, action: str = "reset") -> None:
     if is_local(url) or force_remote:
         return
+    why = "reset drops schemas" if action == "reset" else "seed writes made-up rows"
     raise UserError(
-        f"refusing to reset {describe_database(url)}: not a local database (localhost, 127.0.0.1, ::1 or a unix "
-        "socket); reset drops schemas, so it is for development databases only (pass --force-remote if this "
-        "really is a disposable database)"
+        f"refusing to {action} {describe_database(url)}: not a local database (localhost, 127.0.0.1, ::1 or a unix "
+        f"socket); {why}, so it is for development databases only (pass --force-remote if this really is a "
+        "disposable database)"
     )
