@@ -153,8 +153,8 @@ def main() -> int:
         else:
             print("squawk not found (pip install squawk-cli): timing migration-guard alone")
         for name, cmd in tools.items():
-            print(f"{name}: {check_output(cmd, path)} findings  ({' '.join(Path(cmd[0]).name for _ in [0])} "
-                  f"{' '.join(cmd[1:])} FILE)")
+            shown = " ".join([Path(cmd[0]).name, *cmd[1:]])
+            print(f"{name}: {check_output(cmd, path)} findings  ({shown} FILE)")
         times: dict[str, list[float]] = {n: [] for n in tools}
         peaks: dict[str, list[float]] = {n: [] for n in tools}
         for _ in range(args.rounds):

@@ -328,3 +328,26 @@ def test_unknown_format_is_a_usage_error(dropping: Path) -> None:
     proc = cli("--format", "xml", cwd=dropping)
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+def test_project_settings_give_the_defaults_and_flags_win(tmp_path: Path) -> None:
+    folder = tmp_path / "db" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "20240101000000_notes.sql").write_text(
+        "-- intent: notes\ncreate table public.notes (id bigint primary key);\n", encoding="utf-8"
+    )
+    (tmp_path / "migration-guard.toml").write_text('migrations-dir = "db/migrations"\nsupabase = "on"\n')
+    proc = cli("--format", "json", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["files"] == 1
+    assert "table-without-rls" in {f["rule"] for f in data["findings"]}
+    off = json.loads(cli("--format", "json", "--supabase", "off", cwd=tmp_path).stdout)
+    assert "table-without-rls" not in {f["rule"] for f in off["findings"]}
+    from_env = cli("--format", "json", cwd=tmp_path, env={"MIGRATION_GUARD_SUPABASE": "off"})
+    assert "table-without-rls" not in {f["rule"] for f in json.loads(from_env.stdout)["findings"]}
+    # A bad setting is one clear line, exit 2.
+    (tmp_path / "migration-guard.toml").write_text('migrations-dir = "db/migrations"\nsupabase = "maybe"\n')
+    bad = cli(cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("migration-guard: error: ") and len(bad.stderr.splitlines()) == 1

@@ -45,9 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dir",
-        default=DEFAULT_DIR,
         metavar="DIR",
-        help=f"the migrations folder, used when no PATH is given (default: {DEFAULT_DIR})",
+        help=(
+            f"the migrations folder, used when no PATH is given (default: {DEFAULT_DIR}, or migrations-dir "
+            "from migration-guard.toml / MIGRATION_GUARD_MIGRATIONS_DIR)"
+        ),
     )
     parser.add_argument(
         "--base",
@@ -60,11 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--supabase",
         choices=("auto", "on", "off"),
-        default="auto",
         help=(
-            "Supabase rules (row level security on API-exposed schemas). auto (default): on when a "
-            "supabase/config.toml is above the folder or the SQL references Supabase roles or the "
-            "auth/storage schemas"
+            "Supabase rules (row level security on API-exposed schemas). auto (default, or the project's "
+            "supabase setting): on when a supabase/config.toml is above the folder or the SQL references "
+            "Supabase roles or the auth/storage schemas"
         ),
     )
     parser.add_argument(
@@ -203,14 +204,48 @@ def load(sel: Selection) -> tuple[list[Migration], list[str]]:
     return migrations, notes
 
 
+def _has_project_config(start: Path) -> bool:
+    """Is there anything for the project settings to read? Checked without importing pydantic
+    (~0.1–0.2 s), which most lint runs never need."""
+    if any(k.startswith("MIGRATION_GUARD_") for k in os.environ):
+        return True
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "migration-guard.toml").is_file():
+            return True
+        pyproject = folder / "pyproject.toml"
+        try:
+            if pyproject.is_file() and "[tool.migration-guard]" in pyproject.read_text("utf-8", "replace"):
+                return True
+        except OSError:
+            pass
+        if (folder / ".git").exists():
+            return False
+    return False
+
+
+def _defaults(args: argparse.Namespace) -> tuple[str, str]:
+    """(migrations folder, supabase mode): flags win over the project settings, which win over defaults."""
+    directory: str | None = getattr(args, "dir", None)
+    mode: str | None = getattr(args, "supabase", None)
+    if (directory is None or mode is None) and _has_project_config(Path.cwd()):
+        from migration_guard.settings import load_project_settings
+
+        project = load_project_settings()
+        directory = directory or project.migrations_dir
+        mode = mode or project.supabase
+    return directory or DEFAULT_DIR, mode or "auto"
+
+
 def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
     from migration_guard import supabase
     from migration_guard.linter import lint
 
+    default_dir, supabase_mode = _defaults(args)
     if args.paths:
         paths = [Path(p) for p in args.paths]
     else:
-        directory = Path(args.dir)
+        directory = Path(default_dir)
         if not directory.is_dir():
             raise UserError(
                 f"{directory}: no such folder; pass migration files or folders as PATH, or --dir DIR"
@@ -225,7 +260,7 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
         notes.append(f"no migration file changed since {args.base}; nothing to report")
     start = sel.folders[0] if sel.folders else Path(".")
     options = LintOptions(
-        supabase=supabase.resolve_supabase(args.supabase, start, migrations),
+        supabase=supabase.resolve_supabase(supabase_mode, start, migrations),
         exposed_schemas=supabase.exposed_schemas(supabase.find_config(start)),
         report_paths=frozenset(m.display_path for m in migrations if _key(m.path) in sel.report),
         base_versions=base_versions,
