@@ -376,3 +376,24 @@ def test_nothing_pending_is_up_to_date(deploy: Deploy) -> None:
     assert run.proc.returncode == 0, run.text
     assert run.outputs["verdict"] == "up-to-date"
     assert run.outputs["pending-count"] == "0"
+
+
+@pytest.mark.parametrize("name", ["deploy-staging.yml", "deploy-production.yml", "emergency-override.yml"])
+def test_example_workflows_gate_upload_and_stay_least_privilege(name: str) -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "workflows-examples"
+    data = yaml.safe_load((root / name).read_text())
+    assert data["permissions"] == {"contents": "read"}
+    [job] = data["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write", "actions": "read"}
+    assert job["environment"]
+    deploy_step = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("migration-guard/"))
+    assert deploy_step["with"]["command"] == "deploy"
+    assert deploy_step["with"]["environment"] == job["environment"]
+    assert deploy_step["with"]["database-url"] == "${{ secrets.DATABASE_URL }}"
+    upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == "migration-guard-audit/"
+    assert upload["with"]["retention-days"] >= 30
+    assert data["concurrency"]["cancel-in-progress"] is False

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migration_guard import __version__
+from migration_guard import __version__, log
 from migration_guard.apply.ledger import AppliedFacts
 from migration_guard.apply.runner import RunOptions
 from migration_guard.audit import AuditContext, AuditLog
@@ -67,8 +67,12 @@ def _say(secrets: tuple[str, ...]) -> Say:
 def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
     if ctx.workspace.is_dir():
         os.chdir(ctx.workspace)  # migrations-dir and audit-dir are relative to the repository
-    secrets = tuple(settings.secrets())
     url = settings.database_url.get_secret_value() if settings.database_url else ""
+    secrets = deploy_secrets(settings)
+    for extra in secrets:
+        if extra not in settings.secrets():  # the password alone: prepare() masked only whole values
+            workflow.add_mask(extra)
+            log.add_secret(extra)
     environment = (settings.environment or "").strip()
     attempt = os.environ.get("GITHUB_RUN_ATTEMPT", "")
     context = AuditContext(
@@ -116,6 +120,16 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
         flush=True,
     )
     return code
+
+
+def deploy_secrets(settings: ActionSettings) -> tuple[str, ...]:
+    """Every value that must never be printed: the inputs' secrets and the database password."""
+    from migration_guard.apply.target import url_secrets
+
+    out = list(settings.secrets())
+    if settings.database_url:
+        out += url_secrets(settings.database_url.get_secret_value())
+    return tuple(dict.fromkeys(out))
 
 
 def _final_outcome(state: DeployState) -> str:
@@ -355,7 +369,7 @@ def _publish_report(
 ) -> None:
     from migration_guard.report.markdown import render_markdown, render_summary
 
-    secrets = tuple(settings.secrets())
+    secrets = deploy_secrets(settings)
     workflow.append_summary(
         redact(f"## Deploy to `{state.environment}`: pre-deploy check\n\n" + render_summary(report), secrets)
     )
@@ -393,8 +407,7 @@ def _announce_override(
     say(text)
     if gh is None:
         return
-    secrets = tuple(settings.secrets())
-    body = redact(text, secrets)
+    body = redact(text, deploy_secrets(settings))
     try:
         if state.pull_request is not None:
             gh.get_repo(ctx.repository, lazy=True).get_issue(state.pull_request).create_comment(body)

@@ -34,3 +34,22 @@ def check_not_transaction_pooler(url: str) -> None:
             "it breaks SET lock_timeout, session advisory locks and multi-statement transactions; "
             "use the direct connection or the session-mode pooler (port 5432)"
         )
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The URL and its password on its own: an error message may quote the password alone."""
+    from urllib.parse import unquote
+
+    out = [url]
+    if "://" in url:
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        if password:
+            out += [password, unquote(password)]
+    else:
+        fields = dict(item.split("=", 1) for item in url.split() if "=" in item)
+        if fields.get("password"):
+            out.append(fields["password"].strip("'"))
+    return tuple(dict.fromkeys(s for s in out if s))

@@ -12,6 +12,7 @@ from migration_guard.apply.files import LocalMigration
 from migration_guard.apply.ledger import AppliedFacts
 from migration_guard.apply.runner import RunOptions
 from migration_guard.apply.service import ApplyRequest, describe_plan, run_apply
+from migration_guard.apply.target import url_secrets
 from migration_guard.audit import AuditContext, AuditLog
 from migration_guard.errors import UserError
 from migration_guard.log import add_secret
@@ -49,7 +50,8 @@ def database_url(args: argparse.Namespace) -> str:
     url = args.database_url or next((os.environ[k] for k in URL_ENV if os.environ.get(k)), None)
     if not url:
         raise UserError(f"no database URL: pass --database-url or set {URL_ENV[0]}")
-    add_secret(url)
+    for secret in url_secrets(url):
+        add_secret(secret)
     return str(url)
 
 
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     request = build_request(args, url)
     if not (args.yes or args.dry_run or sys.stdin.isatty()):
         raise UserError("not a terminal, so no one can confirm: pass --yes to apply without asking (CI)")
-    secrets = (url,)
+    secrets = url_secrets(url)
 
     def say(line: str) -> None:
         print(redact(line, secrets), flush=True)
