@@ -154,7 +154,9 @@ def test_one_table_brings_its_empty_parents(db: str) -> None:
 
 def test_unsupported_not_null_column_is_a_clear_error(db: str) -> None:
     with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute("create table public.places (id bigint generated always as identity primary key, at point not null)")
+        conn.execute(
+            "create table public.places (id bigint generated always as identity primary key, at point not null)"
+        )
     proc = seed(db, "--synthetic", "3", "--table", "places")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
