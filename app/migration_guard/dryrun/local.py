@@ -80,6 +80,17 @@ def minimal_env() -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
 
 
+def copy_data_dir(source: Path, target: Path) -> None:
+    """Copy a data dir keeping owners and modes; cp is 2-3x faster than shutil.copytree here."""
+    if shutil.which("cp"):
+        cmd = ["cp", "-a", "--reflink=auto", str(source), str(target)]
+        proc = subprocess.run(cmd, capture_output=True, check=False)
+        if proc.returncode == 0:
+            return
+        shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True)
+
+
 class LocalPostgres:
     def __init__(
         self,
@@ -140,6 +151,9 @@ class LocalPostgres:
             "-E", "UTF8",
             "--locale=C.UTF-8",
             "--no-sync",
+            # 1 MB WAL segments instead of 16: a third of the data dir, so initdb and the copy of a
+            # cached data dir (--cache-dir) write and read less.
+            "--wal-segsize=1",
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, check=False, **self._popen_kwargs())  # type: ignore[call-overload]
         if proc.returncode != 0:
@@ -152,9 +166,9 @@ class LocalPostgres:
         try:
             self._prepare_root()
             if self.template_data_dir is not None:
-                shutil.copytree(self.template_data_dir, self.data_dir, symlinks=True)
+                copy_data_dir(self.template_data_dir, self.data_dir)
                 ids = _run_as()
-                if ids is not None:
+                if ids is not None and self.data_dir.stat().st_uid != ids[0]:
                     subprocess.run(["chown", "-R", f"{ids[0]}:{ids[1]}", str(self.data_dir)], check=True)
                 self.data_dir.chmod(0o700)
             else:
