@@ -7,7 +7,10 @@ Line numbers must stay those of the file on disk, so parts that are not the migr
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from typing import Any, NamedTuple
+
+from pglast import parser
 
 from migration_guard.model import SourceError
 
@@ -48,11 +51,74 @@ def _blank(line: str) -> str:
 
 
 def _marker(line: str) -> str:
-    return " ".join(line.strip().lower().split())
+    marker = " ".join(line.strip().lower().split())
+    if marker.startswith("--") and not marker.startswith("-- "):
+        marker = "-- " + marker[2:].lstrip()  # goose also accepts "--+goose Up"
+    return marker
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their endings, split on "\n" only (str.splitlines also splits on form feeds and
+    U+2028, which would shift every line number after them)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+_CANDIDATE = re.compile(r"^[ \t]*\\", re.MULTILINE)  # a prefilter only; the scanner decides
+_MAX_META_LINES = 200
+
+
+def _scan(text: str) -> list[Any]:
+    """Tokens of ``text``; on a scan error (an unterminated quote, often opened on a meta line
+    such as ``\\echo it's``) the tokens before the error."""
+    for _ in range(8):
+        try:
+            return list(parser.scan(text))
+        except parser.ParseError as exc:
+            offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+            if not 0 < offset < len(text):
+                return []
+            text = text[:offset]
+    return []
+
+
+def _first_meta_line(text: str) -> int | None:
+    """0-based index of the first line whose first token is a backslash (a psql meta-command).
+
+    PostgreSQL's own scanner knows strings, dollar-quoted bodies ($$, $tag$) and comments, so a
+    backslash inside them never counts.
+    """
+    for token in _scan(text):  # offsets are character offsets
+        if token.name != "ASCII_92":
+            continue
+        line_start = text.rfind("\n", 0, token.start) + 1
+        if not text[line_start : token.start].strip():
+            return text.count("\n", 0, token.start)
+    return None
+
+
+def _meta_command_lines(lines: list[str]) -> list[int]:
+    """Indexes of psql meta-command lines. Each one found is blanked before scanning again, so a
+    quote on a meta line (``\\echo it's``) cannot hide the lines after it."""
+    text = "".join(lines)
+    if not _CANDIDATE.search(text):
+        return []
+    work = list(lines)
+    found: list[int] = []
+    for _ in range(_MAX_META_LINES):
+        index = _first_meta_line("".join(work))
+        if index is None:
+            break
+        found.append(index)
+        work[index] = _blank(work[index])
+    return sorted(found)
 
 
 def apply_conventions(text: str) -> Source:
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     markers = [_marker(line) for line in lines]
     no_tx = False
 
@@ -74,17 +140,11 @@ def apply_conventions(text: str) -> Source:
             if not keep:
                 lines[i] = _blank(lines[i])
 
+    if any(m.startswith(marker) for m in markers for marker in NO_TRANSACTION_MARKERS):
+        no_tx = True
+
     meta: list[tuple[int, str]] = []
-    in_dollar = False
-    for i, line in enumerate(lines):
-        stripped = line.lstrip()
-        m = markers[i]
-        if any(m.startswith(marker) for marker in NO_TRANSACTION_MARKERS):
-            no_tx = True
-        # A psql meta-command is a line starting with a backslash; skip those inside $$ bodies.
-        if line.count("$$") % 2 == 1:
-            in_dollar = not in_dollar
-        if not in_dollar and stripped.startswith("\\"):
-            meta.append((i + 1, stripped.rstrip("\r\n")))
-            lines[i] = _blank(line)
+    for i in _meta_command_lines(lines):
+        meta.append((i + 1, lines[i].strip()))
+        lines[i] = _blank(lines[i])
     return Source("".join(lines), no_tx, tuple(meta))
