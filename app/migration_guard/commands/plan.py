@@ -30,23 +30,29 @@ FORMATS = ("text", "json", "markdown")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", default=DEFAULT_DIR, metavar="DIR", help=f"the migrations folder (default: {DEFAULT_DIR})")
+    parser.add_argument(
+        "--dir", default=DEFAULT_DIR, metavar="DIR", help=f"the migrations folder (default: {DEFAULT_DIR})"
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--new", nargs="+", metavar="FILE", help="the new migration files (default: the newest file)")
     group.add_argument("--base", metavar="GIT_REF", help="new = files added or changed since GIT_REF")
-    parser.add_argument("--seed", metavar="FILE", help="seed data to load after the baseline (default: DIR/../seed.sql, else DIR/seed.sql)")
+    parser.add_argument(
+        "--seed", metavar="FILE", help="seed data loaded after the baseline (default: DIR/../seed.sql or DIR/seed.sql)"
+    )
     parser.add_argument("--supabase", choices=("auto", "on", "off"), default="auto",
                         help="Supabase compatibility bootstrap (roles, auth, storage, …); auto: detected as in lint")
     parser.add_argument("--postgres", choices=("url", "local", "docker"),
-                        help="where the throwaway server comes from (default: --postgres-url if given, else local binaries, else docker)")
+                        help="where the throwaway server comes from "
+                        "(default: --postgres-url if given, else local binaries, else docker)")
     parser.add_argument("--postgres-url", metavar="URL",
-                        help="a server to use (a service container); the dry run creates and drops its own database there "
-                        "(also MIGRATION_GUARD_POSTGRES_URL)")
+                        help="a server to use (a service container); the dry run creates and drops its own database "
+                        "there (also MIGRATION_GUARD_POSTGRES_URL)")
     parser.add_argument("--postgres-bin", metavar="DIR", help="folder with initdb and postgres")
     parser.add_argument("--postgres-image", metavar="IMAGE", help="image for --postgres docker (default postgres:15)")
     parser.add_argument("--cache-dir", metavar="DIR", help="keep a prepared data dir here for fast starts")
     parser.add_argument("--stub-extension", action="append", default=[], metavar="NAME",
-                        help="stand in a no-op for an extension this server lacks (warned in the report); repeatable")
+                        help="stand in a no-op for an extension this server lacks (warned in the report); "
+                        "repeatable")
     parser.add_argument("--stats-url", metavar="URL",
                         help="read-only connection to staging/production: real row counts and sizes of affected tables")
     parser.add_argument("--format", choices=FORMATS, default="text", help="text (default), json or markdown")
@@ -84,9 +90,16 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         postgres_image=args.postgres_image,
     )
+    import psycopg
+
+    from migration_guard.redact import redact
+
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         result = run_plan(options)
+    except psycopg.Error as exc:  # the dry-run server itself failed (not a migration): one line, no traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"dry-run database failed: {redact(first, [s for s in (url, args.stats_url) if s])}") from None
     finally:
         signal.signal(signal.SIGTERM, previous)
     if args.format == "json":
@@ -105,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _markdown(result: object) -> str:
     try:
-        from migration_guard.report.plan_markdown import render_markdown  # type: ignore[import-not-found, unused-ignore]
+        from migration_guard.report.plan_markdown import render_markdown  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:  # the PR-comment renderer belongs to the action; fall back to text in a code block
         from migration_guard.report.plan_text import render_text
 

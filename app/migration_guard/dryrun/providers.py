@@ -135,12 +135,12 @@ def local_server(
         if not (template / "PG_VERSION").exists():
             _prepare_cache(resolved, settings, prepare, template)
     with LocalPostgres(resolved, settings=settings, template_data_dir=template) as pg:
-        server = Server("local", _local_version(pg), DRYRUN_DB, lambda db: pg.conninfo(db), lambda db: pg.url(db))
-        server.extra["local"] = pg
         if template is None:
             create_database(pg.conninfo(), DRYRUN_DB)
-            if prepare is not None:
-                prepare(server)
+        server = Server("local", _local_version(pg), DRYRUN_DB, lambda db: pg.conninfo(db), lambda db: pg.url(db))
+        server.extra["local"] = pg
+        if template is None and prepare is not None:
+            prepare(server)
         yield server
 
 
