@@ -204,3 +204,18 @@ def test_advisories_report_only_what_the_new_migration_introduced(tmp_path: Path
     assert ("unindexed-foreign-key", "public.tags (tags_note_id_fkey)") in found
     assert ("function-search-path-mutable", "public.f()") in found
     assert not any(o == "public.tags" for r, o in found if r.startswith("rls"))
+
+
+def test_error_inside_a_do_block_points_at_the_body_line(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    new = (
+        "create table public.t3 (id int);\n"  # 1
+        "do $$\n"  # 2: body line 1
+        "begin\n"  # 3
+        "  perform 1;\n"  # 4
+        "  raise exception 'stop here';\n"  # 5
+        "end $$;\n"
+    )
+    result = plan(tmp_path, pg_server, new)
+    run = next(r for r in result.migrations if r.new)
+    assert run.error is not None and run.error.message == "stop here"
+    assert run.error.line == 5

@@ -11,6 +11,7 @@ CONCURRENTLY …) run in autocommit while a second connection watches their lock
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -78,10 +79,29 @@ def error_from(exc: psycopg.Error, m: Migration, offset_base: int, fallback: Sta
         line, column = lines.position(min(offset_base + int(pos) - 1, max(len(m.text) - 1, 0)))
     elif fallback is not None:
         line, column = fallback.line, fallback.column
+        inner = _body_line(fallback, diag.context or "")
+        if inner is not None:
+            line, column = inner, 1
     else:
         line, column = _statement_at(m, offset_base) or (1, 1)
     message = diag.message_primary or str(exc).strip().splitlines()[0]
     return StatementError(line, column, diag.sqlstate, message, diag.message_hint)
+
+
+_PLPGSQL_LINE = re.compile(r"(?:inline_code_block|PL/pgSQL function .*?) (?:near )?line (\d+)")
+_DOLLAR = re.compile(r"\$[A-Za-z_]*\$")
+
+
+def _body_line(st: Statement, context: str) -> int | None:
+    """An error inside a DO block or a PL/pgSQL body: the server names the body's line; body line 1
+    is the line of the opening dollar quote, so map it back to the file."""
+    if st.kind not in ("DoStmt", "CreateFunctionStmt"):
+        return None
+    m = _PLPGSQL_LINE.search(context.splitlines()[-1] if context else "")
+    quote = _DOLLAR.search(st.sql)
+    if m is None or quote is None:
+        return None
+    return st.line + st.sql.count("\n", 0, quote.start()) + int(m.group(1)) - 1
 
 
 def _statement_at(m: Migration, offset: int) -> tuple[int, int] | None:
@@ -219,6 +239,7 @@ def trace_file(
         if own_tx:
             conn.execute("BEGIN")  # autocommit file: one statement per transaction, same effect, traceable
         before_nodes = _relfilenodes(conn)
+        t_stmt = time.perf_counter()
         try:
             if not in_tx and needs_autocommit(st):
                 rows, duration, found = _run_watched(conn, st, pid, watcher)
@@ -233,7 +254,7 @@ def trace_file(
             error = error_from(exc, m, st.start, st)
             if in_tx or own_tx:
                 _rollback(conn)
-            traces.append(StatementTrace(st.line, st.kind, st.sql, _ms(t_file), None))
+            traces.append(StatementTrace(st.line, st.kind, st.sql, _ms(t_stmt), None))
             return MigrationRun(m.display_path, m.version, True, "failed", error, tuple(traces), _ms(t_file))
         after_nodes = _relfilenodes(conn)
         if own_tx:
