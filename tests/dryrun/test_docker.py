@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from migration_guard.dryrun.docker import container_args, docker_server, wait_ready
+from migration_guard.dryrun.docker import container_args, default_image, docker_server, superuser_for, wait_ready
 from migration_guard.errors import UserError
 
 
@@ -88,3 +88,9 @@ def test_readiness_polls_until_a_connection_succeeds() -> None:
     assert len(attempts) == 3
     with pytest.raises(UserError, match="did not accept connections"):
         wait_ready(lambda: (_ for _ in ()).throw(psycopg.OperationalError("down")), timeout=0.05, interval=0.01)
+
+
+def test_image_defaults_and_the_superuser_of_supabase_images() -> None:
+    assert default_image().startswith("postgres:")
+    assert superuser_for("postgres:15") == "postgres"
+    assert superuser_for("supabase/postgres:15.8.1.060") == "supabase_admin"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -64,8 +65,23 @@ def container_args(image: str, port: int, in_container: bool, hostname: str) -> 
     return args
 
 
-def conninfo_for(port: int, db: str) -> str:
-    return f"host=127.0.0.1 port={port} user=postgres dbname={db} connect_timeout=5"
+def superuser_for(image: str) -> str:
+    """Supabase's image makes ``supabase_admin`` the superuser (``postgres`` is not one there)."""
+    return "supabase_admin" if "supabase/postgres" in image else "postgres"
+
+
+def default_image() -> str:
+    """``postgres:<major>`` of the local server binaries when there are any, else 15."""
+    try:
+        from migration_guard.dryrun.local import find_bin_dir, major_version
+
+        return f"postgres:{major_version(find_bin_dir()) or DEFAULT_MAJOR}"
+    except (UserError, OSError, subprocess.SubprocessError):
+        return f"postgres:{DEFAULT_MAJOR}"
+
+
+def conninfo_for(port: int, db: str, user: str = "postgres") -> str:
+    return f"host=127.0.0.1 port={port} user={user} dbname={db} connect_timeout=5"
 
 
 def wait_ready(check: Callable[[], object], timeout: float = 60.0, interval: float = 0.1) -> None:
@@ -81,9 +97,9 @@ def wait_ready(check: Callable[[], object], timeout: float = 60.0, interval: flo
     raise UserError(f"the PostgreSQL container did not accept connections within {timeout:.0f}s: {last}")
 
 
-def _connect_check(port: int) -> Callable[[], object]:
+def _connect_check(port: int, user: str = "postgres") -> Callable[[], object]:
     def check() -> object:
-        with psycopg.connect(conninfo_for(port, "postgres"), autocommit=True) as conn:
+        with psycopg.connect(conninfo_for(port, "postgres", user), autocommit=True) as conn:
             return conn.execute("select 1").fetchone()
 
     return check
@@ -109,16 +125,17 @@ def docker_server(
             raise UserError(
                 f"cannot reach the Docker engine ({type(exc).__name__}); is /var/run/docker.sock mounted?"
             ) from None
-    image = image or os.environ.get("MIGRATION_GUARD_POSTGRES_IMAGE") or f"postgres:{DEFAULT_MAJOR}"
+    image = image or os.environ.get("MIGRATION_GUARD_POSTGRES_IMAGE") or default_image()
+    user = superuser_for(image)
     port = free_port()
     args = container_args(image, port, inside_container(), socket.gethostname())
     container = client.containers.run(**args)
     try:
         wait_ready(ready(port), timeout=ready_timeout)
-        version = server_version(conninfo_for(port, "postgres"))
-        create_database(conninfo_for(port, "postgres"), DRYRUN_DB)
-        server = Server("docker", version, DRYRUN_DB, lambda db: conninfo_for(port, db), lambda db: (
-            f"postgresql://postgres@127.0.0.1:{port}/{db}"
+        version = server_version(conninfo_for(port, "postgres", user))
+        create_database(conninfo_for(port, "postgres", user), DRYRUN_DB)
+        server = Server("docker", version, DRYRUN_DB, lambda db: conninfo_for(port, db, user), lambda db: (
+            f"postgresql://{user}@127.0.0.1:{port}/{db}"
         ))
         server.extra["image"] = image
         if prepare is not None:
