@@ -130,6 +130,7 @@ def test_seed_next_to_the_migrations_folder_is_loaded(tmp_path: Path, pg_server:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["migrations"][-1]["statements"][0]["rows"] == 7
+    assert "replaying 1/1 1_a.sql" in proc.stderr  # the progress line (one per 25 files off a terminal)
 
 
 def test_base_selects_changed_files_as_new(tmp_path: Path, pg_server: LocalPostgres) -> None:

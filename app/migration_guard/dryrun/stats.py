@@ -24,8 +24,10 @@ where c.relkind in ('r', 'p', 'm') and n.nspname || '.' || c.relname = any(%s)
 
 
 def tables_of(affected: list[AffectedObject]) -> list[str]:
-    names = {".".join(a.name.split(".")[:2]) for a in affected if a.kind in TABLE_KINDS and a.change != "created"}
-    return sorted(names)
+    # A table created by the migration has no production rows; anything done to an existing one counts.
+    created = {a.name for a in affected if a.kind == "table" and a.change == "created"}
+    names = {".".join(a.name.split(".")[:2]) for a in affected if a.kind in TABLE_KINDS}
+    return sorted(names - created)
 
 
 def table_stats(url: str, affected: list[AffectedObject]) -> dict[str, dict[str, Any]]:
