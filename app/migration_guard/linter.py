@@ -17,8 +17,10 @@ from pglast import parser
 from migration_guard.model import Finding, LintOptions, LintResult, Migration, Severity, Statement
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import TRACKERS, Context, Frame
+from migration_guard.rules.nodes import alter_cmds
 from migration_guard.rules.registry import all_rules, get_rule
 
+ALTER = "AlterTableStmt"
 ANY_KIND = "*"  # rules that look at every statement (they return at once when idle)
 SUPPRESSION_WITHOUT_REASON = "suppression-without-reason"
 UNKNOWN_RULE_IN_SUPPRESSION = "unknown-rule-in-suppression"
@@ -31,6 +33,9 @@ class _Dispatch:
         self.by_kind: dict[str, list[Rule]] = {}
         self.any_kind: list[Rule] = []
         self.file_rules: list[Rule] = []
+        # ALTER TABLE is the most common statement and has the most rules: pick them by sub-command.
+        self.alter_always: list[Rule] = []
+        self.alter_by_subtype: dict[str, list[Rule]] = {}
         for rule in rules:
             if rule.check is None:
                 continue
@@ -41,6 +46,27 @@ class _Dispatch:
             else:
                 for kind in rule.kinds:
                     self.by_kind.setdefault(kind, []).append(rule)
+                if ALTER in rule.kinds:
+                    if rule.subtypes:
+                        for subtype in rule.subtypes:
+                            self.alter_by_subtype.setdefault(subtype, []).append(rule)
+                    else:
+                        self.alter_always.append(rule)
+        self.by_kind.pop(ALTER, None)
+
+    def rules_for(self, kind: str, node: dict[str, Any]) -> list[Rule] | None:
+        if kind != ALTER:
+            return self.by_kind.get(kind)
+        groups = alter_cmds(node)
+        if len(groups) == 1:
+            (subtype,) = groups
+            found = self.alter_by_subtype.get(subtype)
+            return [*self.alter_always, *found] if found else self.alter_always
+        seen: dict[int, Rule] = {id(r): r for r in self.alter_always}
+        for subtype in groups:
+            for rule in self.alter_by_subtype.get(subtype, ()):
+                seen.setdefault(id(rule), rule)
+        return list(seen.values())
 
 
 _DISPATCH: _Dispatch | None = None
@@ -233,7 +259,7 @@ def lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
 
 def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
     dispatch = _dispatch()
-    by_kind, any_kind, trackers = dispatch.by_kind, dispatch.any_kind, TRACKERS
+    rules_for, any_kind, trackers = dispatch.rules_for, dispatch.any_kind, TRACKERS
     ctx = Context(migrations, options)
     report = options.report_paths
     findings: list[Finding] = []
@@ -248,7 +274,7 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
             ctx.start_statement(stmt)
             kind, node = stmt.kind, stmt.node
             if reported:
-                checks = by_kind.get(kind)
+                checks = rules_for(kind, node)
                 if checks:
                     _run(checks, kind, node, ctx, hits)
                 if any_kind:
@@ -260,7 +286,7 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
                 for sub_kind, sub_node, frame in embedded_statements(text, stmt):
                     ctx.enter(frame)
                     if reported:
-                        checks = by_kind.get(sub_kind)
+                        checks = rules_for(sub_kind, sub_node)
                         if checks:
                             _run(checks, sub_kind, sub_node, ctx, hits)
                         if any_kind:

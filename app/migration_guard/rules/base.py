@@ -28,6 +28,9 @@ class Rule:
     check: Callable[..., Iterable[Hit]] | None = None
     kinds: frozenset[str] = frozenset()  # statement node kinds the check wants; empty = file-level rule
     extra: Any = None
+    # For ALTER TABLE: the sub-command types (``AT_AddColumn`` …) the check looks at; empty = all.
+    # Lets the engine skip rules that cannot fire without calling them (speed).
+    subtypes: frozenset[str] = frozenset()
 
 
 class ExampleSetup(NamedTuple):

@@ -106,6 +106,7 @@ COLUMN_TYPE_CHANGE = Rule(
     ),
     example="ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12, 2);",
     check=check_column_type_change,
+    subtypes=frozenset({'AT_AlterColumnType'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -160,6 +161,7 @@ ADD_COLUMN_VOLATILE_DEFAULT = Rule(
     ),
     example="ALTER TABLE accounts ADD COLUMN public_id uuid DEFAULT gen_random_uuid();",
     check=check_volatile_default,
+    subtypes=frozenset({'AT_AddColumn'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -199,6 +201,7 @@ ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT = Rule(
     ),
     example="ALTER TABLE accounts ADD COLUMN plan text NOT NULL;",
     check=check_not_null_without_default,
+    subtypes=frozenset({'AT_AddColumn'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -230,6 +233,7 @@ SET_NOT_NULL = Rule(
     ),
     example="ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
     check=check_set_not_null,
+    subtypes=frozenset({'AT_SetNotNull'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -255,6 +259,7 @@ DROP_NOT_NULL = Rule(
     ),
     example="ALTER TABLE accounts ALTER COLUMN phone DROP NOT NULL;",
     check=check_drop_not_null,
+    subtypes=frozenset({'AT_DropNotNull'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 

@@ -59,6 +59,7 @@ FOREIGN_KEY_NOT_VALID = Rule(
         "  FOREIGN KEY (customer_id) REFERENCES customers (id);"
     ),
     check=check_fk_not_valid,
+    subtypes=frozenset({'AT_AddConstraint'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -88,6 +89,7 @@ CHECK_CONSTRAINT_NOT_VALID = Rule(
     ),
     example="ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);",
     check=check_check_not_valid,
+    subtypes=frozenset({'AT_AddConstraint'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -121,6 +123,7 @@ UNIQUE_CONSTRAINT_WITHOUT_INDEX = Rule(
     ),
     example="ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);",
     check=check_unique_without_index,
+    subtypes=frozenset({'AT_AddConstraint'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 

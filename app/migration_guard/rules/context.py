@@ -61,12 +61,17 @@ class Index:
 
 @dataclass(frozen=True)
 class Pending:
-    """Something checked at the end of the file (so later statements of the file count)."""
+    """Something checked at the end of the file (so later statements of the file count).
+
+    The position is kept as a character offset (resolved only if a finding is reported) or, for
+    nodes without a location, as the statement's line and column.
+    """
 
     table: TableKey
     columns: tuple[str, ...]
-    line: int
-    column: int
+    offset: int | None
+    line: int = 0
+    column: int = 0
 
 
 class Frame:
@@ -163,7 +168,9 @@ class Context:
     def pos(self, loc: int | None) -> tuple[int, int]:
         frame = self.frame
         assert frame is not None
-        if self._lines is None:
+        if (loc is None or loc < 0 or not frame.mappable) and frame.default is not None:
+            return frame.default
+        if self._lines is None:  # built only when a position inside a statement is needed
             assert self.migration is not None
             self._lines = LineIndex(self.migration.text)
         if frame.default is None:
@@ -186,10 +193,25 @@ class Context:
             t = self.tables[key] = Table(key, EXISTING)
         return t
 
+    def pending(self, key: TableKey, cols: tuple[str, ...], loc: int | None) -> Pending:
+        frame = self.frame
+        assert frame is not None
+        if loc is None or loc < 0 or not frame.mappable:
+            line, column = self.pos(None)
+            return Pending(key, cols, None, line, column)
+        return Pending(key, cols, frame.char_offset(loc))
+
+    def resolve(self, pending: Pending) -> tuple[int, int]:
+        if pending.offset is None:
+            return pending.line, pending.column
+        if self._lines is None:
+            assert self.migration is not None
+            self._lines = LineIndex(self.migration.text)
+        return self._lines.position(pending.offset)
+
     def add_fk(self, key: TableKey, cols: tuple[str, ...], loc: int | None) -> None:
         if cols:
-            line, column = self.pos(loc)
-            self.pending_fks.append(Pending(key, cols, line, column))
+            self.pending_fks.append(self.pending(key, cols, loc))
 
 
 def _add_column(ctx: Context, table: Table, coldef: Node) -> None:
@@ -372,8 +394,7 @@ def track_policy(ctx: Context, node: Node) -> None:
     if key is None:
         return
     ctx.ensure(key).policies += 1
-    line, column = ctx.pos(None)
-    ctx.pending_policies.append(Pending(key, (), line, column))
+    ctx.pending_policies.append(ctx.pending(key, (), None))
 
 
 def track_enum(ctx: Context, node: Node) -> None:

@@ -70,6 +70,7 @@ DROP_COLUMN = Rule(
     ),
     example="ALTER TABLE accounts DROP COLUMN legacy;",
     check=check_drop_column,
+    subtypes=frozenset({'AT_DropColumn'}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 

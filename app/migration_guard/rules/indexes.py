@@ -88,11 +88,12 @@ def check_fk_without_index(migration: Migration, ctx: Context) -> Iterator[Hit]:
         if any(len(lead) >= n and set(lead[:n]) == wanted for lead in table.leads):
             continue
         cols = ", ".join(fk.columns)
+        line, column = ctx.resolve(fk)
         yield Hit(
             f"foreign key ({cols}) on {display(fk.table)} has no index starting with these columns: "
             "deletes and updates of the referenced rows scan the table",
-            fk.line,
-            fk.column,
+            line,
+            column,
         )
 
 

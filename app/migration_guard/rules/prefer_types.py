@@ -95,6 +95,7 @@ PREFER_BIGINT = Rule(
     fix="CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint);",
     example="CREATE TABLE orders (id integer PRIMARY KEY, customer_id int);",
     check=check_prefer_bigint,
+    subtypes=frozenset({'AT_AddColumn', 'AT_AlterColumnType'}),
     kinds=_KINDS,
 )
 
@@ -118,6 +119,7 @@ PREFER_IDENTITY = Rule(
     fix="CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
     example="CREATE TABLE orders (id bigserial PRIMARY KEY);",
     check=check_prefer_identity,
+    subtypes=frozenset({'AT_AddColumn', 'AT_AlterColumnType'}),
     kinds=_KINDS,
 )
 
@@ -146,6 +148,7 @@ PREFER_TEXT = Rule(
     ),
     example="CREATE TABLE accounts (id bigint PRIMARY KEY, email varchar(255));",
     check=check_prefer_text,
+    subtypes=frozenset({'AT_AddColumn', 'AT_AlterColumnType'}),
     kinds=_KINDS,
 )
 
@@ -169,6 +172,7 @@ PREFER_TIMESTAMPTZ = Rule(
     fix="CREATE TABLE events (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());",
     example="CREATE TABLE events (id bigint PRIMARY KEY, created_at timestamp NOT NULL DEFAULT now());",
     check=check_prefer_timestamptz,
+    subtypes=frozenset({'AT_AddColumn', 'AT_AlterColumnType'}),
     kinds=_KINDS,
 )
 

@@ -99,10 +99,11 @@ def check_policy_without_rls(migration: Migration, ctx: Context) -> Iterator[Hit
         table = ctx.tables.get(policy.table)
         if table is not None and table.rls is False and policy.table not in flagged:
             flagged.add(policy.table)
+            line, column = ctx.resolve(policy)
             yield Hit(
                 f"policy on {display(policy.table)} has no effect: row level security is not enabled on the table",
-                policy.line,
-                policy.column,
+                line,
+                column,
             )
 
 

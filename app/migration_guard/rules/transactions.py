@@ -52,6 +52,7 @@ CONCURRENT_IN_TRANSACTION = Rule(
     ),
     example="CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);",
     check=check_concurrent_in_transaction,
+    subtypes=frozenset({'AT_DetachPartition'}),
     kinds=frozenset(_CONCURRENT_KINDS),
 )
 
