@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from migration_guard.errors import UserError
 from migration_guard.model import Finding, LintOptions, LintResult, Migration, PlanResult, Severity
 
@@ -222,3 +224,10 @@ def _dry_run(
         return run_plan(options), None
     except UserError as exc:
         return None, exc.message
+    except (psycopg.Error, OSError) as exc:
+        # The server broke under us (disk full, killed): report it as a blocking line, keep the lint report.
+        from migration_guard.redact import redact
+
+        first = (str(exc).strip().splitlines() or [""])[0]
+        secrets = tuple(s for s in (opts.postgres_url, opts.stats_url) if s)
+        return None, redact(f"stopped: {type(exc).__name__}: {first}", secrets)

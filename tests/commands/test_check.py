@@ -62,7 +62,7 @@ def test_text_report_lint_and_dry_run(project: Path) -> None:
     assert "Checking 1 migration in supabase/migrations since main" in out
     assert "supabase/migrations/20240201000000_cleanup.sql:2:1: error[drop-column]" in out
     assert "Dry run on PostgreSQL" in out and "1 earlier migration replayed as the baseline" in out
-    assert "lock     AccessExclusiveLock on public.accounts" in out
+    assert "lock     AccessExclusiveLock on public.accounts  (blocks reads and writes)" in out
     assert "200 rows" in out  # the UPDATE touched every row
     assert "dropped  column public.accounts.legacy" in out
     assert "error[update-without-where]" in out

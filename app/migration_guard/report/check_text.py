@@ -10,6 +10,17 @@ from migration_guard.model import MigrationRun
 from migration_guard.report.markdown import BLOCKING_LOCKS, strongest_locks
 from migration_guard.report.text import render_finding
 
+# What each lock mode means for the application while the migration's transaction is open.
+LOCK_EFFECT = {
+    "AccessExclusiveLock": "blocks reads and writes",
+    "ExclusiveLock": "blocks writes",
+    "ShareRowExclusiveLock": "blocks writes",
+    "ShareLock": "blocks writes",
+    "ShareUpdateExclusiveLock": "reads and writes continue",
+    "RowExclusiveLock": "reads and writes continue",
+    "RowShareLock": "reads and writes continue",
+    "AccessShareLock": "reads and writes continue",
+}
 _RESET = "\033[0m"
 _STYLE = {"bad": "\033[1;31m", "warn": "\033[1;33m", "ok": "\033[1;32m", "dim": "\033[2m", "bold": "\033[1m"}
 
@@ -38,7 +49,8 @@ def _run_lines(run: MigrationRun, color: bool) -> list[str]:
     lines = [head]
     for name, mode in strongest_locks(run):
         style = "bad" if mode == "AccessExclusiveLock" else ("warn" if mode in BLOCKING_LOCKS else "dim")
-        lines.append(f"      lock     {_paint(mode, style, color)} on {name}")
+        effect = LOCK_EFFECT.get(mode, "")
+        lines.append(f"      lock     {_paint(mode, style, color)} on {name}" + (f"  ({effect})" if effect else ""))
     for rewritten in sorted({r for st in run.statements for r in st.rewrites}):
         lines.append(f"      rewrite  {_paint(rewritten, 'warn', color)} (every row copied under the lock)")
     if run.error is not None:

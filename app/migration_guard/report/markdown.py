@@ -177,8 +177,11 @@ def _migration_rows(plan: PlanResult) -> Section:
             if e.hint:
                 msg += f"  \nHint: {esc.text(e.hint, one_line=True)}"
             errors.append(msg)
-    if errors:
-        sec.tail = "\n\n" + "\n\n".join(errors)
+    notes = []
+    if any(mode in BLOCKING_LOCKS for run in plan.migrations if run.new for _, mode in strongest_locks(run)):
+        notes.append("<sub>**Bold** locks block writes (AccessExclusive: reads too) until the migration commits.</sub>")
+    if errors or notes:
+        sec.tail = "\n\n" + "\n\n".join(notes + errors)
     return sec
 
 
