@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -105,21 +106,29 @@ RUSAGE_CHILD = (
 )
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one run; stdout is discarded for both tools alike."""
+def measure(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of one run; stdout is discarded for both tools alike.
+
+    CPU time (user + system) is printed too: on a shared machine it moves much less than wall time.
+    """
     if os.path.exists(TIME_V):
         start = time.perf_counter()
         proc = subprocess.run([TIME_V, "-v", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wall = time.perf_counter() - start
-        kb = next(
-            (int(line.split(":")[1]) for line in proc.stderr.splitlines() if "Maximum resident set size" in line),
-            0,
-        )
-        return wall, kb / 1024
+        fields = {
+            key.strip(): value.strip()
+            for key, _, value in (line.rpartition(": ") for line in proc.stderr.splitlines())
+            if key
+        }
+        cpu = float(fields.get("User time (seconds)", 0)) + float(fields.get("System time (seconds)", 0))
+        return wall, cpu, int(fields.get("Maximum resident set size (kbytes)", 0)) / 1024
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", RUSAGE_CHILD, *cmd], capture_output=True, text=True)
     wall = time.perf_counter() - start  # includes one extra interpreter start; same for both tools
-    return wall, int(proc.stdout.strip() or 0) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, int(proc.stdout.strip() or 0) / 1024
 
 
 def check_output(cmd: list[str], path: Path) -> int:
@@ -156,20 +165,26 @@ def main() -> int:
             shown = " ".join([Path(cmd[0]).name, *cmd[1:]])
             print(f"{name}: {check_output(cmd, path)} findings  ({shown} FILE)")
         times: dict[str, list[float]] = {n: [] for n in tools}
+        cpus: dict[str, list[float]] = {n: [] for n in tools}
         peaks: dict[str, list[float]] = {n: [] for n in tools}
         for _ in range(args.rounds):
             for name, cmd in tools.items():  # alternate, so load changes hit both alike
-                wall, peak = measure([*cmd, str(path)])
+                wall, cpu, peak = measure([*cmd, str(path)])
                 times[name].append(wall)
+                cpus[name].append(cpu)
                 peaks[name].append(peak)
     for name in tools:
         print(
-            f"{name:16} median {statistics.median(times[name]):.3f} s  "
-            f"(min {min(times[name]):.3f}, max {max(times[name]):.3f})  peak RSS {max(peaks[name]):.0f} MB"
+            f"{name:16} median wall {statistics.median(times[name]):.3f} s "
+            f"(min {min(times[name]):.3f}, max {max(times[name]):.3f})  "
+            f"median CPU {statistics.median(cpus[name]):.3f} s  peak RSS {max(peaks[name]):.0f} MB"
         )
     if "squawk" in tools:
         ratio = statistics.median(times["migration-guard"]) / statistics.median(times["squawk"])
-        print(f"ratio (migration-guard / squawk): {ratio:.2f}  (goal <= 1.0; peak RSS goal <= 150 MB)")
+        cpu_ratio = statistics.median(cpus["migration-guard"]) / statistics.median(cpus["squawk"])
+        print(f"ratio (migration-guard / squawk): wall {ratio:.2f}, CPU {cpu_ratio:.2f}  (goal <= 1.0)")
+        print(f"peak RSS: migration-guard {max(peaks['migration-guard']):.0f} MB (goal <= 150 MB), "
+              f"squawk {max(peaks['squawk']):.0f} MB")
     return 0
 
 

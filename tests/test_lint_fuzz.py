@@ -131,16 +131,17 @@ GARBAGE = {
 def test_cli_on_garbage_files(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(GARBAGE[name])
-    for fmt in ("text", "json"):
-        proc = subprocess.run(
-            [sys.executable, "-m", "migration_guard", "lint", "--format", fmt, str(path)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "NO_COLOR": "1"},
-            timeout=120,
-        )
-        assert proc.returncode in (1, 2), (proc.returncode, proc.stdout[-500:], proc.stderr)
-        assert "Traceback" not in proc.stderr, proc.stderr
-        if proc.returncode == 2:
-            assert len(proc.stderr.splitlines()) == 1
-            assert proc.stderr.startswith(f"migration-guard: error: {path}")
+    # One format per file keeps the suite fast; both renderers see garbage across the set.
+    fmt = "json" if sorted(GARBAGE).index(name) % 2 else "text"
+    proc = subprocess.run(
+        [sys.executable, "-m", "migration_guard", "lint", "--format", fmt, str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=120,
+    )
+    assert proc.returncode in (1, 2), (proc.returncode, proc.stdout[-500:], proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    if proc.returncode == 2:
+        assert len(proc.stderr.splitlines()) == 1
+        assert proc.stderr.startswith(f"migration-guard: error: {path}")

@@ -92,3 +92,11 @@ def test_file_level_findings_have_fingerprints_too() -> None:
     (missing,) = results(doc, "missing-intent")
     assert missing["level"] == "warning"
     assert missing["partialFingerprints"][FINGERPRINT_KEY]
+
+
+def test_uri_is_relative_and_percent_encoded() -> None:
+    ms = [parse_migration(Path("my migrations/20240101000000_a#1.sql"), b"drop table public.x;\n")]
+    result = lint(ms, LintOptions())
+    doc = json.loads(render_sarif(result, all_rules(), statement_texts(ms, result.findings)))
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+    assert uris == {"my%20migrations/20240101000000_a%231.sql"}

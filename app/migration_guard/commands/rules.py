@@ -7,6 +7,7 @@ import difflib
 import textwrap
 
 from migration_guard.errors import UserError
+from migration_guard.report.text import wrap_prose
 from migration_guard.rules.base import Rule
 
 HELP = "list the lint rules, or explain one"
@@ -44,7 +45,7 @@ def render_rule(rule: Rule) -> str:
     parts = [
         f"{rule.id} ({rule.severity.value})\n",
         f"{rule.summary}\n",
-        _block("Why", rule.why),
+        _block("Why", wrap_prose(rule.why)),
         _block("Example", rule.example),
         _block("Use instead", rule.fix),
         _block("Suppress (with a reason)", f"-- migration-guard: allow {rule.id} -- <reason>"),

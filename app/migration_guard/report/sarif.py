@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from migration_guard import __version__
 from migration_guard.model import Finding, LintResult, Migration, Severity
@@ -67,7 +68,8 @@ def _uri(path: str) -> str:
             p = p.relative_to(Path(os.getcwd()).resolve())
         except ValueError:
             return p.as_uri()
-    return str(PurePosixPath(*p.parts))
+    # A URI reference: percent-encode what RFC 3986 does not allow in a path (spaces, %, #, ?).
+    return quote(str(PurePosixPath(*p.parts)), safe="/@:+,;=!$&'()*~")
 
 
 def _level(severity: Severity) -> str:

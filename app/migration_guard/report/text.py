@@ -5,6 +5,7 @@ Pure: plain data in, a string out. The caller decides whether to colour (a TTY, 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 from migration_guard.model import Finding, LintResult, Severity
@@ -26,6 +27,11 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(f"{prefix}{line}" if line.strip() else "" for line in text.strip("\n").splitlines())
+
+
+def wrap_prose(text: str, width: int = 96) -> str:
+    """Wrap explanations for a terminal, paragraph by paragraph (SQL fixes are never wrapped)."""
+    return "\n".join(textwrap.fill(line, width) if line.strip() else "" for line in text.strip().splitlines())
 
 
 def _plural(n: int, word: str) -> str:
@@ -53,7 +59,7 @@ def render_finding(finding: Finding, color: bool = False) -> str:
         return "\n".join(parts)
     if finding.why.strip():
         parts.append(f"  {_paint('why:', 'label', color)}")
-        parts.append(_indent(finding.why))
+        parts.append(_indent(wrap_prose(finding.why)))
     if finding.fix.strip():
         parts.append(f"  {_paint('fix:', 'label', color)}")
         parts.append(_indent(finding.fix))
