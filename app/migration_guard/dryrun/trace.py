@@ -300,14 +300,15 @@ def _run_watched(
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         while thread.is_alive():
-            found |= _locks(watch, pid)
+            # Ask whether it waits for the held snapshot *before* sampling: while it waits it cannot
+            # release anything, so the sample that follows is certain to see its locks.
+            waiting = None
             if holding:
-                waiting = watch.execute(
-                    "select wait_event from pg_stat_activity where pid = %s", (pid,)
-                ).fetchone()
-                if found or (waiting and waiting[0] == "virtualxid"):
-                    holder.execute("COMMIT")
-                    holding = False
+                waiting = watch.execute("select wait_event from pg_stat_activity where pid = %s", (pid,)).fetchone()
+            found |= _locks(watch, pid)
+            if holding and (found or (waiting and waiting[0] == "virtualxid")):
+                holder.execute("COMMIT")
+                holding = False
             thread.join(0.002)
         if holding:
             holder.execute("COMMIT")
