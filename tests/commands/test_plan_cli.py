@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from migration_guard.dryrun.local import LocalPostgres
+from migration_guard.dryrun.local import LocalPostgres, find_bin_dir, major_version
 
 CLI = [sys.executable, "-m", "migration_guard", "plan"]
 
@@ -89,7 +89,8 @@ def test_cache_dir_is_filled_once_and_reused(tmp_path: Path, private_tmp: Path) 
     first = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
     assert first.returncode == 0, first.stderr
     entries = sorted(p.name for p in cache.iterdir())
-    assert len(entries) == 1 and entries[0].startswith("pg")  # keyed by major version and bootstrap hash
+    major = major_version(find_bin_dir())
+    assert len(entries) == 1 and entries[0].startswith(f"pg{major}-")  # keyed by major version and bootstrap hash
     stamp = (cache / entries[0] / "PG_VERSION").stat().st_mtime_ns
     second = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
     assert second.returncode == 0, second.stderr

@@ -58,7 +58,8 @@ def find_bin_dir(explicit: Path | None = None) -> Path:
 
 def major_version(bin_dir: Path) -> int:
     out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True)
-    m = re.search(r"(\d+)", out.stdout.split(")")[-1] if ")" in out.stdout else out.stdout)
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-1.pgdg120+1)": the first number after the name.
+    m = re.search(r"\(PostgreSQL\)\s+(\d+)", out.stdout) or re.search(r"(\d+)", out.stdout)
     return int(m.group(1)) if m else 0
 
 
