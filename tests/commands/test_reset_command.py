@@ -38,6 +38,11 @@ MIGRATIONS = {
         create table app.settings (key text primary key, value text not null);
         create function auth.is_staff() returns boolean language sql stable as 'select false';
     """,
+    "20240104000000_todos_title_index.sql": """
+        -- migration-guard: no-transaction
+        -- intent: search todos by title without blocking writes
+        create index concurrently if not exists todos_title_idx on public.todos (title);
+    """,
 }
 
 SEED = """
@@ -87,12 +92,17 @@ def project(tmp_path: Path) -> Path:
 def test_replays_migrations_and_loads_dev_seeds(pg_url: str, project: Path) -> None:
     proc = reset(pg_url, project, "--yes")
     assert proc.returncode == 0, proc.stderr
-    assert "3 migration(s), 2 seed file(s)" in proc.stdout
+    assert "4 migration(s), 2 seed file(s)" in proc.stdout
+    # the no-transaction file ran outside a transaction (CONCURRENTLY) and built a valid index
+    assert rows(pg_url, "select indisvalid from pg_index where indexrelid = 'public.todos_title_idx'::regclass") == [
+        (True,)
+    ]
     assert rows(pg_url, "select title from public.todos") == [("dev todo",)]
     assert rows(pg_url, "select version, name from supabase_migrations.schema_migrations order by 1") == [
         ("20240101000000", "profiles"),
         ("20240102000000", "todos"),
         ("20240103000000", "app_schema"),
+        ("20240104000000", "todos_title_index"),
     ]
     # Ledger statements are split like the Supabase CLI (comments kept, trailing ';' trimmed).
     (statements,) = rows(pg_url, "select statements from supabase_migrations.schema_migrations limit 1")[0]
@@ -109,7 +119,7 @@ def test_replays_migrations_and_loads_dev_seeds(pg_url: str, project: Path) -> N
     assert rows(pg_url, "select count(*) from app.settings") == [(0,)]
     assert rows(pg_url, "select to_regclass('public.scratch')") == [(None,)]
     assert rows(pg_url, "select email from auth.users") == [("a@example.com",)]
-    assert rows(pg_url, "select count(*) from supabase_migrations.schema_migrations") == [(3,)]
+    assert rows(pg_url, "select count(*) from supabase_migrations.schema_migrations") == [(4,)]
     # the function a migration created in the platform schema auth was dropped and recreated
     assert rows(pg_url, "select count(*) from pg_proc where proname = 'is_staff'") == [(1,)]
     # RLS and policies came back too
@@ -159,7 +169,7 @@ def test_keep_data_misfit_names_table_and_column(pg_url: str, project: Path) -> 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("update public.todos set priority = 7")
     # The new schema makes priority a text enum: 7 no longer fits.
-    (project / "20240104000000_priority_enum.sql").write_text(
+    (project / "20240105000000_priority_enum.sql").write_text(
         "create type public.priority as enum ('low', 'high');\n"
         "alter table public.todos alter column priority drop default;\n"
         "alter table public.todos alter column priority type public.priority using 'low';\n"
@@ -176,7 +186,7 @@ def test_keep_data_misfit_names_table_and_column(pg_url: str, project: Path) -> 
     assert rows(pg_url, "select title, priority::text from public.todos") == [("dev todo", "low")]
 
     # A dropped column is named too.
-    (project / "20240105000000_drop_priority.sql").write_text("alter table public.todos drop column priority;\n")
+    (project / "20240106000000_drop_priority.sql").write_text("alter table public.todos drop column priority;\n")
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("update public.todos set title = 'mine'")
     proc = reset(pg_url, project, "--yes", "--keep-data", "public.todos")
