@@ -351,3 +351,17 @@ def test_project_settings_give_the_defaults_and_flags_win(tmp_path: Path) -> Non
     bad = cli(cwd=tmp_path)
     assert bad.returncode == 2
     assert bad.stderr.startswith("migration-guard: error: ") and len(bad.stderr.splitlines()) == 1
+
+
+def test_earlier_file_that_does_not_parse_is_named_in_a_note(tmp_path: Path) -> None:
+    folder = project(
+        tmp_path,
+        {
+            "20240101000000_broken.sql": "-- intent: x\ncreate table public.a (id bigint,,);\n",
+            "20240102000000_next.sql": "-- intent: y\nselect 1;\n",
+        },
+    )
+    proc = cli(str(folder / "20240102000000_next.sql"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert f"note: {folder / '20240101000000_broken.sql'}:2: does not parse" in proc.stdout
+    assert "error[syntax-error]" not in proc.stdout  # only the named file is reported

@@ -189,6 +189,10 @@ def load(sel: Selection) -> tuple[list[Migration], list[str]]:
                 raise UserError(where)
             notes.append(f"skipped {where} (later files may miss what it creates)")
             continue
+        if m.error is not None and not reported:
+            notes.append(
+                f"{m.display_path}:{m.error.line}: does not parse, so what it creates is unknown to later files"
+            )
         nul = m.text.find("\0")
         if nul != -1:
             # PostgreSQL's parser stops at a NUL byte: whatever follows would go unchecked.
