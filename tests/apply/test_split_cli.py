@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migration_guard.apply.split import split_pieces, split_statements, tokens
 
@@ -83,3 +87,47 @@ def test_go_whitespace_rules() -> None:
 def test_dollar_quoted_function_body_is_one_statement() -> None:
     text = "create function f() returns int language plpgsql as $body$\nbegin\n  return 1;\nend;\n$body$;\nselect f();"
     assert split_statements(text) == [text.split(";\nselect")[0], "select f()"]
+
+
+ALPHABET = [
+    "$",
+    "$$",
+    "$a$",
+    "'",
+    '"',
+    "-",
+    "--",
+    "/",
+    "/*",
+    "*/",
+    "\\",
+    ";",
+    "(",
+    ")",
+    "\n",
+    " ",
+    "x",
+    "atomic",
+    "ATOMIC",
+    " begin atomic ",
+    "end",
+    "END",
+    "c",
+    "é",
+    "\u00a0",
+    "\u0085",
+]
+
+
+@given(st.lists(st.sampled_from(ALPHABET), max_size=60).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_fast_scan_equals_the_plain_state_machine(text: str) -> None:
+    assert tokens(text, fast=True) == tokens(text, fast=False)
+
+
+def test_fast_scan_on_the_shared_corpus(corpus: Path) -> None:
+    files = sorted(corpus.rglob("*.sql"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert tokens(text, fast=True) == tokens(text, fast=False), path

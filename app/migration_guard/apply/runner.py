@@ -73,8 +73,12 @@ def backoff_seconds(attempt: int, options: RunOptions, rng: random.Random) -> fl
 
 
 def apply_session_settings(conn: psycopg.Connection[Any], options: RunOptions) -> None:
-    conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{options.lock_timeout_ms}ms")))
-    conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{options.statement_timeout_ms}ms")))
+    # One round trip for both (a parameterless query may hold several statements).
+    conn.execute(
+        sql.SQL("SET lock_timeout = {}; SET statement_timeout = {}").format(
+            sql.Literal(f"{options.lock_timeout_ms}ms"), sql.Literal(f"{options.statement_timeout_ms}ms")
+        )
+    )
 
 
 def _error_text(exc: psycopg.Error) -> str:
