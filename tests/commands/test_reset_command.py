@@ -232,3 +232,20 @@ def test_failing_migration_names_file_and_line(pg_url: str, project: Path) -> No
     assert proc.returncode == 1
     assert "20240109000000_broken.sql:3: migration failed during reset" in proc.stderr
     assert 'relation "public.nope" does not exist' in proc.stderr
+
+
+def test_database_error_while_clearing_is_one_line_and_changes_nothing(pg_url: str, project: Path) -> None:
+    assert reset(pg_url, project, "--yes").returncode == 0
+    # Something outside the project (not created by a migration) still references a user.
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("create table storage.uploads (owner uuid references auth.users (id))")
+        conn.execute("insert into storage.uploads values ('00000000-0000-0000-0000-00000000000a')")
+        conn.execute("insert into app.settings values ('kept', 'yes')")
+    proc = reset(pg_url, project, "--yes")
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("migration-guard: error: reset failed: update or delete on table \"users\" violates")
+    assert "Traceback" not in proc.stderr
+    # the clearing ran in one transaction: nothing was dropped
+    assert rows(pg_url, "select value from app.settings") == [("yes",)]
+    assert rows(pg_url, "select title from public.todos") == [("dev todo",)]

@@ -57,7 +57,11 @@ def run(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)
 
     with conn:
-        results = seed_synthetic(conn, args.synthetic, args.schema, list(args.table), args.seed_value, say)
+        try:
+            results = seed_synthetic(conn, args.synthetic, args.schema, list(args.table), args.seed_value, say)
+        except psycopg.Error as exc:
+            message = (exc.diag.message_primary or str(exc)).strip().splitlines()[0]
+            raise UserError(f"seed failed, no rows were added: {message}", exit_code=1) from None
     for r in results:
         extra = f", {r.skipped} skipped" if r.skipped else ""
         note = f" ({r.note})" if r.note else ""

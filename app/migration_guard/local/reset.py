@@ -176,7 +176,21 @@ def bootstrap_if_needed(conn: Conn, supabase: bool, say: Say) -> bool:
     return True
 
 
+def _database_error(exc: psycopg.Error) -> UserError:
+    """A PostgreSQL error outside a migration (clearing, keeping rows): one line, never a traceback."""
+    message = (exc.diag.message_primary or str(exc)).strip().splitlines()[0]
+    detail = f" ({exc.diag.message_detail.strip()})" if exc.diag.message_detail else ""
+    return UserError(f"reset failed: {message}{detail}", exit_code=1)
+
+
 def reset(url: str, plan: ResetPlan, say: Say) -> ResetReport:
+    try:
+        return _reset(url, plan, say)
+    except psycopg.Error as exc:
+        raise _database_error(exc) from None
+
+
+def _reset(url: str, plan: ResetPlan, say: Say) -> ResetReport:
     started = time.perf_counter()
     try:
         conn = psycopg.connect(url, autocommit=True)
