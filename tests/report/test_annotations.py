@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from migration_guard.model import Finding, Severity
 from migration_guard.report.annotations import escape_data, escape_property, render_annotations
 
@@ -74,3 +78,11 @@ def test_no_cap_no_notice_and_empty_input() -> None:
     assert len(lines) == 29
     assert not any(x.startswith("::notice::") for x in lines)
     assert render_annotations([]) == ""
+
+
+def test_absolute_paths_become_workspace_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    inside = str(tmp_path.resolve() / "supabase" / "migrations" / "1_a.sql")
+    assert render_annotations([finding(path=inside)]).startswith("::error file=supabase/migrations/1_a.sql,line=3")
+    outside = "/elsewhere/1_a.sql"
+    assert render_annotations([finding(path=outside)]).startswith("::error file=/elsewhere/1_a.sql,")

@@ -7,7 +7,9 @@ more there are, so nothing is dropped silently.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
 
 from migration_guard.model import Finding, Severity
 
@@ -20,6 +22,17 @@ def escape_data(text: str) -> str:
 def escape_property(text: str) -> str:
     """Escape a property value (``escapeProperty``): ``:`` and ``,`` would end the value."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workspace_path(path: str) -> str:
+    """GitHub attaches annotations to paths relative to the workspace (the working directory)."""
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            p = p.relative_to(Path(os.getcwd()).resolve())
+        except ValueError:
+            return path
+    return str(PurePosixPath(*p.parts))
 
 
 def _level(finding: Finding) -> str:
@@ -46,7 +59,7 @@ def annotation(finding: Finding) -> str:
     props = ",".join(
         f"{key}={escape_property(str(value))}"
         for key, value in (
-            ("file", finding.path),
+            ("file", workspace_path(finding.path)),
             ("line", finding.line),
             ("col", finding.column),
             ("title", f"migration-guard {title}"),
