@@ -219,3 +219,14 @@ def test_error_inside_a_do_block_points_at_the_body_line(tmp_path: Path, pg_serv
     run = next(r for r in result.migrations if r.new)
     assert run.error is not None and run.error.message == "stop here"
     assert run.error.line == 5
+
+
+def test_concurrently_without_marker_runs_outside_a_transaction_with_a_warning(
+    tmp_path: Path, pg_server: LocalPostgres
+) -> None:
+    sql = "create index concurrently accounts_id_balance on public.accounts (id, balance);\n"
+    result = plan(tmp_path, pg_server, sql)
+    assert result.ok
+    (st,) = new_statements(result)
+    assert "ShareUpdateExclusiveLock" in modes(st, "accounts")
+    assert any("runs outside a transaction" in w for w in result.warnings)

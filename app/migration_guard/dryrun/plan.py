@@ -257,7 +257,7 @@ def _run(
     warnings: list[str],
 ) -> PlanResult:
     from migration_guard.dryrun import advisories, catalog
-    from migration_guard.dryrun.trace import replay_file, trace_file
+    from migration_guard.dryrun.trace import outside_transaction, replay_file, trace_file
 
     runs: list[MigrationRun] = []
     progress = Progress(options.progress)
@@ -294,6 +294,12 @@ def _run(
             runs.append(_skipped(m, is_new[i]))
             continue
         if is_new[i]:
+            if not m.no_transaction and outside_transaction(m):
+                warnings.append(
+                    f"{m.display_path}: runs outside a transaction (it has a statement PostgreSQL refuses in "
+                    "one, e.g. CONCURRENTLY), statement by statement: a failure leaves the earlier ones applied. "
+                    "Say so with `-- migration-guard: no-transaction`"
+                )
             run = trace_file(conn, m, watcher, skips.get(m.display_path))
         else:
             run = replay_file(conn, m, skips.get(m.display_path))

@@ -64,6 +64,12 @@ def needs_autocommit(st: Statement) -> bool:
     return st.kind in ("AlterSystemStmt", "CreatedbStmt", "DropdbStmt")
 
 
+def outside_transaction(m: Migration) -> bool:
+    """Marked no-transaction, or holding a statement PostgreSQL refuses in a transaction: runners
+    (Flyway, newer Supabase CLIs) then run the file statement by statement, and so does the dry run."""
+    return m.no_transaction or any(needs_autocommit(st) for st in m.statements)
+
+
 @dataclass(frozen=True)
 class Failure:
     error: StatementError
@@ -228,7 +234,7 @@ def trace_file(
         return MigrationRun(m.display_path, m.version, True, "failed", err)
     pid = int(conn.info.backend_pid)
     traces: list[StatementTrace] = []
-    in_tx = not m.no_transaction
+    in_tx = not outside_transaction(m)
     if in_tx:
         conn.execute("BEGIN")
     for st in m.statements:
