@@ -72,3 +72,10 @@ def test_unknown_id_suggests_close_ids() -> None:
 def test_contract_ids_all_exist() -> None:
     known = {r.id for r in all_rules()}
     assert sorted(set(CONTRACT_IDS) - known) == []
+
+
+def test_rules_about_suppressions_say_they_cannot_be_suppressed() -> None:
+    proc = rules_cli("suppression-without-reason")
+    assert proc.returncode == 0
+    assert "Cannot be suppressed" in proc.stdout
+    assert "allow suppression-without-reason" not in proc.stdout

@@ -9,6 +9,7 @@ import textwrap
 from migration_guard.errors import UserError
 from migration_guard.report.text import wrap_prose
 from migration_guard.rules.base import Rule
+from migration_guard.rules.docs import suppressible
 
 HELP = "list the lint rules, or explain one"
 DESCRIPTION = (
@@ -48,8 +49,11 @@ def render_rule(rule: Rule) -> str:
         _block("Why", wrap_prose(rule.why)),
         _block("Example", rule.example),
         _block("Use instead", rule.fix),
-        _block("Suppress (with a reason)", f"-- migration-guard: allow {rule.id} -- <reason>"),
     ]
+    if suppressible(rule):
+        parts.append(_block("Suppress (with a reason)", f"-- migration-guard: allow {rule.id} -- <reason>"))
+    else:
+        parts.append("Cannot be suppressed: it is about a suppression comment itself; fix the comment.\n")
     return "\n".join(parts)
 
 

@@ -53,6 +53,21 @@ def render_rule(rule: Rule) -> str:
         "",
         "### Suppress",
         "",
+        *_suppress(rule),
+    ]
+    return "\n".join(lines)
+
+
+def suppressible(rule: Rule) -> bool:
+    from migration_guard.linter import UNSUPPRESSIBLE
+
+    return rule.id not in UNSUPPRESSIBLE
+
+
+def _suppress(rule: Rule) -> list[str]:
+    if not suppressible(rule):
+        return ["This finding is about a suppression comment itself and cannot be suppressed: fix the comment.", ""]
+    return [
         "On the line(s) directly above the statement, with a reason"
         + (" (an error-level suppression without a reason is itself an error):" if rule.severity.value == "error"
            else ":"),
@@ -63,7 +78,21 @@ def render_rule(rule: Rule) -> str:
         f"`-- migration-guard: allow-file {rule.id} -- <reason>`.",
         "",
     ]
-    return "\n".join(lines)
+
+
+FOOTER = """## Suppressed findings in reports
+
+A suppressed finding never disappears: `migration-guard lint` prints it marked
+`suppressed: <reason>`, the JSON report has `"suppressed": true` and `"reason"`, SARIF carries a
+`suppressions` entry (`"kind": "inSource"`, the reason as `justification`) so code scanning shows
+it as dismissed in source, and GitHub annotations show it as a notice. Only unsuppressed errors
+fail the check (exit status 1).
+
+SARIF results have a `partialFingerprints["migrationGuard/v1"]`: a hash of the rule id, the file
+path and the statement's text with whitespace collapsed and case folded (plus a counter when the
+same statement appears twice in a file). Line numbers are not part of it, so adding or moving
+lines keeps an alert's identity and its history in code scanning.
+"""
 
 
 def render_markdown(rules: Sequence[Rule]) -> str:
@@ -80,7 +109,7 @@ def render_markdown(rules: Sequence[Rule]) -> str:
     ]
     head += [f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {_cell(r.summary)} |" for r in rules]
     head.append("")
-    return "\n".join(head) + "\n" + "\n".join(render_rule(r) for r in rules)
+    return "\n".join(head) + "\n" + "\n".join(render_rule(r) for r in rules) + "\n" + FOOTER
 
 
 def main() -> int:
