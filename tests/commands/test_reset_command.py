@@ -249,3 +249,35 @@ def test_database_error_while_clearing_is_one_line_and_changes_nothing(pg_url: s
     # the clearing ran in one transaction: nothing was dropped
     assert rows(pg_url, "select value from app.settings") == [("yes",)]
     assert rows(pg_url, "select title from public.todos") == [("dev todo",)]
+
+
+def _reset_on_a_terminal(url: str, directory: Path, answer: str) -> subprocess.CompletedProcess[str]:
+    """Run reset with a pseudo-terminal as stdin (so it asks), typing ``answer``."""
+    import os
+    import pty
+
+    main, secondary = pty.openpty()
+    try:
+        os.write(main, answer.encode())
+        return subprocess.run(
+            [sys.executable, "-m", "migration_guard", "reset", "--database-url", url, "--dir", str(directory)],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(main)
+        os.close(secondary)
+
+
+def test_asks_on_a_terminal(pg_url: str, project: Path) -> None:
+    proc = _reset_on_a_terminal(pg_url, project, "n\n")
+    assert proc.returncode == 1
+    assert "replays 4 migration(s)" in proc.stderr
+    assert "reset cancelled, nothing was changed" in proc.stderr
+    assert rows(pg_url, "select to_regclass('public.todos')") == [(None,)]
+    proc = _reset_on_a_terminal(pg_url, project, "y\n")
+    assert proc.returncode == 0, proc.stderr
+    assert rows(pg_url, "select title from public.todos") == [("dev todo",)]

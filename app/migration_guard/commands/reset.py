@@ -67,7 +67,10 @@ def _confirm(target: str, plan: ResetPlan, assume_yes: bool) -> None:
         f"and loads seeds ({seeds}); rows kept: {keep}.",
         file=sys.stderr,
     )
-    answer = input("Reset this database? [y/N] ").strip().lower()
+    try:
+        answer = input("Reset this database? [y/N] ").strip().lower()
+    except EOFError:  # Ctrl-D
+        answer = ""
     if answer not in ("y", "yes"):
         raise UserError("reset cancelled, nothing was changed", exit_code=1)
 
