@@ -151,8 +151,10 @@ def _refuse(
 def _deploy(
     settings: ActionSettings, ctx: GitHubContext, audit: AuditLog, state: DeployState, url: str, say: Say
 ) -> int:
+    import psycopg
+
     from migration_guard.apply.files import load_local
-    from migration_guard.apply.service import ApplyRequest, connect, read_state, run_apply
+    from migration_guard.apply.service import ApplyRequest, connect, database_error, read_state, run_apply
 
     if settings.override and (state.reason is None or len(state.reason) < MIN_REASON):
         return _refuse(
@@ -187,6 +189,8 @@ def _deploy(
     conn = connect(url)
     try:
         comparison = read_state(conn, files, settings.allow_out_of_order)
+    except psycopg.Error as exc:
+        raise database_error(url, exc) from None
     finally:
         conn.close()
     if comparison.problems:

@@ -164,3 +164,36 @@ def test_transaction_pooler_is_refused(folder: Folder, mg: RunMG) -> None:
         assert "transaction-mode pooler" in proc.stderr
         assert "session-mode pooler (port 5432)" in proc.stderr
         assert "hunter2secret" not in proc.stdout + proc.stderr
+
+
+def test_another_deploy_holding_the_lock_is_a_clean_refusal(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    from migration_guard.apply.lock import LOCK_KEY
+
+    folder.add("20240101000000", "a", "create table a (id int);\n")
+    with psycopg.connect(pg_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes", "--wait", "1s")
+    assert proc.returncode == 1
+    assert "refused: another deploy is in progress (held by backend pid" in proc.stdout
+    assert "waited 1s for its lock; try again when it finishes" in proc.stdout
+    assert not table_exists(pg_url, "a")
+    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    assert table_exists(pg_url, "a")
+
+
+def test_database_errors_outside_a_file_are_one_line(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    # A ledger the deploying role cannot read: one line naming the database, no traceback.
+    query(
+        pg_url,
+        "CREATE SCHEMA supabase_migrations; CREATE TABLE supabase_migrations.schema_migrations "
+        "(version text PRIMARY KEY, statements text[], name text); "
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mg_reader') THEN "
+        "CREATE ROLE mg_reader LOGIN; END IF; END $$; REVOKE ALL ON SCHEMA supabase_migrations FROM PUBLIC",
+    )
+    folder.add("20240101000000", "a", "create table a (id int);\n")
+    url = pg_url.replace("postgresql://postgres@", "postgresql://mg_reader@")
+    proc = mg("apply", "--database-url", url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("migration-guard: error: localhost/")
+    assert "permission denied for schema supabase_migrations" in proc.stderr
+    assert "Traceback" not in proc.stderr

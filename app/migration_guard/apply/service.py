@@ -22,7 +22,7 @@ from migration_guard.apply.drift import Comparison, compare
 from migration_guard.apply.files import LocalFiles, LocalMigration, load_local
 from migration_guard.apply.ledger import AppliedFacts
 from migration_guard.apply.runner import FileResult, Runner, RunOptions, apply_session_settings
-from migration_guard.apply.target import check_not_transaction_pooler
+from migration_guard.apply.target import check_not_transaction_pooler, url_secrets
 from migration_guard.audit import AuditLog
 from migration_guard.errors import UserError
 from migration_guard.redact import describe_database, redact
@@ -70,6 +70,12 @@ def connect(url: str) -> psycopg.Connection[Any]:
     return conn
 
 
+def database_error(url: str, exc: psycopg.Error) -> UserError:
+    """A database error outside any migration file, as one line naming the database (exit 1)."""
+    text = (exc.diag.message_primary or str(exc) or type(exc).__name__).strip().splitlines()[0]
+    return UserError(f"{describe_database(url)}: {redact(text, url_secrets(url))}", exit_code=1)
+
+
 def read_state(conn: psycopg.Connection[Any], files: LocalFiles, allow_out_of_order: bool) -> Comparison:
     return compare(
         files.migrations,
@@ -112,6 +118,11 @@ def run_apply(request: ApplyRequest, audit: AuditLog, say: Say, confirm: Confirm
     conn = connect(request.database_url)
     try:
         return _run(conn, request, files, audit, say, confirm)
+    except psycopg.Error as exc:
+        # Outside a migration file (reading or creating the ledger, the lock): one line, no traceback.
+        error = database_error(request.database_url, exc)
+        audit.record("deploy", "failed", reason=error.message)
+        raise error from None
     finally:
         conn.close()
 

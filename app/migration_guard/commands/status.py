@@ -6,9 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+import psycopg
+
 from migration_guard.apply.drift import Comparison
 from migration_guard.apply.files import load_local
-from migration_guard.apply.service import connect, read_state
+from migration_guard.apply.service import connect, database_error, read_state
 from migration_guard.commands.apply import URL_ENV, database_url
 from migration_guard.redact import describe_database
 
@@ -44,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     conn = connect(url)
     try:
         state = read_state(conn, files, args.allow_out_of_order)
+    except psycopg.Error as exc:
+        raise database_error(url, exc) from None
     finally:
         conn.close()
     database = describe_database(url)
