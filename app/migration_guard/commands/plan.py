@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         if failed is not None and failed.error is not None:
             e = failed.error
             print(f"migration-guard: error: {failed.path}:{e.line}: {e.message}", file=sys.stderr)
+        elif result.warnings:  # stopped before any migration ran (e.g. the seed needs a missing extension)
+            print(f"migration-guard: error: {result.warnings[0]}", file=sys.stderr)
     return 0 if result.ok else 1
 
 
