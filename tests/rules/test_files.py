@@ -87,3 +87,14 @@ def test_psql_meta_commands(lint_sql: Lint) -> None:
     found = [f for f in lint_sql(sql) if f.rule == "psql-meta-command"]
     assert [(f.line, f.column) for f in found] == [(1, 1), (3, 1)]
     assert "\\i other.sql" in found[1].message
+
+
+def test_duplicate_version_reported_on_the_new_file_even_when_it_sorts_first(lint_sql: Lint) -> None:
+    old = ("20240101000000_orgs.sql", "SELECT 1;")
+    new = ("20240101000000_accounts.sql", "SELECT 2;")  # sorts before orgs, but it is the new one
+    found = lint_sql(new, old, report=frozenset({"20240101000000_accounts.sql"}))
+    assert [(f.rule, f.path) for f in found if f.rule == "duplicate-version"] == [
+        ("duplicate-version", "20240101000000_accounts.sql")
+    ]
+    both = lint_sql(new, old)  # both reported: only the later one carries it
+    assert [f.path for f in both if f.rule == "duplicate-version"] == ["20240101000000_orgs.sql"]

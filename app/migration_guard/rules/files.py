@@ -77,11 +77,17 @@ MIGRATION_FILE_NAME = Rule(
 
 
 def check_duplicate_version(migration: Migration, ctx: Context) -> Iterator[Hit]:
+    """Reported on the later file of a pair, or on the reported one when the other is only
+    context (a file already on the base branch), whichever sorts first."""
     version = migration.version
     if not version:
         return
-    for other in ctx.migrations[: ctx.file_index]:
-        if other.version == version and other.path != migration.path:
+    report = ctx.options.report_paths
+    for index, other in enumerate(ctx.migrations):
+        if index == ctx.file_index or other.version != version or other.path == migration.path:
+            continue
+        other_reported = report is None or other.display_path in report
+        if index < ctx.file_index or not other_reported:
             yield Hit(f"version {version} is also used by {other.display_path}", 1, 1)
             return
 
