@@ -201,3 +201,32 @@ def test_json_contract_keys() -> None:
 def test_empty_and_comment_only_files() -> None:
     assert rules(run(mig("20240101000000_a.sql", ""))) == [("missing-intent", 1, 1)]
     assert run(mig("20240101000000_a.sql", "-- intent: nothing yet\n")) == []
+
+
+def test_suppression_above_a_do_block_covers_what_it_runs() -> None:
+    sql = (
+        "-- intent: x\n-- migration-guard: allow drop-column -- column unused since v3\n"
+        "DO $$\nBEGIN\n  ALTER TABLE t DROP COLUMN c;\nEND $$;"
+    )
+    (f,) = run(mig("20240101000000_a.sql", sql))
+    assert (f.rule, f.line, f.suppressed, f.reason) == ("drop-column", 5, True, "column unused since v3")
+
+
+def test_idiomatic_supabase_migration_is_clean() -> None:
+    sql = (
+        "-- intent: profiles\n"
+        "create table public.profiles (\n"
+        "  id uuid not null references auth.users on delete cascade primary key,\n"
+        "  updated_at timestamptz default timezone('utc'::text, now()) not null,\n"
+        "  username text unique\n);\n"
+        "alter table public.profiles enable row level security;\n"
+        'create policy "own" on public.profiles for select to authenticated using ((select auth.uid()) = id);\n'
+        "create function public.handle_new_user() returns trigger language plpgsql security definer\n"
+        "set search_path = '' as $$ begin insert into public.profiles (id) values (new.id); return new; end $$;\n"
+        "create trigger on_auth_user_created after insert on auth.users\n"
+        "  for each row execute procedure public.handle_new_user();\n"
+        "insert into storage.buckets (id, name) values ('avatars', 'avatars');\n"
+        "create policy \"read avatars\" on storage.objects for select using (bucket_id = 'avatars');\n"
+        "alter publication supabase_realtime add table public.profiles;"
+    )
+    assert run(mig("20240101000000_a.sql", sql), supabase=True) == []

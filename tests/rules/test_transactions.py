@@ -56,3 +56,12 @@ def test_enum_value_not_used_or_in_no_transaction_file_or_type_created_here(hits
 def test_enum_value_used_in_a_later_file_is_fine(hits: Hits) -> None:
     files = ("ALTER TYPE s ADD VALUE 'x';", "UPDATE t SET s = 'x' WHERE id = 1;")
     assert hits("enum-add-value-in-transaction", *files) == []
+
+
+def test_concurrently_inside_a_do_block_always_fails(hits: Hits) -> None:
+    sql = (
+        "-- migration-guard: no-transaction\n"
+        "DO $$ BEGIN EXECUTE 'CREATE INDEX CONCURRENTLY i ON t (a)'; END $$;\n"
+        "CREATE INDEX CONCURRENTLY j ON t (b);"
+    )
+    assert hits("concurrent-in-transaction", sql) == [(2, 22)]

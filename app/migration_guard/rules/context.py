@@ -110,6 +110,7 @@ class Context:
         self.file_index = -1
         self.migration: Migration | None = None
         self.stmt: Statement | None = None
+        self.in_do = False
         self.kind = ""  # node kind of the statement being checked (top-level or embedded in a DO block)
         self.frame: Frame | None = None
         self._top: Frame | None = None
@@ -141,9 +142,12 @@ class Context:
         assert top is not None
         top.default = (stmt.line, stmt.column)
         self.frame = top
+        self.in_do = False
 
     def enter(self, frame: Frame) -> None:
+        """Check statements run by a DO block (always inside a transaction: DO is one statement)."""
         self.frame = frame
+        self.in_do = True
 
     # -- what rules ask -----------------------------------------------------------------------
     def table(self, key: TableKey | None) -> Table | None:
@@ -163,7 +167,7 @@ class Context:
     def transactional(self) -> bool:
         """Does this statement run inside a transaction (the runner's or an explicit BEGIN)?"""
         assert self.migration is not None
-        return self.in_block or not self.migration.no_transaction
+        return self.in_do or self.in_block or not self.migration.no_transaction
 
     def pos(self, loc: int | None) -> tuple[int, int]:
         frame = self.frame

@@ -29,7 +29,12 @@ def check_concurrent_in_transaction(node: Node, ctx: Context) -> Iterator[Hit]:
     what = _concurrent(node, ctx.kind)
     if what is None or not ctx.transactional:
         return
-    where = "inside BEGIN … COMMIT" if ctx.in_block else "in a file the runner wraps in a transaction"
+    if ctx.in_do:
+        where = "inside a DO block"
+    elif ctx.in_block:
+        where = "inside BEGIN … COMMIT"
+    else:
+        where = "in a file the runner wraps in a transaction"
     yield ctx.hit(f"{what} cannot run {where}: PostgreSQL rejects it and the migration fails")
 
 
