@@ -64,7 +64,7 @@ def parse_directive(body: str) -> tuple[str, tuple[str, ...], str | None] | None
 def read_header_and_suppressions(
     text: str, statements: tuple[Statement, ...]
 ) -> tuple[Header, tuple[Suppression, ...]]:
-    lines = LineIndex(text)
+    lines: LineIndex | None = None  # built on the first directive: most files have none
     intent: str | None = None
     depends: list[str] = []
     data_migration: bool | None = None
@@ -88,6 +88,8 @@ def read_header_and_suppressions(
             if directive is None:
                 continue
             verb, rules, reason = directive
+            if lines is None:
+                lines = LineIndex(text)
             line = lines.position(offset)[0]
             if verb == "no-transaction":
                 no_tx = True

@@ -117,9 +117,21 @@ def _meta_command_lines(lines: list[str]) -> list[int]:
     return sorted(found)
 
 
+# Words that must appear in a file for any runner marker to be there (cheap test before reading
+# every line as a possible marker: most files have none).
+_MARKER_WORDS = ("goose", "migrate:", "transaction")
+
+
+def _markers(lines: list[str]) -> list[str]:
+    """The normalised marker text of each comment line ("" for other lines)."""
+    return [_marker(line) if line.lstrip().startswith("--") else "" for line in lines]
+
+
 def apply_conventions(text: str) -> Source:
     lines = _lines(text)
-    markers = [_marker(line) for line in lines]
+    lowered = text.lower()
+    has_markers = any(word in lowered for word in _MARKER_WORDS)
+    markers = _markers(lines) if has_markers else []
     no_tx = False
 
     # goose: only the section after "-- +goose Up" (up to "-- +goose Down") is the migration.
@@ -140,7 +152,7 @@ def apply_conventions(text: str) -> Source:
             if not keep:
                 lines[i] = _blank(lines[i])
 
-    if any(m.startswith(marker) for m in markers for marker in NO_TRANSACTION_MARKERS):
+    if any(m.startswith(NO_TRANSACTION_MARKERS) for m in markers if m):
         no_tx = True
 
     meta: list[tuple[int, str]] = []
