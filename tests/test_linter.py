@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from migration_guard.linter import lint
 from migration_guard.migrations.loader import parse_migration
 from migration_guard.model import Finding, LintOptions, Migration, Severity
@@ -230,3 +233,45 @@ def test_idiomatic_supabase_migration_is_clean() -> None:
         "alter publication supabase_realtime add table public.profiles;"
     )
     assert run(mig("20240101000000_a.sql", sql), supabase=True) == []
+
+
+# -- robustness ------------------------------------------------------------------------------------
+
+FRAGMENTS = [
+    "CREATE TABLE t (id int PRIMARY KEY, a varchar(5), b timestamp, c_id int REFERENCES u (id));",
+    "ALTER TABLE t ADD COLUMN d uuid DEFAULT gen_random_uuid() NOT NULL;",
+    "ALTER TABLE t ALTER COLUMN a TYPE text, ALTER COLUMN b SET NOT NULL, DROP COLUMN c_id;",
+    "CREATE INDEX CONCURRENTLY i ON t (a);",
+    "DROP INDEX i;",
+    "DO $$ BEGIN ALTER TABLE t DROP COLUMN a; EXECUTE 'DROP TABLE x'; END $$;",
+    "DO $$ BEGIN RAISE NOTICE 'ü😀'; UPDATE t SET a = 'é'; END $$;",
+    "DO $do$ DECLARE r record; BEGIN FOR r IN SELECT 1 LOOP DELETE FROM t; END LOOP; END $do$;",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+    "ALTER TYPE e ADD VALUE 'v';",
+    "UPDATE t SET a = 'v';",
+    "-- migration-guard: allow drop-column -- ok",
+    "-- migration-guard: allow drop-table",
+    "-- migration-guard: allow-file nope -- x",
+    "BEGIN;",
+    "COMMIT;",
+    "\\set x 1",
+    "SELECT 'ñ';",
+    "/* ✓ */",
+    "CREATE POLICY p ON t USING (auth.uid() = id);",
+    "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+    "TRUNCATE t;",
+    "VACUUM FULL t;",
+    "SELEC broken",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12), st.booleans())
+def test_any_mix_of_statements_lints_with_positions_inside_the_file(parts: list[str], supabase: bool) -> None:
+    sql = "\n".join(parts)
+    migration = mig("20240101000000_a.sql", sql)
+    lines = sql.split("\n")
+    for f in run(migration, supabase=supabase):
+        assert 1 <= f.line <= max(len(lines), 1), f
+        assert 1 <= f.column <= len(lines[f.line - 1]) + 1 if lines else f.column == 1, f
+        assert f.rule and f.message and f.why and f.fix
