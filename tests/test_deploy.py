@@ -161,6 +161,7 @@ class Deploy:
             text=True,
             stdin=subprocess.DEVNULL,
             timeout=120,
+            cwd=self.tmp,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -32,8 +32,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 RunMG = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def make_mg() -> RunMG:
-    """Run `python -m migration_guard ARGS` (stdin not a terminal), return the completed process."""
+def make_mg(cwd: Path) -> RunMG:
+    """Run `python -m migration_guard ARGS` in ``cwd`` (stdin not a terminal), return the completed process."""
 
     def run(
         *args: str | Path, env: dict[str, str] | None = None, timeout: float = 120
@@ -44,6 +44,7 @@ def make_mg() -> RunMG:
             text=True,
             env=env or clean_env(),
             stdin=subprocess.DEVNULL,
+            cwd=cwd,
             timeout=timeout,
         )
 

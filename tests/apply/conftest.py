@@ -14,5 +14,5 @@ def folder(tmp_path: Path) -> Folder:
 
 
 @pytest.fixture
-def mg() -> RunMG:
-    return make_mg()
+def mg(tmp_path: Path) -> RunMG:
+    return make_mg(tmp_path)  # the default audit folder lands in tmp_path

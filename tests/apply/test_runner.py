@@ -92,6 +92,7 @@ def test_lock_held_by_another_session_retries_then_fails_cleanly(folder: Folder,
 
 
 def _start_apply(url: str, folder: Folder) -> subprocess.Popen[str]:
+    # cwd: the default audit folder goes next to the migrations, not into the repository
     return subprocess.Popen(
         [sys.executable, "-m", "migration_guard", "apply", "--database-url", url, "--dir", str(folder.path), "--yes"],
         stdout=subprocess.PIPE,
@@ -99,6 +100,7 @@ def _start_apply(url: str, folder: Folder) -> subprocess.Popen[str]:
         text=True,
         env=clean_env(),
         stdin=subprocess.DEVNULL,
+        cwd=folder.path.parent,
     )
 
 

@@ -16,9 +16,10 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPU
 ENV.pop("DATABASE_URL", None)
 
 
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "migration_guard", *map(str, args)],
+        cwd=cwd,
         capture_output=True,
         text=True,
         env=ENV,
@@ -42,7 +43,7 @@ def _versions(url: str) -> list[str]:
 
 
 def test_without_a_terminal_and_without_yes_it_refuses(tmp_path: Path, pg_url: str) -> None:
-    proc = cli("apply", "--database-url", pg_url, "--dir", _folder(tmp_path))
+    proc = cli("apply", "--database-url", pg_url, "--dir", _folder(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         "migration-guard: error: not a terminal, so no one can confirm: pass --yes to apply without asking (CI)"
@@ -51,7 +52,7 @@ def test_without_a_terminal_and_without_yes_it_refuses(tmp_path: Path, pg_url: s
 
 
 def test_dry_run_shows_the_plan_and_changes_nothing(tmp_path: Path, pg_url: str) -> None:
-    proc = cli("apply", "--database-url", pg_url, "--dir", _folder(tmp_path), "--dry-run")
+    proc = cli("apply", "--database-url", pg_url, "--dir", _folder(tmp_path), "--dry-run", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "1 pending migration(s) for localhost/" in proc.stdout
     assert "20240101000000_a.sql  (1 statements, one transaction)" in proc.stdout
@@ -60,7 +61,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(tmp_path: Path, pg_url: str)
 
 
 def test_missing_database_url_is_one_clear_line(tmp_path: Path) -> None:
-    proc = cli("apply", "--dir", _folder(tmp_path), "--yes")
+    proc = cli("apply", "--dir", _folder(tmp_path), "--yes", cwd=tmp_path)
     assert proc.returncode == 2
     assert (
         proc.stderr.strip()
@@ -70,7 +71,7 @@ def test_missing_database_url_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_unreachable_database_is_one_clear_line_without_password(tmp_path: Path) -> None:
     url = "postgresql://app:Sup3rSecretPw@/nope?host=/nonexistent-socket-dir&port=5432"
-    proc = cli("apply", "--database-url", url, "--dir", _folder(tmp_path), "--yes")
+    proc = cli("apply", "--database-url", url, "--dir", _folder(tmp_path), "--yes", cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.startswith("migration-guard: error: cannot connect to localhost/nope: ")
     assert "Traceback" not in proc.stderr
@@ -78,15 +79,18 @@ def test_unreachable_database_is_one_clear_line_without_password(tmp_path: Path)
 
 
 def test_bad_duration_is_refused(tmp_path: Path, pg_url: str) -> None:
-    proc = cli("apply", "--database-url", pg_url, "--dir", _folder(tmp_path), "--yes", "--lock-timeout", "soon")
+    proc = cli(
+        "apply", "--database-url", pg_url, "--dir", _folder(tmp_path), "--yes", "--lock-timeout", "soon", cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert "--lock-timeout: 'soon' is not a duration" in proc.stderr
 
 
-def _interactive(args: list[str], answer: bytes) -> tuple[int, str]:
+def _interactive(args: list[str], answer: bytes, cwd: Path) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal, answer the prompt, return (exit code, output)."""
     pid, fd = pty.fork()
     if pid == 0:  # child: the real CLI with the pty as its terminal
+        os.chdir(cwd)
         os.execve(sys.executable, [sys.executable, "-m", "migration_guard", *args], ENV)
     out = b""
     answered = False
@@ -111,11 +115,11 @@ def _interactive(args: list[str], answer: bytes) -> tuple[int, str]:
 
 def test_interactive_run_shows_plan_and_asks(tmp_path: Path, pg_url: str) -> None:
     folder = _folder(tmp_path)
-    code, out = _interactive(["apply", "--database-url", pg_url, "--dir", str(folder)], b"n\n")
+    code, out = _interactive(["apply", "--database-url", pg_url, "--dir", str(folder)], b"n\n", tmp_path)
     assert code == 1
     assert "20240101000000_a.sql" in out and "Apply 1 migration(s)? [y/N]" in out
     assert _versions(pg_url) == []
-    code, out = _interactive(["apply", "--database-url", pg_url, "--dir", str(folder)], b"y\n")
+    code, out = _interactive(["apply", "--database-url", pg_url, "--dir", str(folder)], b"y\n", tmp_path)
     assert code == 0, out
     assert "done: 1 migration(s) applied" in out
     assert _versions(pg_url) == ["20240101000000"]

@@ -11,9 +11,10 @@ from pathlib import Path
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MIGRATION_GUARD_"))}
 
 
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "migration_guard", *map(str, args)],
+        cwd=cwd,
         capture_output=True,
         text=True,
         env=ENV,
@@ -27,7 +28,7 @@ def _setup(tmp_path: Path, pg_url: str) -> Path:
     d.mkdir()
     (d / "20240101000000_a.sql").write_text("create table a (id int);\n")
     (d / "20240102000000_b.sql").write_text("create table b (id int);\n")
-    assert cli("apply", "--database-url", pg_url, "--dir", d, "--yes").returncode == 0
+    assert cli("apply", "--database-url", pg_url, "--dir", d, "--yes", cwd=tmp_path).returncode == 0
     (d / "20240102000000_b.sql").write_text("create table b (id bigint);\n")  # edited after apply
     (d / "20240103000000_c.sql").write_text("create table c (id int);\n")
     return d

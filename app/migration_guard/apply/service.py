@@ -115,7 +115,11 @@ def run_apply(request: ApplyRequest, audit: AuditLog, say: Say, confirm: Confirm
     files = load_local(request.directory)
     for path in files.skipped:
         say(f"skipping {path.name}: not named <version>_<name>.sql (the Supabase CLI skips it too)")
-    conn = connect(request.database_url)
+    try:
+        conn = connect(request.database_url)
+    except UserError as exc:
+        audit.record("deploy", "failed" if exc.exit_code == 1 else "refused", reason=exc.message)
+        raise
     try:
         return _run(conn, request, files, audit, say, confirm)
     except psycopg.Error as exc:

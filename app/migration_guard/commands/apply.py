@@ -31,10 +31,12 @@ URL_ENV = ("MIGRATION_GUARD_DATABASE_URL", "DATABASE_URL")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help=f"target database (default: ${URL_ENV[0]} or ${URL_ENV[1]})")
-    parser.add_argument("--dir", type=Path, default=Path("supabase/migrations"), help="migrations folder")
+    parser.add_argument("--dir", type=Path, help="migrations folder (default: the project's, supabase/migrations)")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI)")
     parser.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
-    parser.add_argument("--audit-dir", type=Path, help="append audit records (JSON lines) to a file here")
+    parser.add_argument(
+        "--audit-dir", type=Path, help="folder for this run's audit log, JSON lines (default: migration-guard-audit)"
+    )
     parser.add_argument("--environment", help="environment name recorded in the audit (e.g. staging)")
     parser.add_argument("--lock-timeout", default="3s", help="lock_timeout for migration statements (default 3s)")
     parser.add_argument("--statement-timeout", default="0", help="statement_timeout (default 0 = none)")
@@ -53,6 +55,19 @@ def database_url(args: argparse.Namespace) -> str:
     for secret in url_secrets(url):
         add_secret(secret)
     return str(url)
+
+
+def resolve_defaults(args: argparse.Namespace) -> None:
+    """Flags win over the project settings (MIGRATION_GUARD_* / migration-guard.toml), then defaults."""
+    if args.dir is not None and getattr(args, "audit_dir", True) is not None:
+        return
+    from migration_guard.settings import load_project_settings
+
+    project = load_project_settings()
+    if args.dir is None:
+        args.dir = Path(project.migrations_dir)
+    if getattr(args, "audit_dir", True) is None:
+        args.audit_dir = Path(project.audit_dir)
 
 
 def build_request(args: argparse.Namespace, url: str) -> ApplyRequest:
@@ -91,6 +106,7 @@ def ask(pending: tuple[LocalMigration, ...]) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    resolve_defaults(args)
     url = database_url(args)
     request = build_request(args, url)
     if not (args.yes or args.dry_run or sys.stdin.isatty()):

@@ -11,7 +11,7 @@ import psycopg
 from migration_guard.apply.drift import Comparison
 from migration_guard.apply.files import load_local
 from migration_guard.apply.service import connect, database_error, read_state
-from migration_guard.commands.apply import URL_ENV, database_url
+from migration_guard.commands.apply import URL_ENV, database_url, resolve_defaults
 from migration_guard.redact import describe_database
 
 HELP = "show applied / pending / drifted migrations for a database"
@@ -19,7 +19,7 @@ HELP = "show applied / pending / drifted migrations for a database"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help=f"database to inspect (default: ${URL_ENV[0]} or ${URL_ENV[1]})")
-    parser.add_argument("--dir", type=Path, default=Path("supabase/migrations"), help="migrations folder")
+    parser.add_argument("--dir", type=Path, help="migrations folder (default: the project's, supabase/migrations)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--allow-out-of-order", action="store_true", help="count older unapplied files as pending rather than a problem"
@@ -41,6 +41,7 @@ def render_text(state: Comparison, database: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    resolve_defaults(args)
     url = database_url(args)
     files = load_local(args.dir)
     conn = connect(url)
