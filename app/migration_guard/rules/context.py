@@ -7,8 +7,10 @@ bottom write it, after the rules have seen the statement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from migration_guard.migrations.splitting import LineIndex
 from migration_guard.model import LintOptions, Migration, Statement
@@ -81,7 +83,17 @@ class Frame:
     the embedded query, which starts at ``base`` in the file.
     """
 
-    __slots__ = ("_data", "ascii", "base", "default", "default_offset", "mappable", "source")
+    __slots__ = (
+        "_byte_starts",
+        "_char_starts",
+        "_data",
+        "ascii",
+        "base",
+        "default",
+        "default_offset",
+        "mappable",
+        "source",
+    )
 
     def __init__(self, source: str, base: int, default: tuple[int, int] | None, mappable: bool = True) -> None:
         self.source = source
@@ -90,14 +102,28 @@ class Frame:
         self.default_offset = 0
         self.mappable = mappable  # False: offsets cannot be placed in the file, use ``default``
         self.ascii = source.isascii()
-        self._data: bytes | None = None
+        self._data = b""
+        self._byte_starts: list[int] = []
+        self._char_starts: list[int] = []
 
     def char_offset(self, byte_offset: int) -> int:
         if self.ascii:
             return self.base + byte_offset
-        if self._data is None:
+        if not self._byte_starts:
+            # Line starts in bytes and in characters: each lookup then decodes only part of a line.
             self._data = self.source.encode("utf-8")
-        return self.base + len(self._data[:byte_offset].decode("utf-8", errors="replace"))
+            self._byte_starts = _starts(len(line) for line in self._data.split(b"\n"))
+            self._char_starts = _starts(len(line) for line in self.source.split("\n"))
+        i = bisect_right(self._byte_starts, byte_offset) - 1
+        start = self._byte_starts[i]
+        return self.base + self._char_starts[i] + len(self._data[start:byte_offset].decode("utf-8", errors="replace"))
+
+
+def _starts(lengths: Iterable[int]) -> list[int]:
+    starts = [0]
+    starts.extend(accumulate(n + 1 for n in lengths))
+    starts.pop()
+    return starts
 
 
 class Context:
