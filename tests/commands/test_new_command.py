@@ -38,6 +38,8 @@ def test_creates_timestamped_file_with_header(tmp_path: Path) -> None:
     migration = load_migration(tmp_path / path)
     assert migration.header.data_migration is False
     assert migration.header.intent is None
+    # the reminder's example directive is quoted: it never turns the file into a no-transaction one
+    assert migration.header.no_transaction is False and migration.suppressions == ()
     assert migration.version == m.group(1)
 
 
