@@ -86,7 +86,6 @@ def test_only_changed_files_are_reported_and_ordering_is_checked_against_base(re
     assert proc.returncode == 1
 
 
-@pytest.mark.xfail(reason="engine: duplicate-version is put on the later file by name, here the unchanged one")
 def test_duplicate_version_is_reported_on_the_new_file_even_when_it_sorts_first(repo: Path) -> None:
     write(repo, "20240103000000_accounts.sql", "-- intent: same version as orgs\nselect 2;\n")
     found = findings(lint(repo, "--base", "main", "--format", "json"))
