@@ -222,6 +222,7 @@ def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
     assert str(record["database"]).startswith("localhost")
     assert len(str(record["checksum"])) == 64
     assert run.audit[-1]["event"] == "deploy" and run.audit[-1]["outcome"] == "applied"
+    assert {"gate": "review", "result": "passed", "reason": "#7 approved by alice"} in run.audit[-1]["gates"]
     assert "## Deploy to `production`: applied" in run.summary
     assert "| review | passed | #7 approved by alice |" in run.summary
     # The pre-deploy report went to the merged pull request as a comment.
@@ -398,3 +399,20 @@ def test_example_workflows_gate_upload_and_stay_least_privilege(name: str) -> No
     assert upload["with"]["path"] == "migration-guard-audit/"
     assert upload["with"]["retention-days"] >= 30
     assert data["concurrency"]["cancel-in-progress"] is False
+
+
+def test_override_notice_goes_on_the_pull_request_when_there_is_one(deploy: Deploy) -> None:
+    deploy.add("20240201000000", "drop", DROP)
+    deploy.approve()
+    deploy.protect()
+    reason = "dropping the table the incident team confirmed is unused"
+    run = deploy.run(override="true", override_reason=reason)
+    assert run.proc.returncode == 0, run.text
+    bodies = [c["body"] for c in deploy.fake.comments(REPO, 7)]
+    assert len(bodies) == 2  # the pre-deploy report and the override notice
+    notice = next(b for b in bodies if "Emergency override" in b)
+    assert reason in notice and "requested by: alice (run started by bob)" in notice
+    assert "findings (1 blocking finding(s) overridden)" in notice
+    assert deploy.fake.commit_comments(REPO, SHA) == []
+    assert "requested by alice (run started by bob)" in run.summary
+    _assert_no_secrets(run)

@@ -55,6 +55,8 @@ class DeployState:
     failure: str | None = None
     overridden_findings: list[str] = field(default_factory=list)
     pull_request: int | None = None
+    actor: str | None = None
+    triggering_actor: str | None = None
 
 
 def _say(secrets: tuple[str, ...]) -> Say:
@@ -87,7 +89,14 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
     )
     audit = AuditLog(Path(settings.audit_dir), context, secrets)
     reason = (settings.override_reason or "").strip() or None
-    state = DeployState(environment or "(unset)", context.database or "(none)", settings.override, reason)
+    state = DeployState(
+        environment or "(unset)",
+        context.database or "(none)",
+        settings.override,
+        reason,
+        actor=ctx.actor or None,
+        triggering_actor=ctx.triggering_actor or None,
+    )
     say = _say(secrets)
     try:
         code = _deploy(settings, ctx, audit, state, url, say)
@@ -101,6 +110,7 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
         override=settings.override,
         findings=state.overridden_findings,
         verdict=state.verdict,
+        gates=[{"gate": g, "result": r, "reason": why} for g, r, why in state.gates],
         applied=state.applied,
         pending=[m.version for m in state.pending],
         tool_version=__version__,
@@ -437,7 +447,11 @@ def override_text(state: DeployState, ctx: GitHubContext) -> str:
 def render_summary(state: DeployState) -> str:
     lines = [f"## Deploy to `{state.environment}`: {state.verdict}", "", f"Database: `{state.database}`", ""]
     if state.override:
-        lines += [f"> ⚠️ **Emergency override** — reason: {state.reason or '(none)'}", ""]
+        lines += [
+            f"> ⚠️ **Emergency override** — reason: {state.reason or '(none)'} — requested by "
+            f"{state.actor or 'unknown'} (run started by {state.triggering_actor or 'unknown'})",
+            "",
+        ]
     if state.gates:
         lines += ["| Gate | Result | Why |", "| --- | --- | --- |"]
         for gate, result, why in state.gates:

@@ -199,3 +199,21 @@ def test_database_errors_outside_a_file_are_one_line(folder: Folder, mg: RunMG, 
     assert proc.stderr.startswith("migration-guard: error: localhost/")
     assert "permission denied for schema supabase_migrations" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_begin_commit_in_a_file_do_not_break_its_transaction(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    folder.add("20240101000000", "wrapped", "begin;\ncreate table w1 (id int);\ncommit;\n")
+    ok = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert ok.returncode == 0, ok.stdout
+    assert "line 1: skipping 'begin'; the file already runs in one transaction" in ok.stdout
+    # The ledger keeps the file's statements as the CLI splits them, BEGIN/COMMIT included.
+    assert query(pg_url, "SELECT statements FROM supabase_migrations.schema_migrations") == [
+        (["begin", "create table w1 (id int)", "commit"],)
+    ]
+    # A failure after an inner COMMIT still rolls back the whole file.
+    folder.add("20240102000000", "wrapped_bad", "begin;\ncreate table w2 (id int);\ncommit;\nselect 1/0;\n")
+    bad = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert bad.returncode == 1
+    assert "division by zero" in bad.stdout
+    assert not table_exists(pg_url, "w2")
+    assert _ledger(pg_url) == ["20240101000000"]

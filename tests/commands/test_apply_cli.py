@@ -55,7 +55,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(tmp_path: Path, pg_url: str)
     proc = cli("apply", "--database-url", pg_url, "--dir", _folder(tmp_path), "--dry-run", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "1 pending migration(s) for localhost/" in proc.stdout
-    assert "20240101000000_a.sql  (1 statements, one transaction)" in proc.stdout
+    assert "20240101000000_a.sql  (1 statement, one transaction)" in proc.stdout
     assert "dry run: nothing applied" in proc.stdout
     assert _versions(pg_url) == []
 

@@ -98,7 +98,8 @@ def describe_plan(pending: tuple[LocalMigration, ...]) -> list[str]:
     lines = []
     for m in pending:
         mode = "no transaction, statement by statement" if m.no_transaction else "one transaction"
-        lines.append(f"  {m.version}  {m.path.name}  ({len(m.pieces)} statements, {mode})")
+        count = f"{len(m.pieces)} statement{'' if len(m.pieces) == 1 else 's'}"
+        lines.append(f"  {m.version}  {m.path.name}  ({count}, {mode})")
     return lines
 
 
