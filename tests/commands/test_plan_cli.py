@@ -162,3 +162,13 @@ def test_text_output_and_usage_errors(tmp_path: Path, pg_server: LocalPostgres) 
     bad_url = subprocess.run([*CLI, "--dir", str(d), "--postgres-url", "postgresql://u:s3cret@127.0.0.1:1/x"],
                              capture_output=True, text=True, check=False)
     assert bad_url.returncode == 2 and "s3cret" not in bad_url.stderr and "127.0.0.1:1/x" in bad_url.stderr
+
+
+def test_seed_needing_a_missing_extension_is_one_located_error(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    d = project(tmp_path, {"1_a.sql": "create table a (id int);\n", "2_b.sql": "alter table a add column b int;\n"})
+    (d.parent / "seed.sql").write_text("-- demo data\ncreate extension if not exists vector;\n")
+    proc = subprocess.run([*CLI, "--dir", str(d), "--postgres-url", pg_server.url(), "--no-progress"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 1
+    errors = [x for x in proc.stderr.splitlines() if x.startswith("migration-guard: error:")]
+    assert len(errors) == 1 and "seed.sql:2:" in errors[0] and 'extension "vector"' in errors[0]

@@ -185,7 +185,9 @@ def run_plan(options: PlanOptions) -> PlanResult:
                         runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
                     else:
                         runs.append(_skipped(m, n))
-                return replace(base, migrations=tuple(runs), warnings=(message,))
+                # The error sits on its migration; only a stop no migration explains (the seed) needs a line.
+                located = any(r.status == "failed" for r in runs)
+                return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
             password = None
             if server.provider_name == "url":  # a service container may not trust local connections
                 password = secrets.token_urlsafe(24)
