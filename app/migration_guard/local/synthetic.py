@@ -59,6 +59,14 @@ def _auth_user_overrides(fake: Any) -> dict[str, Any]:
     }
 
 
+# Nullable columns that mark an exceptional state (soft deletes, bans): mostly NULL, as in real data.
+RARE_STATE = ("deleted", "archived", "banned", "revoked", "canceled", "cancelled", "suspended", "disabled", "expired")
+
+
+def _null_share(column: Column) -> float:
+    return 0.85 if any(word in column.name.lower() for word in RARE_STATE) else NULL_SHARE
+
+
 def _qualified(name: str, schema: str) -> str:
     return name if "." in name else f"{schema}.{name}"
 
@@ -237,7 +245,7 @@ class Generator:
                         row[c.name] = None if pick is None else pick[i]
                     elif c.name in per_row:
                         row[c.name] = per_row[c.name]
-                    elif not c.not_null and fake.random.random() < NULL_SHARE and not is_auth_users:
+                    elif not c.not_null and fake.random.random() < _null_share(c) and not is_auth_users:
                         row[c.name] = None
                     else:
                         row[c.name] = value(c, table.name, limits.get(c.name), fake)
