@@ -122,3 +122,24 @@ def test_files_the_cli_skips_are_skipped(folder: Folder, mg: RunMG, pg_url: str,
     assert proc.returncode == 0
     assert "skipping notes.sql" in proc.stdout
     assert table_exists(pg_url, "a")
+
+
+def test_an_older_ledger_is_completed_with_the_cli_statements(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    # Ledgers made by old CLI versions have only `version`; the CLI adds the columns, so do we.
+    query(
+        pg_url,
+        "CREATE SCHEMA supabase_migrations; "
+        "CREATE TABLE supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY); "
+        "INSERT INTO supabase_migrations.schema_migrations VALUES ('20230101000000'); "
+        "CREATE TABLE old (id int)",
+    )
+    folder.add("20230101000000", "old", "create table old (id int);\n")
+    folder.add("20240101000000", "new", "create table new (id int);\n")
+    status = mg("status", "--database-url", pg_url, "--dir", folder.path)
+    assert "no statements recorded (older CLI); not compared" in status.stdout
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert query(pg_url, SELECT_VERSION_TABLE + " ORDER BY version") == [
+        ("20230101000000", "", None),
+        ("20240101000000", "new", ["create table new (id int)"]),
+    ]

@@ -95,14 +95,31 @@ def ledger_exists(conn: psycopg.Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
+def _ledger_complete(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('supabase_migrations.schema_migrations') "
+        "AND attname IN ('version', 'statements', 'name') AND NOT attisdropped"
+    ).fetchone()
+    return bool(row and row[0] == 3)
+
+
 def ensure_ledger(conn: psycopg.Connection[Any]) -> None:
-    """Create the CLI's ledger if missing, with the CLI's statements (idempotent)."""
+    """Create the CLI's ledger if missing, with the CLI's statements (idempotent).
+
+    Skipped when the table is complete: ``ALTER TABLE … ADD COLUMN IF NOT EXISTS`` takes an ACCESS
+    EXCLUSIVE lock even when the column exists, which a deploy need not take every time.
+    """
+    if _ledger_complete(conn):
+        return
     with conn.transaction():
         for sql in LEDGER_SETUP:
             conn.execute(sql)
 
 
 def ensure_sidecar(conn: psycopg.Connection[Any]) -> None:
+    row = conn.execute(f"SELECT to_regclass('{SIDECAR_SCHEMA}.applied') IS NOT NULL").fetchone()
+    if row and row[0]:
+        return
     with conn.transaction():
         for sql in SIDECAR_SETUP:
             conn.execute(sql)

@@ -183,6 +183,7 @@ def _run(
         say(f"refused: {exc.message}")
         return _refuse(audit, "lock", exc.message)
     try:
+        apply_session_settings(conn, request.options)  # lock_timeout covers creating the ledger too
         ledger_mod.ensure_ledger(conn)
         ledger_mod.ensure_sidecar(conn)
         # Another deploy may have applied some files while we waited: decide again under the lock.
