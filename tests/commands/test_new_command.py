@@ -87,3 +87,13 @@ def test_collision_with_same_version(tmp_path: Path) -> None:
 def test_snake_name() -> None:
     assert snake_name("  Add Profiles.Avatar URL ") == "add_profiles_avatar_url"
     assert snake_name("create-todos") == "create_todos"
+
+
+def test_dir_from_project_settings(tmp_path: Path) -> None:
+    (tmp_path / "migration-guard.toml").write_text('migrations-dir = "db/migrations"\n')
+    proc = cli("new", "from settings", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).parent == Path("db/migrations")
+    # the flag still wins
+    proc = cli("new", "from flag", "--dir", "other", cwd=tmp_path)
+    assert Path(proc.stdout.strip()).parent == Path("other")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from migration_guard.local.newfile import create_migration
+from migration_guard.local.project import migrations_dir
 
 HELP = "create a new timestamped migration file with an intent header"
 DESCRIPTION = (
@@ -20,13 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="short description, turned into snake_case (add_todos_priority)")
     parser.add_argument(
         "--dir",
-        default="supabase/migrations",
-        help="migrations folder (default: supabase/migrations); created when missing",
+        default=None,
+        help="migrations folder (default: supabase/migrations, or migrations-dir from migration-guard.toml / "
+        "MIGRATION_GUARD_MIGRATIONS_DIR); created when missing",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = Path(args.dir)
+    directory = migrations_dir(args.dir)
     result = create_migration(directory, args.name)
     if result.created_dir:
         print(f"created folder {directory}", file=sys.stderr)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from migration_guard.apply.files import load_local
 from migration_guard.errors import UserError
+from migration_guard.local.project import migrations_dir
 from migration_guard.local.reset import ResetPlan, reset
 from migration_guard.local.seeds import SEED_SETS, seed_files
 from migration_guard.local.target import require_local
@@ -26,7 +26,12 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", required=True, help="the local development database (never printed)")
-    parser.add_argument("--dir", default="supabase/migrations", help="migrations folder (default: supabase/migrations)")
+    parser.add_argument(
+        "--dir",
+        default=None,
+        help="migrations folder (default: supabase/migrations, or migrations-dir from migration-guard.toml / "
+        "MIGRATION_GUARD_MIGRATIONS_DIR); seeds are read from its parent",
+    )
     parser.add_argument(
         "--keep-data",
         nargs="+",
@@ -79,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     url: str = args.database_url
     add_secret(url)
     require_local(url, args.force_remote)
-    directory = Path(args.dir)
+    directory = migrations_dir(args.dir)
     if not directory.is_dir():
         raise UserError(f"{directory}: no such migrations folder (pass --dir)")
     local = load_local(directory)
