@@ -11,7 +11,7 @@ and prints the median wall time of each, the ratio (ours / squawk) and both peak
 Peak RSS comes from ``/usr/bin/time -v`` when present, else from ``getrusage(RUSAGE_CHILDREN)``
 in an isolated child per run. Usage:
 
-    python bench/lint_speed.py [--statements 20000] [--rounds 5] [--keep FILE]
+    python bench/lint_speed.py [--statements 20000] [--rounds 5] [--files 1] [--keep FILE]
 """
 
 from __future__ import annotations
@@ -71,17 +71,20 @@ def block(i: int) -> list[str]:
     ]
 
 
-def generate(statements: int) -> str:
-    out: list[str] = [HEADER]
-    count, i = 0, 0
-    while count < statements:
-        for stmt in block(i):
-            if count == statements:
-                break
-            out.append(stmt + ";\n\n")
-            count += 1
+def generate(statements: int, files: int = 1) -> list[str]:
+    """The migration split into ``files`` files of about equal size, each with an intent header.
+
+    With several files, later files alter tables that earlier files created, so they hold data:
+    the context-aware rules then have real work (and findings) as in a project's history.
+    """
+    stmts: list[str] = []
+    i = 0
+    while len(stmts) < statements:
+        stmts.extend(block(i))
         i += 1
-    return "".join(out)
+    stmts = stmts[:statements]
+    per_file = -(-statements // files)
+    return [HEADER + "".join(f"{s};\n\n" for s in stmts[k : k + per_file]) for k in range(0, statements, per_file)]
 
 
 def ours() -> list[str]:
@@ -131,9 +134,9 @@ def measure(cmd: list[str]) -> tuple[float, float, float]:
     return wall, cpu, int(proc.stdout.strip() or 0) / 1024
 
 
-def check_output(cmd: list[str], path: Path) -> int:
-    """Run once and make sure the tool really linted the file (valid JSON out, no crash)."""
-    proc = subprocess.run([*cmd, str(path)], capture_output=True, text=True)
+def check_output(cmd: list[str], targets: list[str]) -> int:
+    """Run once and make sure the tool really linted the files (valid JSON out, no crash)."""
+    proc = subprocess.run([*cmd, *targets], capture_output=True, text=True)
     if proc.returncode not in (0, 1) or "Traceback" in proc.stderr:
         raise SystemExit(f"{cmd[0]} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
     data = json.loads(proc.stdout or "null")
@@ -145,16 +148,24 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--statements", type=int, default=20_000)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--keep", type=Path, help="also write the generated migration here")
+    ap.add_argument("--files", type=int, default=1, help="split the statements over this many migration files")
+    ap.add_argument("--keep", type=Path, help="also write the (first) generated migration here")
     args = ap.parse_args()
 
-    sql = generate(args.statements)
+    texts = generate(args.statements, max(args.files, 1))
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "20240101000000_bench.sql"
-        path.write_text(sql, encoding="utf-8")
+        folder = Path(tmp) / "migrations"
+        folder.mkdir()
+        paths = [folder / f"2024010100{n:04d}_bench.sql" for n in range(len(texts))]
+        for path, sql in zip(paths, texts, strict=True):
+            path.write_text(sql, encoding="utf-8")
         if args.keep:
-            args.keep.write_text(sql, encoding="utf-8")
-        print(f"migration: {args.statements} statements, {len(sql.encode()) / 1e6:.2f} MB, {args.rounds} rounds")
+            args.keep.write_text(texts[0], encoding="utf-8")
+        size = sum(len(t.encode()) for t in texts) / 1e6
+        print(f"migrations: {args.statements} statements in {len(texts)} file(s), {size:.2f} MB, {args.rounds} rounds")
+        # Ours takes the folder (files in version order, each with the earlier ones as context);
+        # squawk takes the same files by name.
+        targets = {"migration-guard": [str(folder)], "squawk": [str(p) for p in paths]}
         tools = {"migration-guard": ours()}
         sq = squawk()
         if sq:
@@ -163,13 +174,13 @@ def main() -> int:
             print("squawk not found (pip install squawk-cli): timing migration-guard alone")
         for name, cmd in tools.items():
             shown = " ".join([Path(cmd[0]).name, *cmd[1:]])
-            print(f"{name}: {check_output(cmd, path)} findings  ({shown} FILE)")
+            print(f"{name}: {check_output(cmd, targets[name])} findings  ({shown} FILE…)")
         times: dict[str, list[float]] = {n: [] for n in tools}
         cpus: dict[str, list[float]] = {n: [] for n in tools}
         peaks: dict[str, list[float]] = {n: [] for n in tools}
         for _ in range(args.rounds):
             for name, cmd in tools.items():  # alternate, so load changes hit both alike
-                wall, cpu, peak = measure([*cmd, str(path)])
+                wall, cpu, peak = measure([*cmd, *targets[name]])
                 times[name].append(wall)
                 cpus[name].append(cpu)
                 peaks[name].append(peak)
