@@ -365,3 +365,25 @@ def test_earlier_file_that_does_not_parse_is_named_in_a_note(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stdout
     assert f"note: {folder / '20240101000000_broken.sql'}:2: does not parse" in proc.stdout
     assert "error[syntax-error]" not in proc.stdout  # only the named file is reported
+
+
+def test_github_format_caps_annotations_at_ten_per_level_and_says_so(tmp_path: Path) -> None:
+    columns = ", ".join(f"c{i} text" for i in range(12))
+    drops = "".join(f"alter table public.wide drop column c{i};\n" for i in range(12))
+    project(
+        tmp_path,
+        {
+            "20240101000000_wide.sql": "-- intent: wide\n"
+            f"create table public.wide (id bigint primary key, {columns});\n"
+            "alter table public.wide enable row level security;\n"
+            "create policy p on public.wide for select to authenticated using (true);\n",
+            "20240102000000_drops.sql": f"-- intent: drops\n{drops}",
+        },
+    )
+    proc = cli("--format", "github", cwd=tmp_path)
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert sum(line.startswith("::error file=") for line in lines) == 10
+    notice = next(line for line in lines if line.startswith("::notice::"))
+    assert "2 more errors not shown" in notice
+    assert lines[-1].startswith("12 errors, ")
