@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -182,6 +183,7 @@ def test_keep_data_misfit_names_table_and_column(pg_url: str, project: Path) -> 
     assert "no longer fit" in err and "saved in" in err
     saved = Path(err.split("saved in ")[1].split(" ")[0])
     assert (saved / "public.todos.copy").read_text().count("\n") == 1
+    shutil.rmtree(saved)  # the user's copy; the test cleans up after itself
     # The reset itself is done (the new schema is there), the seed rows are there, the misfit rows are not.
     assert rows(pg_url, "select title, priority::text from public.todos") == [("dev todo", "low")]
 
@@ -192,6 +194,7 @@ def test_keep_data_misfit_names_table_and_column(pg_url: str, project: Path) -> 
     proc = reset(pg_url, project, "--yes", "--keep-data", "public.todos")
     assert proc.returncode == 1
     assert "--keep-data public.todos, column priority: the column no longer exists" in proc.stderr
+    shutil.rmtree(Path(proc.stderr.split("saved in ")[1].split()[0]))
 
 
 def test_keep_data_unknown_table_changes_nothing(pg_url: str, project: Path) -> None:
