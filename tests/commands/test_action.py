@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from fake_github import FakeGitHub, fake_github_server
+from migration_guard.dryrun.local import LocalPostgres
 
 REPO = "acme/app"
 TOKEN = "ghs_" + "T0kenThatMustNeverLeak" * 2
@@ -207,6 +208,13 @@ def github() -> Iterator[FakeGitHub]:
         yield fake
 
 
+@pytest.fixture
+def pg(pg_server: LocalPostgres) -> dict[str, str]:
+    """Inputs that run the dry run on the session's server (like a `services:` container): faster than
+    a fresh initdb per run. The main test below keeps the image's default (local binaries)."""
+    return {"postgres": "url", "postgres-url": pg_server.url()}
+
+
 def _pull(github: FakeGitHub, project: Project, head_repo: str = REPO) -> None:
     github.add_pull(REPO, PR, head_sha=project.head, base_sha=project.base, head_repo=head_repo)
 
@@ -266,12 +274,14 @@ def test_comment_created_then_edited_then_flipped_when_fixed(github: FakeGitHub,
     assert json.loads(audit[-1])["event"] == "check"
 
 
-def test_fork_pull_request_read_only_token_degrades_to_a_warning(github: FakeGitHub, tmp_path: Path) -> None:
+def test_fork_pull_request_read_only_token_degrades_to_a_warning(
+    github: FakeGitHub, tmp_path: Path, pg: dict[str, str]
+) -> None:
     project = make_project(tmp_path, {NEW_FILE: SAFE})
     _pull(github, project, head_repo="someone/app")
     github.forbid_writes(REPO)  # a fork's pull_request token cannot comment
 
-    result = run_action(project, github, tmp_path, head_repo="someone/app")
+    result = run_action(project, github, tmp_path, head_repo="someone/app", inputs=pg)
     assert result.returncode == 0, result.stdout + result.stderr  # exit follows the findings, not the 403
     assert result.outputs["verdict"] == "pass"
     assert result.outputs["comment-url"] == ""
@@ -281,25 +291,27 @@ def test_fork_pull_request_read_only_token_degrades_to_a_warning(github: FakeGit
     _assert_no_token(result, github)
 
     project.commit({NEW_FILE: DANGEROUS})
-    blocked = run_action(project, github, tmp_path, head_repo="someone/app")
+    blocked = run_action(project, github, tmp_path, head_repo="someone/app", inputs=pg)
     assert blocked.returncode == 1  # a blocking finding still fails the step
     assert "drop-column" in blocked.summary
 
 
-def test_invalid_token_is_a_warning(github: FakeGitHub, tmp_path: Path) -> None:
+def test_invalid_token_is_a_warning(github: FakeGitHub, tmp_path: Path, pg: dict[str, str]) -> None:
     project = make_project(tmp_path, {NEW_FILE: SAFE})
     _pull(github, project)
     github.valid_tokens = {"ghs_some_other_token"}
-    result = run_action(project, github, tmp_path)
+    result = run_action(project, github, tmp_path, inputs=pg)
     assert result.returncode == 0
     assert "GitHub API answered 401" in result.stdout and "github-token" in result.stdout
     _assert_no_token(result, github)
 
 
-def test_suppressed_finding_with_reason_passes_and_shows_the_reason(github: FakeGitHub, tmp_path: Path) -> None:
+def test_suppressed_finding_with_reason_passes_and_shows_the_reason(
+    github: FakeGitHub, tmp_path: Path, pg: dict[str, str]
+) -> None:
     project = make_project(tmp_path, {NEW_FILE: SUPPRESSED})
     _pull(github, project)
-    result = run_action(project, github, tmp_path, inputs={"sarif-file": "results.sarif"})
+    result = run_action(project, github, tmp_path, inputs={**pg, "sarif-file": "results.sarif"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.outputs["verdict"] == "pass"
     body = github.comments(REPO, PR)[0]["body"]
@@ -311,10 +323,10 @@ def test_suppressed_finding_with_reason_passes_and_shows_the_reason(github: Fake
     assert any(r.get("suppressions") for r in sarif["runs"][0]["results"])
 
 
-def test_fail_on_never_reports_but_passes_the_step(github: FakeGitHub, tmp_path: Path) -> None:
+def test_fail_on_never_reports_but_passes_the_step(github: FakeGitHub, tmp_path: Path, pg: dict[str, str]) -> None:
     project = make_project(tmp_path, {NEW_FILE: DANGEROUS})
     _pull(github, project)
-    result = run_action(project, github, tmp_path, inputs={"fail-on": "never", "comment": "false"})
+    result = run_action(project, github, tmp_path, inputs={**pg, "fail-on": "never", "comment": "false"})
     assert result.returncode == 0
     assert result.outputs["verdict"] == "fail"
     assert github.comments(REPO, PR) == []  # comment: false
@@ -346,14 +358,14 @@ def test_no_migration_changes_passes_with_a_short_report(github: FakeGitHub, tmp
     assert "no migration changes" in body
 
 
-def test_shallow_checkout_fetches_the_base(github: FakeGitHub, tmp_path: Path) -> None:
+def test_shallow_checkout_fetches_the_base(github: FakeGitHub, tmp_path: Path, pg: dict[str, str]) -> None:
     origin = make_project(tmp_path / "origin", {NEW_FILE: SAFE})
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "--depth=1", "--branch=feature", f"file://{origin.root}", str(clone))
     project = Project(clone, origin.base, origin.head)
     _pull(github, project)
     assert subprocess.run(["git", "cat-file", "-e", origin.base], cwd=clone, capture_output=True).returncode != 0
-    result = run_action(project, github, tmp_path)
+    result = run_action(project, github, tmp_path, inputs=pg)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "20240201000000_change.sql" in result.summary
 
@@ -377,11 +389,11 @@ def test_bad_input_is_one_line_naming_it(github: FakeGitHub, tmp_path: Path) -> 
     assert TOKEN not in result.everything
 
 
-def test_truncated_event_file_is_one_line_naming_it(github: FakeGitHub, tmp_path: Path) -> None:
+def test_truncated_event_file_is_one_line_naming_it(github: FakeGitHub, tmp_path: Path, pg: dict[str, str]) -> None:
     project = make_project(tmp_path, {NEW_FILE: SAFE})
     runner = tmp_path / "runner"
     runner.mkdir()
-    result = run_action(project, github, tmp_path, event={"placeholder": True})
+    result = run_action(project, github, tmp_path, event={"placeholder": True}, inputs=pg)
     assert result.returncode == 0  # a readable event without a pull request: the newest migration is checked
     (runner / "event.json").write_text('{"pull_request": {"number": 7, "base": {"sha": "ab')
     env_event = runner / "event.json"
