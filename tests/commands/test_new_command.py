@@ -97,3 +97,12 @@ def test_dir_from_project_settings(tmp_path: Path) -> None:
     # the flag still wins
     proc = cli("new", "from flag", "--dir", "other", cwd=tmp_path)
     assert Path(proc.stdout.strip()).parent == Path("other")
+
+
+def test_dir_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "migrations").write_text("")
+    proc = cli("new", "x", "--dir", "migrations", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "migration-guard: error: migrations: not a folder (--dir must name the migrations folder)"
+    )

@@ -91,6 +91,8 @@ def new_migration_path(directory: Path, name: str, now: datetime | None = None) 
 
 
 def create_migration(directory: Path, name: str, now: datetime | None = None) -> NewFile:
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory}: not a folder (--dir must name the migrations folder)")
     path = new_migration_path(directory, name, now)
     created = not directory.exists()
     try:
