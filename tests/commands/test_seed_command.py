@@ -172,3 +172,31 @@ def test_unknown_table_and_remote_host(db: str) -> None:
     assert proc.returncode == 2
     assert "refusing to seed db.example.com/app: not a local database" in proc.stderr
     assert "topsecret" not in proc.stderr
+
+
+def test_profiles_made_by_a_signup_trigger(pg_url: str) -> None:
+    """The usual Supabase set-up: a trigger on auth.users creates each profile."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        apply_bootstrap(conn)
+        conn.execute(
+            b"""
+            create table public.profiles (
+              id uuid primary key references auth.users on delete cascade, username text unique, bio text);
+            create function public.handle_new_user() returns trigger language plpgsql security definer
+            set search_path = '' as $$
+            begin
+              insert into public.profiles (id, username) values (new.id, split_part(new.email, '@', 1));
+              return new;
+            end $$;
+            create trigger on_auth_user_created after insert on auth.users
+              for each row execute function public.handle_new_user();
+            create table public.notes (
+              id bigint generated always as identity primary key,
+              profile_id uuid not null references public.profiles, body text not null);
+            """
+        )
+    proc = seed(pg_url, "--synthetic", "10", "--seed-value", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert "public.profiles: 0 row(s) (every auth.users row already has one (10 present))" in proc.stdout
+    assert q(pg_url, "select count(*) from public.profiles") == [(10,)]
+    assert q(pg_url, "select count(*), count(distinct profile_id) > 1 from public.notes") == [(10, True)]

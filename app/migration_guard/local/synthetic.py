@@ -185,8 +185,12 @@ class Generator:
             pools[fk.name] = self.pool(fk, table, fk.name in one_to_one)
             needed = any(table.column(c).not_null for c in fk.columns)
             if not pools[fk.name] and needed:
-                why = "every row of it already has one" if fk.name in one_to_one else "it has no rows"
-                return TableResult(table.qualified, 0, n, f"nothing to reference in {fk.parent} ({why})")
+                if fk.name in one_to_one:  # typically a trigger on the parent made them (handle_new_user)
+                    present = self.row_count(table)
+                    return TableResult(
+                        table.qualified, 0, 0, f"every {fk.parent} row already has one ({present} present)"
+                    )
+                return TableResult(table.qualified, 0, n, f"nothing to reference: {fk.parent} has no rows")
         if any(fk.name in one_to_one and fk.parent != table.qualified for fk in table.foreign_keys):
             capacity = min(len(pools[k]) for k in pools if k in one_to_one)
             if capacity < n:
