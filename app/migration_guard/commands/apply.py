@@ -6,17 +6,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migration_guard.apply.durations import parse_ms
-from migration_guard.apply.files import LocalMigration
-from migration_guard.apply.ledger import AppliedFacts
-from migration_guard.apply.runner import RunOptions
-from migration_guard.apply.service import ApplyRequest, describe_plan, run_apply
-from migration_guard.apply.target import url_secrets
-from migration_guard.audit import AuditContext, AuditLog
 from migration_guard.errors import UserError
-from migration_guard.log import add_secret
-from migration_guard.redact import redact
+
+# The heavy modules (psycopg, pglast) are imported when the command runs: every CLI invocation
+# builds the parser, and `lint` should not pay for the database driver.
+if TYPE_CHECKING:
+    from migration_guard.apply.files import LocalMigration
+    from migration_guard.apply.service import ApplyRequest
 
 HELP = "apply pending migrations (Supabase ledger, advisory lock, lock_timeout, retries)"
 DESCRIPTION = (
@@ -49,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def database_url(args: argparse.Namespace) -> str:
+    from migration_guard.apply.target import url_secrets
+    from migration_guard.log import add_secret
+
     url = args.database_url or next((os.environ[k] for k in URL_ENV if os.environ.get(k)), None)
     if not url:
         raise UserError(f"no database URL: pass --database-url or set {URL_ENV[0]}")
@@ -71,6 +72,12 @@ def resolve_defaults(args: argparse.Namespace) -> None:
 
 
 def build_request(args: argparse.Namespace, url: str) -> ApplyRequest:
+    from migration_guard.apply.durations import parse_ms
+    from migration_guard.apply.ledger import AppliedFacts
+    from migration_guard.apply.runner import RunOptions
+    from migration_guard.apply.service import ApplyRequest
+    from migration_guard.audit import AuditContext
+
     if args.retries < 0:
         raise UserError("--retries must be 0 or more")
     options = RunOptions(
@@ -106,6 +113,11 @@ def ask(pending: tuple[LocalMigration, ...]) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from migration_guard.apply.service import run_apply
+    from migration_guard.apply.target import url_secrets
+    from migration_guard.audit import AuditContext, AuditLog
+    from migration_guard.redact import redact
+
     resolve_defaults(args)
     url = database_url(args)
     request = build_request(args, url)
@@ -124,6 +136,3 @@ def run(args: argparse.Namespace) -> int:
     if outcome.verdict == "applied":
         say(f"done: {outcome.applied_count} migration(s) applied")
     return outcome.exit_code
-
-
-__all__ = ["HELP", "add_arguments", "describe_plan", "run"]

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
-
-from migration_guard.apply.drift import Comparison
-from migration_guard.apply.files import load_local
-from migration_guard.apply.service import connect, database_error, read_state
 from migration_guard.commands.apply import URL_ENV, database_url, resolve_defaults
-from migration_guard.redact import describe_database
+
+if TYPE_CHECKING:  # the database driver is imported when the command runs (see apply.py)
+    from migration_guard.apply.drift import Comparison
 
 HELP = "show applied / pending / drifted migrations for a database"
 
@@ -41,6 +39,12 @@ def render_text(state: Comparison, database: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from migration_guard.apply.files import load_local
+    from migration_guard.apply.service import connect, database_error, read_state
+    from migration_guard.redact import describe_database
+
     resolve_defaults(args)
     url = database_url(args)
     files = load_local(args.dir)
