@@ -26,8 +26,8 @@ def parse_migration(path: Path, data: bytes) -> Migration:
         # PostgreSQL's parser stops at a NUL byte: whatever follows would go unchecked and unrun.
         line = decoded.count("\n", 0, nul) + 1
         column = nul - (decoded.rfind("\n", 0, nul) + 1) + 1
-        error = SourceError("encoding", "contains a NUL byte (0x00), not SQL text", line, column)
-        return Migration(path, parsed_name.version, parsed_name.name, "", checksum, (), Header(), (), error)
+        nul_error = SourceError("encoding", "contains a NUL byte (0x00), not SQL text", line, column)
+        return Migration(path, parsed_name.version, parsed_name.name, "", checksum, (), Header(), (), nul_error)
     source = apply_conventions(decoded)
     statements, error = split_statements(source.text)
     header, suppressions = read_header_and_suppressions(source.text, statements)
