@@ -230,3 +230,11 @@ def test_concurrently_without_marker_runs_outside_a_transaction_with_a_warning(
     (st,) = new_statements(result)
     assert "ShareUpdateExclusiveLock" in modes(st, "accounts")
     assert any("runs outside a transaction" in w for w in result.warnings)
+
+
+def test_grants_are_reported_as_added_and_removed_privileges(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    new = "grant select, insert on public.accounts to public;\nrevoke insert on public.accounts from public;\n"
+    result = plan(tmp_path, pg_server, new)
+    grant = next(a for a in result.affected if a.kind == "grant" and a.name == "table public.accounts")
+    assert grant.change == "created"
+    assert grant.detail == "+public: SELECT"

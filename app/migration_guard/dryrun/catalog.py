@@ -81,16 +81,16 @@ QUERIES: dict[str, str] = {
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind = 'S' and {_NS} and {_NOT_EXT.format(cls="'pg_class'", oid='c.oid')}""",
     "grant": f"""select case c.relkind when 'S' then 'sequence ' when 'v' then 'view ' when 'm' then 'view ' else 'table ' end
-            || n.nspname || '.' || c.relname, array_to_string(c.relacl, ' ')
+            || n.nspname || '.' || c.relname, (select string_agg(g, '; ' order by g) from (select case when a.grantee = 0 then 'public' else pg_get_userbyid(a.grantee) end || ': ' || string_agg(a.privilege_type, ', ' order by a.privilege_type) as g from aclexplode(c.relacl) a where a.grantee <> c.relowner group by a.grantee) s)
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and c.relacl is not null and {_NS}
           and {_NOT_EXT.format(cls="'pg_class'", oid='c.oid')}
         union all
-        select 'schema ' || n.nspname, array_to_string(n.nspacl, ' ') from pg_namespace n
+        select 'schema ' || n.nspname, (select string_agg(g, '; ' order by g) from (select case when a.grantee = 0 then 'public' else pg_get_userbyid(a.grantee) end || ': ' || string_agg(a.privilege_type, ', ' order by a.privilege_type) as g from aclexplode(n.nspacl) a where a.grantee <> n.nspowner group by a.grantee) s) from pg_namespace n
         where n.nspacl is not null and {_NS}
         union all
         select 'function ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-          array_to_string(p.proacl, ' ')
+          (select string_agg(g, '; ' order by g) from (select case when a.grantee = 0 then 'public' else pg_get_userbyid(a.grantee) end || ': ' || string_agg(a.privilege_type, ', ' order by a.privilege_type) as g from aclexplode(p.proacl) a where a.grantee <> p.proowner group by a.grantee) s)
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where p.proacl is not null and {_NS} and {_NOT_EXT.format(cls="'pg_proc'", oid='p.oid')}""",
 }
@@ -164,7 +164,32 @@ def take(conn: Any, with_dependents: bool = True) -> Snapshot:
 KIND_ORDER = list(QUERIES)
 
 
+def _grants(text: str | None) -> dict[str, set[str]]:
+    """'anon: SELECT; authenticated: INSERT, SELECT' → {grantee: privileges}."""
+    out: dict[str, set[str]] = {}
+    for part in (text or "").split("; "):
+        if ": " in part:
+            who, privs = part.split(": ", 1)
+            out[who] = set(privs.split(", "))
+    return out
+
+
+def _grant_change(old: str | None, new: str | None) -> str:
+    before, after = _grants(old), _grants(new)
+    changes = []
+    for who in sorted(set(before) | set(after)):
+        added = sorted(after.get(who, set()) - before.get(who, set()))
+        removed = sorted(before.get(who, set()) - after.get(who, set()))
+        if added:
+            changes.append(f"+{who}: {', '.join(added)}")
+        if removed:
+            changes.append(f"-{who}: {', '.join(removed)}")
+    return "; ".join(changes)
+
+
 def _detail(kind: str, change: str, old: str | None, new: str | None) -> str:
+    if kind == "grant":
+        return _grant_change(old, new)
     if change == "altered":
         if kind in ("function", "view"):
             return "definition changed" if (old or "").split(" ")[0] != (new or "").split(" ")[0] else f"{old} → {new}"
