@@ -30,3 +30,45 @@ def test_fresh_database_fixture_is_usable(pg_url: str) -> None:
     with psycopg.connect(pg_url) as conn:
         conn.execute("create table t (id bigint primary key)")
         assert conn.execute("select count(*) from t").fetchone() == (0,)
+
+
+def test_major_version_reads_debian_version_strings() -> None:
+    from migration_guard.dryrun.local import find_bin_dir, major_version
+
+    bin_dir = find_bin_dir()
+    major = major_version(bin_dir)
+    assert major >= 12
+    if bin_dir.parent.name.isdigit():  # /usr/lib/postgresql/<major>/bin
+        assert major == int(bin_dir.parent.name)
+
+
+def test_server_from_a_prepared_data_dir_keeps_its_objects_and_the_copy_is_removed(tmp_path: object) -> None:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from migration_guard.dryrun.local import copy_data_dir
+
+    keep = Path(tempfile.mkdtemp(prefix="mg-template-", dir="/tmp"))
+    try:
+        with LocalPostgres() as first:
+            with psycopg.connect(first.conninfo(), autocommit=True) as conn:
+                conn.execute("create table kept (id int)")
+                conn.execute("checkpoint")
+            assert first.proc is not None
+            first.proc.send_signal(2)  # clean shutdown before copying
+            first.proc.wait()
+            first.proc = None
+            copy_data_dir(first.data_dir, keep / "data")
+        (keep / "data" / "postmaster.pid").unlink(missing_ok=True)
+        server = LocalPostgres(template_data_dir=keep / "data").start()
+        root = server.root
+        try:
+            with psycopg.connect(server.conninfo()) as conn:
+                assert conn.execute("select to_regclass('public.kept') is not null").fetchone() == (True,)
+        finally:
+            server.stop()
+        assert root is not None and not root.exists()
+        assert (keep / "data" / "PG_VERSION").exists()  # the template itself is untouched
+    finally:
+        shutil.rmtree(keep, ignore_errors=True)
