@@ -3,6 +3,8 @@ the dry run on the session server, and real PyGithub over HTTP to the local fake
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -68,6 +70,7 @@ class Deploy:
         self.url = target_url.replace(f"postgresql://{server.user}@", f"postgresql://{ROLE}:{PASSWORD}@")
         assert dbname in self.url
         self.tmp = tmp_path
+        self.end_to_end = False  # True: the real CLI in a subprocess (a few tests); else in process
         fake.add_repo(REPO)
 
     def add(self, version: str, name: str, sql: str) -> None:
@@ -122,15 +125,18 @@ class Deploy:
         }
         values.update({k.replace("_", "-"): v for k, v in inputs.items()})
         env.update({f"INPUT_{k.upper()}": v for k, v in values.items()})
-        proc = subprocess.run(
-            [sys.executable, "-m", "migration_guard", "action"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=self.root,
-            stdin=subprocess.DEVNULL,
-            timeout=240,
-        )
+        if self.end_to_end:
+            proc = subprocess.run(
+                [sys.executable, "-m", "migration_guard", "action"],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=self.root,
+                stdin=subprocess.DEVNULL,
+                timeout=240,
+            )
+        else:
+            proc = _in_process(env)
         audit_files = sorted((self.root / "audit").glob("*.jsonl"))
         audit_text = "".join(p.read_text() for p in audit_files)
         records = [json.loads(line) for line in audit_text.splitlines()]
@@ -145,25 +151,37 @@ class Deploy:
     def seed_applied(self) -> None:
         """The base migration is already applied (by an earlier deploy)."""
         self.add("20240101000000", "items", BASE)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "migration_guard",
-                "apply",
-                "--database-url",
-                self.target,
-                "--dir",
-                str(self.migrations),
-                "--yes",
-            ],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=120,
-            cwd=self.tmp,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        from migration_guard.apply.service import ApplyRequest, run_apply
+        from migration_guard.audit import AuditContext, AuditLog
+
+        outcome = run_apply(ApplyRequest(self.target, self.migrations), AuditLog(None, AuditContext()), print)
+        assert outcome.verdict == "applied"
+
+
+def _in_process(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The action entrypoint in this process (same code path as `migration-guard action`, no
+    interpreter start-up): environment swapped in, stdout/stderr captured, cwd restored."""
+    from migration_guard.commands.action import prepare
+    from migration_guard.deploy import run_deploy
+    from migration_guard.errors import UserError
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                settings, ctx = prepare(env)
+                code = run_deploy(settings, ctx)
+            except UserError as exc:
+                print(f"migration-guard: error: {exc.message}", file=sys.stderr)
+                code = exc.exit_code
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+    return subprocess.CompletedProcess(["migration-guard", "action"], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -202,6 +220,7 @@ def _assert_no_secrets(run: Run) -> None:
 
 
 def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
+    deploy.end_to_end = True
     deploy.add("20240201000000", "notes", CLEAN)
     deploy.approve()
     deploy.protect()
@@ -269,6 +288,7 @@ def test_override_needs_a_reason(deploy: Deploy) -> None:
 
 
 def test_override_passes_findings_and_review_and_is_audited(deploy: Deploy) -> None:
+    deploy.end_to_end = True
     deploy.add("20240201000000", "drop", DROP)
     deploy.protect()  # no pull request at all: pushed directly
     reason = "items table holds leaked PII, removing it now (INC-1234)"
@@ -353,6 +373,7 @@ def test_environment_unreadable_fails_closed(deploy: Deploy) -> None:
 
 
 def test_missing_database_url_is_a_refusal(deploy: Deploy) -> None:
+    deploy.end_to_end = True
     deploy.add("20240201000000", "notes", CLEAN)
     run = deploy.run(database_url="")
     assert run.proc.returncode == 1

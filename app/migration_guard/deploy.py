@@ -422,11 +422,13 @@ def _announce_override(
     if gh is None:
         return
     body = redact(text, deploy_secrets(settings))
+    from migration_guard.github.gates import lazy_repo
+
     try:
         if state.pull_request is not None:
-            gh.get_repo(ctx.repository, lazy=True).get_issue(state.pull_request).create_comment(body)
+            lazy_repo(gh, ctx.repository).get_issue(state.pull_request).create_comment(body)
         elif ctx.sha:
-            gh.get_repo(ctx.repository, lazy=True).get_commit(ctx.sha).create_comment(body)
+            lazy_repo(gh, ctx.repository).get_commit(ctx.sha).create_comment(body)
     except Exception as exc:
         from migration_guard.github.client import describe
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from github.PullRequest import PullRequest
+from github.Repository import Repository
 
 from github import Github, GithubException
 from migration_guard.github.client import describe
@@ -26,9 +27,14 @@ def is_bot(login: str, user_type: str | None) -> bool:
     return user_type == "Bot" or login.lower().endswith("[bot]")
 
 
+def lazy_repo(gh: Github, repository: str) -> Repository:
+    """The repository without fetching it (one API call less, and no `contents` permission needed)."""
+    return gh.withLazy(True).get_repo(repository)
+
+
 def pulls_for_commit(gh: Github, repository: str, sha: str) -> list[PullRequest]:
     """Pull requests GitHub associates with the commit (its head or merge commit)."""
-    return list(gh.get_repo(repository, lazy=True).get_commit(sha).get_pulls())
+    return list(lazy_repo(gh, repository).get_commit(sha).get_pulls())
 
 
 def _merged(pr: PullRequest) -> bool:
@@ -83,7 +89,7 @@ def check_review(gh: Github, repository: str, sha: str) -> GateResult:
 
 def check_environment(gh: Github, repository: str, environment: str) -> GateResult:
     try:
-        env = gh.get_repo(repository, lazy=True).get_environment(environment)
+        env = lazy_repo(gh, repository).get_environment(environment)
         rules = [r.type for r in env.protection_rules or []]
     except GithubException as exc:
         hint = ""
