@@ -15,8 +15,11 @@ A stub does exactly this, and warns about it in the report:
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from migration_guard.model import Migration
@@ -97,6 +100,31 @@ def scan(migrations: Iterable[Migration]) -> list[ExtensionUse]:
                     )
                 )
     return found
+
+
+def extension_dirs(bin_dir: Path) -> list[Path]:
+    """Where a server's control files live: Debian's /usr/share/postgresql/<major>/extension, or
+    <prefix>/share/[postgresql/]extension for source and other builds."""
+    prefix = bin_dir.parent
+    return [
+        bin_dir.parents[3] / "share" / "postgresql" / prefix.name / "extension" if len(bin_dir.parents) > 3 else prefix,
+        prefix / "share" / "extension",
+        prefix / "share" / "postgresql" / "extension",
+    ]
+
+
+def local_extensions(bin_dir: Path) -> set[str] | None:
+    """Extension names available to the server in ``bin_dir`` (None when its folder is not found)."""
+    for d in extension_dirs(bin_dir):
+        if d.is_dir() and any(d.glob("*.control")):
+            return {p.name[: -len(".control")] for p in d.glob("*.control")}
+    return None
+
+
+def local_version(bin_dir: Path) -> str:
+    out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=False)
+    m = re.search(r"\(PostgreSQL\)\s+(\S+)", out.stdout)
+    return m.group(1) if m else "?"
 
 
 def available(conn: Any) -> set[str]:

@@ -155,6 +155,11 @@ def run_plan(options: PlanOptions) -> PlanResult:
     uses = ext.scan(migrations + ([seed] if seed else []))
     warnings: list[str] = []
 
+    early = _local_extension_check(options, uses)
+    if early is not None:  # decided from the local server's extension folder: no server needed to say no
+        version, missing = early
+        return _stopped(PlanResult(False, version, "local", (), findings=findings), missing, migrations, is_new)
+
     def prepare(server: Server) -> None:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             apply_bootstrap(conn, supabase=use_supabase)
@@ -174,20 +179,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
             # 1. extensions: all of them must exist here (or be stubbed explicitly) before anything runs.
             missing = ext.missing(uses, ext.available(admin), options.stub_extensions)
             if missing:
-                first = missing[0]
-                others = sorted({u.name for u in missing[1:]} - {first.name})
-                message = ext.missing_message(first, others, server.version)
-                runs = []
-                for m, n in zip(migrations, is_new, strict=True):
-                    if m.display_path == first.path:
-                        short = ext.missing_message(first, others, server.version, located=False)
-                        err = StatementError(first.line, first.column, "58P01", short)
-                        runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
-                    else:
-                        runs.append(_skipped(m, n))
-                # The error sits on its migration; only a stop no migration explains (the seed) needs a line.
-                located = any(r.status == "failed" for r in runs)
-                return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
+                return _stopped(base, missing, migrations, is_new)
             password = None
             if server.provider_name == "url":  # a service container may not trust local connections
                 password = secrets.token_urlsafe(24)
@@ -197,6 +189,51 @@ def run_plan(options: PlanOptions) -> PlanResult:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
                 return _run(options, server, admin, conn, migrations, is_new, first_new, seed, skips,
                             use_supabase, exposed, base, warnings)
+
+
+def _local_extension_check(
+    options: PlanOptions, uses: list[ext.ExtensionUse]
+) -> tuple[str, list[ext.ExtensionUse]] | None:
+    """(version, missing) when the local provider will be used and lacks an extension; else None.
+
+    Reads the control files next to the local binaries, so a plan that cannot work says so before
+    initdb. Any doubt (no local binaries, unknown layout) defers to the server's own answer."""
+    if not uses or options.postgres not in (None, "local") or (options.postgres is None and options.postgres_url):
+        return None
+    from migration_guard.dryrun.local import find_bin_dir
+
+    try:
+        bin_dir = find_bin_dir(options.postgres_bin)
+    except UserError:
+        return None
+    have = ext.local_extensions(bin_dir)
+    if have is None:
+        return None
+    missing = ext.missing(uses, have, options.stub_extensions)
+    if not missing:
+        return None
+    return ext.local_version(bin_dir), missing
+
+
+def _stopped(
+    base: PlanResult, missing: list[ext.ExtensionUse], migrations: list[Migration], is_new: list[bool]
+) -> PlanResult:
+    """The plan stops before anything runs: the first missing extension fails its file, all skipped."""
+    first = missing[0]
+    others = sorted({u.name for u in missing[1:]} - {first.name})
+    version = base.postgres_version
+    runs = []
+    for m, n in zip(migrations, is_new, strict=True):
+        if m.display_path == first.path:
+            short = ext.missing_message(first, others, version, located=False)
+            err = StatementError(first.line, first.column, "58P01", short)
+            runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
+        else:
+            runs.append(_skipped(m, n))
+    # The error sits on its migration; only a stop no migration explains (the seed) needs a line.
+    located = any(r.status == "failed" for r in runs)
+    message = ext.missing_message(first, others, version)
+    return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
 def _role() -> str:

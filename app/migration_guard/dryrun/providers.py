@@ -105,9 +105,9 @@ def url_server(url: str, prepare: Prepare | None) -> Iterator[Server]:
 # -- local ----------------------------------------------------------------------------------------
 def cron_available(bin_dir: Path) -> bool:
     """pg_cron's control file next to this server's extensions (Debian: postgresql-NN-cron)."""
-    share = bin_dir.parent.parent.parent.parent / "share" / "postgresql" / bin_dir.parent.name / "extension"
-    candidates = [share, bin_dir.parent / "share" / "extension", bin_dir.parent.parent / "share" / "extension"]
-    return any((d / "pg_cron.control").exists() for d in candidates)
+    from migration_guard.dryrun.extensions import local_extensions
+
+    return "pg_cron" in (local_extensions(bin_dir) or set())
 
 
 def local_settings(bin_dir: Path, dbname: str) -> dict[str, str]:
