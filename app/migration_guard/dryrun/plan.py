@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import psycopg
+from psycopg import sql
 
 from migration_guard.dryrun import extensions as ext
 from migration_guard.errors import UserError
@@ -183,8 +183,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
             password = None
             if server.provider_name == "url":  # a service container may not trust local connections
                 password = secrets.token_urlsafe(24)
-                admin.execute(psycopg.sql.SQL("alter role {} password {}").format(
-                    psycopg.sql.Identifier(_role()), psycopg.sql.Literal(password)))
+                admin.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(_role()), sql.Literal(password)))
             with _migrator(server, password) as conn:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
                 return _run(options, server, admin, conn, migrations, is_new, first_new, seed, skips,
@@ -373,5 +372,3 @@ def _table_of(a: AffectedObject) -> str:
     name = a.name.split(" ", 1)[-1] if a.kind == "grant" else a.name
     return ".".join(name.split(".")[:2])
 
-
-Renderer = Callable[[PlanResult], str]
