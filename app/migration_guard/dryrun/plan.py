@@ -183,7 +183,8 @@ def run_plan(options: PlanOptions) -> PlanResult:
             password = None
             if server.provider_name == "url":  # a service container may not trust local connections
                 password = secrets.token_urlsafe(24)
-                admin.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(_role()), sql.Literal(password)))
+                statement = sql.SQL("alter role {} password {}")
+                admin.execute(statement.format(sql.Identifier(_role()), sql.Literal(password)))
             with _migrator(server, password) as conn:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
                 return _run(options, server, admin, conn, migrations, is_new, first_new, seed, skips,
