@@ -72,3 +72,20 @@ def test_server_from_a_prepared_data_dir_keeps_its_objects_and_the_copy_is_remov
         assert (keep / "data" / "PG_VERSION").exists()  # the template itself is untouched
     finally:
         shutil.rmtree(keep, ignore_errors=True)
+
+
+def test_server_gets_a_minimal_environment() -> None:
+    import os
+
+    os.environ["INPUT_GITHUB-TOKEN"] = "ghp_notarealtokenbutlongenough123456"
+    try:
+        with LocalPostgres() as server:
+            assert server.proc is not None
+            from pathlib import Path
+
+            environ = Path(f"/proc/{server.proc.pid}/environ").read_bytes().split(b"\0")
+    finally:
+        del os.environ["INPUT_GITHUB-TOKEN"]
+    names = {e.split(b"=", 1)[0].decode() for e in environ if e}
+    assert "INPUT_GITHUB-TOKEN" not in names
+    assert names <= {"PATH", "LANG", "LC_ALL", "TZ", "PGDATA", "PG_GRANDPARENT_PID", "PGSYSCONFDIR", "PGLOCALEDIR"}
