@@ -59,3 +59,12 @@ def query(url: str, sql: str, params: tuple[object, ...] | None = None) -> list[
 
 def table_exists(url: str, name: str) -> bool:
     return bool(query(url, "SELECT to_regclass(%s) IS NOT NULL", (name,))[0][0])
+
+
+def apply_now(url: str, directory: Path) -> None:
+    """Set-up step: apply a folder in this process (the behaviour under test runs the real CLI)."""
+    from migration_guard.apply.service import ApplyRequest, run_apply
+    from migration_guard.audit import AuditContext, AuditLog
+
+    outcome = run_apply(ApplyRequest(url, directory), AuditLog(None, AuditContext()), lambda _line: None)
+    assert outcome.exit_code == 0, outcome.reason

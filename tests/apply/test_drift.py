@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apply_helpers import Folder, RunMG, query, table_exists
+from apply_helpers import Folder, RunMG, apply_now, query, table_exists
 
 from migration_guard.apply.drift import compare
 from migration_guard.apply.files import load_local
@@ -44,7 +44,7 @@ def test_statements_not_recorded_are_not_drift(folder: Folder) -> None:
 
 def test_edited_history_is_refused_and_nothing_runs(folder: Folder, mg: RunMG, pg_url: str) -> None:
     first = folder.add("20240101000000", "a", "create table a (id int);\n")
-    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    apply_now(pg_url, folder.path)
     first.write_text("create table a (id int, extra text);\n")
     folder.add("20240102000000", "b", "create table b (id int);\n")
     proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
@@ -56,7 +56,7 @@ def test_edited_history_is_refused_and_nothing_runs(folder: Folder, mg: RunMG, p
 
 def test_applied_version_missing_locally_is_refused(folder: Folder, mg: RunMG, pg_url: str) -> None:
     gone = folder.add("20240101000000", "a", "create table a (id int);\n")
-    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    apply_now(pg_url, folder.path)
     gone.unlink()
     folder.add("20240102000000", "b", "create table b (id int);\n")
     proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
@@ -67,7 +67,7 @@ def test_applied_version_missing_locally_is_refused(folder: Folder, mg: RunMG, p
 
 def test_out_of_order_file_refused_then_allowed(folder: Folder, mg: RunMG, pg_url: str) -> None:
     folder.add("20240102000000", "b", "create table b (id int);\n")
-    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    apply_now(pg_url, folder.path)
     folder.add("20240101000000", "a", "create table a (id int);\n")
     refused = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
     assert refused.returncode == 1

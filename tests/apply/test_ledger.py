@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apply_helpers import Folder, RunMG, query, table_exists
+from apply_helpers import Folder, RunMG, apply_now, query, table_exists
 
 from migration_guard.apply.ledger import SELECT_VERSION_TABLE
 from migration_guard.apply.split import split_statements
@@ -51,7 +51,7 @@ def test_rows_read_back_as_the_supabase_cli_reads_them(folder: Folder, mg: RunMG
 
 def test_ledger_table_has_the_cli_shape(folder: Folder, mg: RunMG, pg_url: str) -> None:
     folder.add("20240101120000", "t", "create table t (id int);")
-    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    apply_now(pg_url, folder.path)
     cols = query(
         pg_url,
         "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
@@ -101,7 +101,7 @@ def test_works_with_extra_hosted_columns(folder: Folder, mg: RunMG, pg_url: str)
 
 def test_rerun_is_a_no_op(folder: Folder, mg: RunMG, pg_url: str) -> None:
     folder.add("20240101000000", "a", "create table a (id int);")
-    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    apply_now(pg_url, folder.path)
     again = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
     assert again.returncode == 0
     assert "up to date" in again.stdout
@@ -111,7 +111,7 @@ def test_rerun_is_a_no_op(folder: Folder, mg: RunMG, pg_url: str) -> None:
 
 def test_file_with_no_statements_stores_null_like_the_cli(folder: Folder, mg: RunMG, pg_url: str) -> None:
     folder.add("20240101000000", "blank", "\n\n")
-    assert mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes").returncode == 0
+    apply_now(pg_url, folder.path)
     assert query(pg_url, "SELECT statements FROM supabase_migrations.schema_migrations") == [(None,)]
 
 

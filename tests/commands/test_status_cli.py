@@ -23,12 +23,20 @@ def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
     )
 
 
+def _apply_now(url: str, directory: Path) -> None:
+    """Set-up in process; `status` itself runs as the real CLI."""
+    from migration_guard.apply.service import ApplyRequest, run_apply
+    from migration_guard.audit import AuditContext, AuditLog
+
+    assert run_apply(ApplyRequest(url, directory), AuditLog(None, AuditContext()), lambda _l: None).exit_code == 0
+
+
 def _setup(tmp_path: Path, pg_url: str) -> Path:
     d = tmp_path / "migrations"
     d.mkdir()
     (d / "20240101000000_a.sql").write_text("create table a (id int);\n")
     (d / "20240102000000_b.sql").write_text("create table b (id int);\n")
-    assert cli("apply", "--database-url", pg_url, "--dir", d, "--yes", cwd=tmp_path).returncode == 0
+    _apply_now(pg_url, d)
     (d / "20240102000000_b.sql").write_text("create table b (id bigint);\n")  # edited after apply
     (d / "20240103000000_c.sql").write_text("create table c (id int);\n")
     return d
