@@ -231,7 +231,7 @@ def _findings(migration: Migration, hits: Iterable[tuple[Rule, Hit]]) -> Iterato
             hit.column,
             hit.message,
             rule.why,
-            rule.fix,
+            hit.fix or rule.fix,
             suppressed,
             reason if suppressed else None,
         )

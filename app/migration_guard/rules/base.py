@@ -15,6 +15,7 @@ class Hit(NamedTuple):
     message: str
     line: int
     column: int
+    fix: str | None = None  # the fix written for this statement (its own names); None: the rule's generic fix
 
 
 @dataclass(frozen=True)

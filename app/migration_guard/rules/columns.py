@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Column, Context
 from migration_guard.rules.nodes import (
@@ -106,7 +107,7 @@ COLUMN_TYPE_CHANGE = Rule(
     ),
     example="ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12, 2);",
     check=check_column_type_change,
-    subtypes=frozenset({'AT_AlterColumnType'}),
+    subtypes=frozenset({"AT_AlterColumnType"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -138,6 +139,7 @@ def check_volatile_default(node: Node, ctx: Context) -> Iterator[Hit]:
             yield ctx.hit(
                 f"adding {display(key)}.{coldef.get('colname')} rewrites the table under ACCESS EXCLUSIVE: {text}",
                 loc,
+                fixes.column_then_default(ctx, key, coldef.get("colname", "")),
             )
 
 
@@ -161,7 +163,7 @@ ADD_COLUMN_VOLATILE_DEFAULT = Rule(
     ),
     example="ALTER TABLE accounts ADD COLUMN public_id uuid DEFAULT gen_random_uuid();",
     check=check_volatile_default,
-    subtypes=frozenset({'AT_AddColumn'}),
+    subtypes=frozenset({"AT_AddColumn"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -201,7 +203,7 @@ ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT = Rule(
     ),
     example="ALTER TABLE accounts ADD COLUMN plan text NOT NULL;",
     check=check_not_null_without_default,
-    subtypes=frozenset({'AT_AddColumn'}),
+    subtypes=frozenset({"AT_AddColumn"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -212,7 +214,10 @@ def check_set_not_null(node: Node, ctx: Context) -> Iterator[Hit]:
         col = cmd.get("name", "")
         if table is not None and col in table.validated_not_null:
             continue  # a validated CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan
-        yield ctx.hit(f"SET NOT NULL on {display(key)}.{col} scans the whole table under ACCESS EXCLUSIVE")
+        yield ctx.hit(
+            f"SET NOT NULL on {display(key)}.{col} scans the whole table under ACCESS EXCLUSIVE",
+            fix=fixes.set_not_null(key, col),
+        )
 
 
 SET_NOT_NULL = Rule(
@@ -233,7 +238,7 @@ SET_NOT_NULL = Rule(
     ),
     example="ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;",
     check=check_set_not_null,
-    subtypes=frozenset({'AT_SetNotNull'}),
+    subtypes=frozenset({"AT_SetNotNull"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -259,7 +264,7 @@ DROP_NOT_NULL = Rule(
     ),
     example="ALTER TABLE accounts ALTER COLUMN phone DROP NOT NULL;",
     check=check_drop_not_null,
-    subtypes=frozenset({'AT_DropNotNull'}),
+    subtypes=frozenset({"AT_DropNotNull"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, alter_cmds, display, location, table_key
+from migration_guard.rules.nodes import Node, alter_cmds, display, location, strings, table_key
 
 
 def _added_constraints(node: Node, ctx: Context) -> Iterator[tuple[Node, tuple[str, str]]]:
@@ -35,6 +36,7 @@ def check_fk_not_valid(node: Node, ctx: Context) -> Iterator[Hit]:
                 f"FOREIGN KEY{_name(con)} on {display(key)} is validated at once, locking "
                 f"{display(key)} and {other} against writes; add it NOT VALID",
                 location(con),
+                fixes.not_valid_constraints(ctx, key),
             )
 
 
@@ -59,7 +61,7 @@ FOREIGN_KEY_NOT_VALID = Rule(
         "  FOREIGN KEY (customer_id) REFERENCES customers (id);"
     ),
     check=check_fk_not_valid,
-    subtypes=frozenset({'AT_AddConstraint'}),
+    subtypes=frozenset({"AT_AddConstraint"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -70,6 +72,7 @@ def check_check_not_valid(node: Node, ctx: Context) -> Iterator[Hit]:
             yield ctx.hit(
                 f"CHECK{_name(con)} on {display(key)} scans the whole table under ACCESS EXCLUSIVE; add it NOT VALID",
                 location(con),
+                fixes.not_valid_constraints(ctx, key),
             )
 
 
@@ -89,7 +92,7 @@ CHECK_CONSTRAINT_NOT_VALID = Rule(
     ),
     example="ALTER TABLE orders ADD CONSTRAINT orders_amount_positive CHECK (amount > 0);",
     check=check_check_not_valid,
-    subtypes=frozenset({'AT_AddConstraint'}),
+    subtypes=frozenset({"AT_AddConstraint"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 
@@ -103,6 +106,9 @@ def check_unique_without_index(node: Node, ctx: Context) -> Iterator[Hit]:
                 f"{what}{_name(con)} on {display(key)} builds its index under ACCESS EXCLUSIVE; "
                 "build it CONCURRENTLY and add the constraint USING INDEX",
                 location(con),
+                fixes.unique_using_index(key, con.get("conname"), strings(con.get("keys")), contype == "CONSTR_PRIMARY")
+                if con.get("keys")
+                else None,
             )
 
 
@@ -123,7 +129,7 @@ UNIQUE_CONSTRAINT_WITHOUT_INDEX = Rule(
     ),
     example="ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);",
     check=check_unique_without_index,
-    subtypes=frozenset({'AT_AddConstraint'}),
+    subtypes=frozenset({"AT_AddConstraint"}),
     kinds=frozenset({"AlterTableStmt"}),
 )
 

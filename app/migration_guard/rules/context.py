@@ -212,9 +212,9 @@ class Context:
             return frame.default
         return self._lines.position(offset)
 
-    def hit(self, message: str, loc: int | None = None) -> Hit:
+    def hit(self, message: str, loc: int | None = None, fix: str | None = None) -> Hit:
         line, column = self.pos(loc)
-        return Hit(message, line, column)
+        return Hit(message, line, column, fix)
 
     # -- trackers ------------------------------------------------------------------------------
     def ensure(self, key: TableKey) -> Table:

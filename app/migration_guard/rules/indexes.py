@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Migration, Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import Node, display, location, qualified, table_key
@@ -21,6 +22,7 @@ def check_index_not_concurrent(node: Node, ctx: Context) -> Iterator[Hit]:
     yield ctx.hit(
         f"CREATE INDEX{name} on {display(key)} without CONCURRENTLY blocks writes to the table while it builds",
         location(rel),
+        fixes.concurrent_index(ctx),
     )
 
 
@@ -55,7 +57,10 @@ def check_drop_index_not_concurrent(node: Node, ctx: Context) -> Iterator[Hit]:
         index = ctx.indexes.get(key)
         if index is not None and (index.file == ctx.file_index or ctx.is_new(index.table)):
             continue  # created in this file: nothing uses it yet
-        yield ctx.hit(f"DROP INDEX {display(key)} without CONCURRENTLY blocks all access to its table")
+        yield ctx.hit(
+            f"DROP INDEX {display(key)} without CONCURRENTLY blocks all access to its table",
+            fix=fixes.NO_TRANSACTION + f"DROP INDEX CONCURRENTLY IF EXISTS {fixes.qualified(key)};",
+        )
 
 
 DROP_INDEX_NOT_CONCURRENT = Rule(
@@ -89,11 +94,13 @@ def check_fk_without_index(migration: Migration, ctx: Context) -> Iterator[Hit]:
             continue
         cols = ", ".join(fk.columns)
         line, column = ctx.resolve(fk)
+        new_table = table.file == ctx.file_index
         yield Hit(
             f"foreign key ({cols}) on {display(fk.table)} has no index starting with these columns: "
             "deletes and updates of the referenced rows scan the table",
             line,
             column,
+            fixes.index_for_fk(fk.table, fk.columns, new_table),
         )
 
 

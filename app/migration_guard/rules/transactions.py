@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import Node, alter_cmds, def_options, walk
@@ -35,7 +36,11 @@ def check_concurrent_in_transaction(node: Node, ctx: Context) -> Iterator[Hit]:
         where = "inside BEGIN … COMMIT"
     else:
         where = "in a file the runner wraps in a transaction"
-    yield ctx.hit(f"{what} cannot run {where}: PostgreSQL rejects it and the migration fails")
+    fix = None
+    if not ctx.in_do and not ctx.in_block:
+        statement = fixes.rewrite(ctx, lambda node: None)
+        fix = fixes.NO_TRANSACTION + statement if statement else None
+    yield ctx.hit(f"{what} cannot run {where}: PostgreSQL rejects it and the migration fails", fix=fix)
 
 
 _CONCURRENT_KINDS = ("IndexStmt", "DropStmt", "ReindexStmt", "AlterTableStmt")
@@ -57,7 +62,7 @@ CONCURRENT_IN_TRANSACTION = Rule(
     ),
     example="CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);",
     check=check_concurrent_in_transaction,
-    subtypes=frozenset({'AT_DetachPartition'}),
+    subtypes=frozenset({"AT_DetachPartition"}),
     kinds=frozenset(_CONCURRENT_KINDS),
 )
 
