@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pglast import parse_sql
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-from pglast.stream import RawStream
 
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import TableKey
@@ -39,6 +37,8 @@ def _statement(ctx: Context) -> Any | None:
     """pglast's object tree of the statement being checked (top-level statements only)."""
     if ctx.in_do or ctx.stmt is None:
         return None
+    from pglast import parse_sql  # the object tree and deparser load only when a fix is written
+
     try:
         parsed = parse_sql(ctx.stmt.sql)
     except Exception:  # any parser trouble: keep the generic fix
@@ -51,6 +51,8 @@ def rewrite(ctx: Context, change: Callable[[Any], str | None]) -> str | None:
     node = _statement(ctx)
     if node is None:
         return None
+    from pglast.stream import RawStream
+
     try:
         after = change(node)
         text = RawStream()(node) + ";"
@@ -132,6 +134,8 @@ def column_then_default(ctx: Context, table: TableKey, column: str) -> str | Non
     node = _statement(ctx)
     if node is None:
         return None
+    from pglast.stream import RawStream
+
     try:
         coldef: Any = next(
             (cmd.def_ for cmd in node.cmds or () if getattr(getattr(cmd, "def_", None), "colname", None) == column),
