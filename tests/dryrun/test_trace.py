@@ -238,3 +238,9 @@ def test_grants_are_reported_as_added_and_removed_privileges(tmp_path: Path, pg_
     grant = next(a for a in result.affected if a.kind == "grant" and a.name == "table public.accounts")
     assert grant.change == "created"
     assert grant.detail == "+public: SELECT"
+
+
+def test_psql_meta_commands_are_not_run_and_are_said(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    result = plan(tmp_path, pg_server, "\\set ON_ERROR_STOP on\nalter table public.accounts add column z int;\n")
+    assert result.ok
+    assert any("change.sql:1: psql meta-command not run (\\set ON_ERROR_STOP on)" in w for w in result.warnings)

@@ -154,6 +154,9 @@ def run_plan(options: PlanOptions) -> PlanResult:
     first_new = is_new.index(True) if any(is_new) else len(migrations)
     uses = ext.scan(migrations + ([seed] if seed else []))
     warnings: list[str] = []
+    for m in migrations + ([seed] if seed else []):
+        for line, text in m.meta_commands:  # psql-only lines: nothing else runs them, nor does the dry run
+            warnings.append(f"{m.display_path}:{line}: psql meta-command not run ({text[:60]})")
 
     early = _local_extension_check(options, uses)
     if early is not None:  # decided from the local server's extension folder: no server needed to say no
