@@ -17,7 +17,7 @@ from pglast import parser
 from migration_guard.model import Finding, LintOptions, LintResult, Migration, Severity, Statement
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import TRACKERS, Context, Frame
-from migration_guard.rules.nodes import alter_cmds
+from migration_guard.rules.nodes import DEFAULT_SCHEMA, alter_cmds, set_default_schema
 from migration_guard.rules.registry import all_rules, get_rule
 
 ALTER = "AlterTableStmt"
@@ -250,9 +250,11 @@ def lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
     # while the rules allocate small objects (measured: about half the run). Nothing here makes cycles.
     enabled = gc.isenabled()
     gc.disable()
+    set_default_schema(DEFAULT_SCHEMA)  # a session starts on the default search_path
     try:
         return _lint(migrations, options)
     finally:
+        set_default_schema(DEFAULT_SCHEMA)
         if enabled:
             gc.enable()
 

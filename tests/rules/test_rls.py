@@ -66,3 +66,19 @@ def test_policy_without_rls_when_rls_known_off(hits: Hits) -> None:
 def test_policy_without_rls_disabled_explicitly(hits: Hits) -> None:
     sql = "ALTER TABLE profiles DISABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON profiles USING (true);"
     assert hits("policy-without-rls", sql) == [(2, 1)]
+
+
+def test_search_path_decides_where_unqualified_tables_go(hits: Hits) -> None:
+    sql = (
+        "SET search_path = private, public;\nCREATE TABLE a (id bigint PRIMARY KEY);\n"
+        "RESET search_path;\nCREATE TABLE b (id bigint PRIMARY KEY);"
+    )
+    assert hits("table-without-rls", sql, supabase=True) == [(4, 1)]
+
+
+def test_set_local_search_path_ends_with_the_file(hits: Hits) -> None:
+    first = 'SET LOCAL search_path TO "$user", internal;\nCREATE TABLE a (id bigint PRIMARY KEY);'
+    second = "CREATE TABLE b (id bigint PRIMARY KEY);\nALTER TABLE internal.a ENABLE ROW LEVEL SECURITY;"
+    assert hits("table-without-rls", first, second, supabase=True) == [(1, 1)]
+    # internal.a was created by the first file: the second one refers to it by its qualified name.
+    assert hits("policy-without-rls", first, second + "\nCREATE POLICY p ON internal.a USING (true);") == []

@@ -16,11 +16,15 @@ from migration_guard.migrations.splitting import LineIndex
 from migration_guard.model import LintOptions, Migration, Statement
 from migration_guard.rules.base import Hit
 from migration_guard.rules.nodes import (
+    DEFAULT_SCHEMA,
     Node,
     TableKey,
     column_constraints,
+    const_string,
+    default_schema,
     location,
     qualified,
+    set_default_schema,
     strings,
     table_key,
     type_name,
@@ -154,8 +158,11 @@ class Context:
         self.has_ddl = False
         self.new_enum_values: dict[str, str] = {}  # value → enum type, added in this transaction
         self.enums_created: set[TableKey] = set()
+        self.restore_schema: str | None = None  # search_path to go back to after a SET LOCAL
 
     def start_file(self, index: int, migration: Migration) -> None:
+        if self.restore_schema is not None:
+            set_default_schema(self.restore_schema)
         self.file_index = index
         self.migration = migration
         self._lines = None
@@ -483,6 +490,19 @@ def track_schema(ctx: Context, node: Node) -> None:
         ctx.schemas_created.add(node["schemaname"])
 
 
+def track_set(ctx: Context, node: Node) -> None:
+    """Follow ``SET [LOCAL] search_path``: unqualified names resolve in its first real schema."""
+    if node.get("name") != "search_path":
+        return
+    schema = DEFAULT_SCHEMA
+    if node.get("kind") == "VAR_SET_VALUE":
+        values = [const_string(arg) for arg in node.get("args") or ()]
+        schema = next((v for v in values if v and v not in ("$user", "pg_catalog", "pg_temp")), DEFAULT_SCHEMA)
+    if node.get("is_local") and ctx.restore_schema is None:
+        ctx.restore_schema = default_schema()  # SET LOCAL ends with the file's transaction
+    set_default_schema(schema)
+
+
 def track_ddl(ctx: Context, node: Node) -> None:
     ctx.has_ddl = True
 
@@ -506,4 +526,5 @@ TRACKERS: dict[str, Callable[[Context, Node], None]] = {
     "CreateDomainStmt": track_ddl,
     "AlterDomainStmt": track_ddl,
     "CreateTrigStmt": track_ddl,
+    "VariableSetStmt": track_set,
 }

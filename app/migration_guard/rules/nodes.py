@@ -12,6 +12,17 @@ Node = dict[str, Any]
 TableKey = tuple[str, str]  # (schema, name); unqualified names default to public
 
 DEFAULT_SCHEMA = "public"
+# Where unqualified names live: the first schema of the search_path. The linter follows
+# `SET search_path` statements through this (one lint runs at a time, synchronously).
+_search_path = [DEFAULT_SCHEMA]
+
+
+def set_default_schema(schema: str) -> None:
+    _search_path[0] = schema
+
+
+def default_schema() -> str:
+    return _search_path[0]
 
 
 def table_key(rangevar: Node | None) -> TableKey | None:
@@ -20,7 +31,7 @@ def table_key(rangevar: Node | None) -> TableKey | None:
     name = rangevar.get("relname")
     if not name:
         return None
-    return (rangevar.get("schemaname") or DEFAULT_SCHEMA, name)
+    return (rangevar.get("schemaname") or _search_path[0], name)
 
 
 def qualified(names: list[Node]) -> TableKey | None:
@@ -29,7 +40,7 @@ def qualified(names: list[Node]) -> TableKey | None:
     if not parts or not parts[-1]:
         return None
     if len(parts) == 1:
-        return (DEFAULT_SCHEMA, parts[0])
+        return (_search_path[0], parts[0])
     return (parts[-2], parts[-1])
 
 
