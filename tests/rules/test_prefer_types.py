@@ -40,5 +40,10 @@ def test_prefer_timestamptz(hits: Hits) -> None:
     assert hits("prefer-timestamptz", SQL) == [(9, 6), (14, 36)]
 
 
+def test_int_ordinal_in_a_composite_primary_key_is_fine(hits: Hits) -> None:
+    sql = "CREATE TABLE steps (run uuid, step_index int, owner_id int, PRIMARY KEY (run, step_index));"
+    assert hits("prefer-bigint", sql) == [(1, 56)]
+
+
 def test_temp_tables_are_ignored(hits: Hits) -> None:
     assert hits("prefer-text", "CREATE TEMP TABLE x (a varchar(3));") == []

@@ -47,7 +47,9 @@ def _column_specs(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
         for elt in elts:
             con = elt.get("Constraint")
             if con and con.get("contype") == "CONSTR_PRIMARY":
-                keyed.update(strings(con.get("keys")))
+                keys = strings(con.get("keys"))
+                if len(keys) == 1:  # in a composite key an int column is an ordinal, not a counter
+                    keyed.update(keys)
             elif con and con.get("contype") == "CONSTR_FOREIGN":
                 keyed.update(strings(con.get("fk_attrs")))
         for elt in elts:
