@@ -275,3 +275,11 @@ def test_any_mix_of_statements_lints_with_positions_inside_the_file(parts: list[
         assert 1 <= f.line <= max(len(lines), 1), f
         assert 1 <= f.column <= len(lines[f.line - 1]) + 1 if lines else f.column == 1, f
         assert f.rule and f.message and f.why and f.fix
+
+
+def test_do_block_branches_are_checked_in_text_order_at_their_positions() -> None:
+    sql = (
+        "-- intent: x\nDO $$\nBEGIN\n  IF true THEN\n    ALTER TABLE t DROP COLUMN a;\n"
+        "  ELSE\n    ALTER TABLE t DROP COLUMN b;\n  END IF;\nEND $$;"
+    )
+    assert rules(run(mig("20240101000000_a.sql", sql))) == [("drop-column", 5, 5), ("drop-column", 7, 5)]

@@ -104,6 +104,7 @@ def _plpgsql_queries(tree: Any) -> Iterator[tuple[int, str]]:
         if isinstance(item, list):
             stack.extend(reversed(item))
         elif isinstance(item, dict):
+            children: list[Any] = []
             for key, value in item.items():
                 if key == "PLpgSQL_stmt_execsql":
                     query = value.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query")
@@ -115,7 +116,8 @@ def _plpgsql_queries(tree: Any) -> Iterator[tuple[int, str]]:
                     if literal:
                         yield value.get("lineno", 1), literal
                 elif isinstance(value, dict | list):
-                    stack.append(value)
+                    children.append(value)
+            stack.extend(reversed(children))  # keep the text's order (then before else, …)
 
 
 def _string_literal(expr: str) -> str | None:
