@@ -10,7 +10,8 @@ for several rounds, each time on a fresh database:
 
 and prints the median wall time of each and the ratios. psql keeps no ledger and takes no lock;
 the difference is what the ledger rows, the drift check, the advisory lock, the timeouts and
-Python cost. Usage:
+Python cost. A run of the CLI on an empty folder gives the fixed start-up cost, so the per-file
+overhead is printed too. Usage:
 
     python bench/apply_speed.py [--files 200] [--rounds 3]
 """
@@ -100,7 +101,12 @@ def main() -> int:
     args = ap.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
 
-    results: dict[str, list[float]] = {"psql per file (-1)": [], "psql one session": [], "migration-guard apply": []}
+    results: dict[str, list[float]] = {
+        "psql per file (-1)": [],
+        "psql one session": [],
+        "migration-guard apply": [],
+        "migration-guard, 0 files": [],  # the fixed cost: interpreter, imports, connect, lock
+    }
     with tempfile.TemporaryDirectory() as tmp, LocalPostgres() as server:
         paths = write_files(Path(tmp) / "migrations", args.files)
         for _ in range(args.rounds):
@@ -133,13 +139,36 @@ def main() -> int:
             assert count is not None and count[0] == args.files, count
             drop_db(server, db)
 
+            db = fresh_db(server)
+            empty = Path(tmp) / "empty"
+            empty.mkdir(exist_ok=True)
+            cmd = [
+                sys.executable,
+                "-m",
+                "migration_guard",
+                "apply",
+                "--yes",
+                "--database-url",
+                server.url(db),
+                "--dir",
+                str(empty),
+            ]
+            results["migration-guard, 0 files"].append(timed(cmd, env))
+            drop_db(server, db)
+
     medians = {k: statistics.median(v) for k, v in results.items()}
     print(f"{args.files} migration files, {args.rounds} rounds, median wall time:")
     for name, value in medians.items():
+        if name.endswith("0 files"):
+            print(f"  {name:<24} {value:7.2f} s")
+            continue
         print(f"  {name:<24} {value:7.2f} s   ({value / args.files * 1000:6.1f} ms/file)")
     ours = medians["migration-guard apply"]
     print(f"ratio migration-guard / psql per file : {ours / medians['psql per file (-1)']:.2f}")
     print(f"ratio migration-guard / psql one session: {ours / medians['psql one session']:.2f}")
+    per_file = (ours - medians["migration-guard, 0 files"]) / args.files * 1000
+    psql_per_file_ms = medians["psql one session"] / args.files * 1000
+    print(f"migration-guard per file after start-up: {per_file:.1f} ms (psql one session: {psql_per_file_ms:.1f} ms)")
     return 0
 
 

@@ -217,3 +217,11 @@ def test_begin_commit_in_a_file_do_not_break_its_transaction(folder: Folder, mg:
     assert "division by zero" in bad.stdout
     assert not table_exists(pg_url, "w2")
     assert _ledger(pg_url) == ["20240101000000"]
+
+
+def test_a_files_own_set_does_not_leak_into_the_next_file(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    folder.add("20240101000000", "sets", "set lock_timeout = '1h';\ncreate table s1 (id int);\n")
+    folder.add("20240102000000", "reads", "create table s2 as select current_setting('lock_timeout') as v;\n")
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes", "--lock-timeout", "2s")
+    assert proc.returncode == 0, proc.stdout
+    assert query(pg_url, "SELECT v FROM s2") == [("2s",)]

@@ -126,8 +126,15 @@ class Runner:
         return m.line_of(offset)
 
     def _record(self, m: LocalMigration, duration_ms: int) -> None:
-        insert_ledger_row(self.conn, m.version, m.name, list(m.statements))
-        insert_sidecar_row(self.conn, m.version, m.name, m.checksum, duration_ms, self.facts)
+        # Both rows in one round trip (pipeline mode): it matters against a remote database.
+        with self.conn.pipeline():
+            insert_ledger_row(self.conn, m.version, m.name, list(m.statements))
+            insert_sidecar_row(self.conn, m.version, m.name, m.checksum, duration_ms, self.facts)
+
+    def _restore_settings(self, m: LocalMigration) -> None:
+        """Set our timeouts again when the file may have changed them for the session (SET/RESET)."""
+        if any(st.kind in ("VariableSetStmt", "DiscardStmt") for st in m.migration.statements):
+            apply_session_settings(self.conn, self.options)
 
     def _wait_before_retry(self, m: LocalMigration, attempt: int, exc: psycopg.Error, where: str) -> None:
         delay = backoff_seconds(attempt, self.options, self.rng)
@@ -187,7 +194,7 @@ class Runner:
                     skipped_statements=tuple(sorted(i + 1 for i in skip)),
                 )
             finally:
-                apply_session_settings(self.conn, self.options)  # a file's own SET must not leak
+                self._restore_settings(m)  # a file's own SET must not leak into the next file
             return FileResult(
                 m.version,
                 m.name,
@@ -262,7 +269,7 @@ class Runner:
                         attempt += 1
                         attempts += 1
                         continue
-                    apply_session_settings(self.conn, self.options)
+                    self._restore_settings(m)
                     return FileResult(
                         m.version,
                         m.name,
@@ -281,7 +288,7 @@ class Runner:
         duration_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():
             self._record(m, duration_ms)
-        apply_session_settings(self.conn, self.options)
+        self._restore_settings(m)
         return FileResult(
             m.version, m.name, str(m.path), m.checksum, "applied", duration_ms, attempts, committed=tuple(committed)
         )
