@@ -225,3 +225,13 @@ def test_a_files_own_set_does_not_leak_into_the_next_file(folder: Folder, mg: Ru
     proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes", "--lock-timeout", "2s")
     assert proc.returncode == 0, proc.stdout
     assert query(pg_url, "SELECT v FROM s2") == [("2s",)]
+
+
+def test_rollback_inside_a_transactional_file_is_refused_before_anything_runs(
+    folder: Folder, mg: RunMG, pg_url: str
+) -> None:
+    bad = folder.add("20240101000000", "rb", "create table r1 (id int);\nrollback;\ncreate table r2 (id int);\n")
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 1
+    assert f"{bad}:2:1: ROLLBACK inside a file that runs in one transaction" in proc.stdout
+    assert not table_exists(pg_url, "r1") and not table_exists(pg_url, "r2")

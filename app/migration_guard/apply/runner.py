@@ -254,6 +254,7 @@ class Runner:
         started = time.monotonic()
         before = self._invalid_indexes()
         committed: list[int] = []
+        dropped: list[str] = []
         attempts = 1
         for i, piece in enumerate(m.pieces):
             attempt = 0
@@ -263,7 +264,7 @@ class Runner:
                     committed.append(i + 1)
                     break
                 except psycopg.Error as exc:
-                    dropped = self._drop_new_invalid_indexes(m, before)
+                    dropped.extend(self._drop_new_invalid_indexes(m, before))
                     if isinstance(exc, errors.LockNotAvailable) and attempt < self.options.retries:
                         self._wait_before_retry(m, attempt, exc, f" statement {i + 1}")
                         attempt += 1
@@ -283,7 +284,7 @@ class Runner:
                         statement=i + 1,
                         line=self._line(m, i, exc),
                         committed=tuple(committed),
-                        dropped_indexes=dropped,
+                        dropped_indexes=tuple(dropped),
                     )
         duration_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():

@@ -85,12 +85,32 @@ def read_state(conn: psycopg.Connection[Any], files: LocalFiles, allow_out_of_or
     )
 
 
+# Top-level statements that would end the per-file transaction midway (BEGIN/COMMIT are skipped
+# by the runner; these cannot be: what runs after them would no longer be atomic).
+_BREAKS_TRANSACTION = {
+    "TRANS_STMT_ROLLBACK": "ROLLBACK",
+    "TRANS_STMT_PREPARE": "PREPARE TRANSACTION",
+    "TRANS_STMT_COMMIT_PREPARED": "COMMIT PREPARED",
+    "TRANS_STMT_ROLLBACK_PREPARED": "ROLLBACK PREPARED",
+}
+
+
 def _source_errors(pending: tuple[LocalMigration, ...]) -> list[str]:
     out = []
     for m in pending:
         err = m.migration.error
         if err is not None:
             out.append(f"{m.path}:{err.line}:{err.column}: {err.message}")
+            continue
+        if m.no_transaction:
+            continue
+        for st in m.migration.statements:
+            what = _BREAKS_TRANSACTION.get(str(st.node.get("kind"))) if st.kind == "TransactionStmt" else None
+            if what:
+                out.append(
+                    f"{m.path}:{st.line}:{st.column}: {what} inside a file that runs in one transaction; remove it "
+                    "(or mark the file `-- migration-guard: no-transaction`)"
+                )
     return out
 
 
