@@ -101,8 +101,14 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
     try:
         code = _deploy(settings, ctx, audit, state, url, say)
     except UserError as exc:
-        # Anything unexpected but expected-shaped (bad folder, unreadable file) is a refusal too.
+        # Bad input found on the way (a missing folder, an unreachable database): a refusal too.
         code = _refuse(audit, state, "deploy", exc.message, say)
+    except Exception as exc:  # a bug must still leave the audit record, the summary and the outputs
+        state.verdict = "failed"
+        state.failure = redact(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], secrets)
+        workflow.error(state.failure, title="migration-guard deploy failed")
+        say(state.failure)
+        code = 1
     audit.record(
         "deploy",
         _final_outcome(state),
