@@ -235,3 +235,25 @@ def test_rollback_inside_a_transactional_file_is_refused_before_anything_runs(
     assert proc.returncode == 1
     assert f"{bad}:2:1: ROLLBACK inside a file that runs in one transaction" in proc.stdout
     assert not table_exists(pg_url, "r1") and not table_exists(pg_url, "r2")
+
+
+def test_no_transaction_statement_waiting_for_a_lock_is_retried(folder: Folder, mg: RunMG, pg_url: str) -> None:
+    query(pg_url, "create table hot (v int)")
+    folder.add(
+        "20240101000000",
+        "hot_idx",
+        "-- migration-guard: no-transaction\ncreate index concurrently if not exists hot_v_idx on hot (v);\n",
+    )
+    holder = psycopg.connect(pg_url)
+    try:
+        holder.execute("LOCK TABLE hot IN ACCESS EXCLUSIVE MODE")
+        args = ("--lock-timeout", "100ms", "--retries", "1", "--retry-delay", "50ms")
+        proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes", *args)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert proc.returncode == 1
+    assert "retry 1/1: 20240101000000_hot_idx.sql statement 1 timed out waiting for a lock" in proc.stdout
+    assert "statements committed before the failure: none" in proc.stdout
+    assert _ledger(pg_url) == []
+    assert query(pg_url, "SELECT count(*) FROM pg_class WHERE relname = 'hot_v_idx'") == [(0,)]
