@@ -10,10 +10,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 
 class Severity(StrEnum):
     ERROR = "error"  # blocks the check / the deploy
     WARNING = "warning"  # informs
+
+
+class NodeTooDeep(RecursionError):
+    """A parse tree too deep to decode (a RecursionError, so existing handlers catch it)."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +33,27 @@ class Statement:
     index: int  # 0-based position in the file
     sql: str  # from the first token to the end, without the trailing ';'
     kind: str  # the parse node's type, e.g. "AlterTableStmt"
-    node: dict[str, Any]  # pglast's JSON parse tree for this statement (the value under `kind`)
+    node_json: str  # pglast's JSON for this statement: {"<kind>": {...}}; decoded by `node`
     line: int
     column: int
     start: int  # offset of the first token
     end: int  # offset just past the statement (before ';')
     raw_start: int  # offset where the statement's segment begins (after the previous ';'), comments kept
+
+    @property
+    def node(self) -> dict[str, Any]:
+        """The parse tree (the value under ``kind``), decoded on each access and not kept.
+
+        Holding every statement's tree would cost ~5 KB per statement (110 MB for 20,000); callers
+        that need it more than once keep the returned dict themselves.
+        """
+        try:
+            tree: dict[str, Any] = orjson.loads(self.node_json)
+        except orjson.JSONDecodeError:
+            # orjson refuses trees deeper than 1,024 levels (`1+1+…` a thousand times); callers that
+            # walk trees already turn RecursionError into one clear line.
+            raise NodeTooDeep(f"statement at line {self.line} is nested too deeply to analyse") from None
+        return next(iter(tree.values())) if tree else {}
 
 
 @dataclass(frozen=True)
