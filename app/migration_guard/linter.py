@@ -7,11 +7,11 @@ its rules and one for its context tracker; rules only run on files being reporte
 from __future__ import annotations
 
 import gc
-import json
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import orjson
 from pglast import parser
 
 from migration_guard.model import Finding, LintOptions, LintResult, Migration, Severity, Statement
@@ -125,21 +125,26 @@ def _string_literal(expr: str) -> str | None:
     if not (expr.startswith("'") and expr.endswith("'")):
         return None
     try:
-        parsed = json.loads(parser.parse_sql_json(f"SELECT {expr}"))
+        parsed = orjson.loads(parser.parse_sql_json(f"SELECT {expr}"))
         target = parsed["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
         value = target["A_Const"]["sval"].get("sval", "")
-    except (parser.ParseError, KeyError, IndexError, TypeError):
+    except (parser.ParseError, ValueError, KeyError, IndexError, TypeError):
         return None
     return str(value)
 
 
-def embedded_statements(text: str, stmt: Statement) -> Iterator[tuple[str, dict[str, Any], Frame]]:
-    """The statements a DO block runs, each with a frame mapping its offsets back into the file."""
-    body = _do_body(stmt.node)
+def embedded_statements(
+    text: str, stmt: Statement, node: dict[str, Any]
+) -> Iterator[tuple[str, dict[str, Any], Frame]]:
+    """The statements a DO block runs, each with a frame mapping its offsets back into the file.
+
+    ``node`` is the DO statement's tree, already decoded by the caller (``Statement.node`` decodes
+    on every access)."""
+    body = _do_body(node)
     if not body:
         return
     try:
-        tree = json.loads(parser.parse_plpgsql_json(stmt.sql))
+        tree = orjson.loads(parser.parse_plpgsql_json(stmt.sql))
     except (parser.ParseError, ValueError):
         return
     body_start = text.find(body, stmt.start, stmt.end + 1)
@@ -149,7 +154,7 @@ def embedded_statements(text: str, stmt: Statement) -> Iterator[tuple[str, dict[
         if first and first[0].lower() in _READ_ONLY:
             continue  # reads change nothing a rule looks at; skipping them keeps DO blocks cheap
         try:
-            parsed = json.loads(parser.parse_sql_json(query))
+            parsed = orjson.loads(parser.parse_sql_json(query))
         except (parser.ParseError, ValueError):
             continue
         found = body.find(query, search_from) if body_start >= 0 else -1
@@ -287,7 +292,7 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
             if track is not None:
                 track(ctx, node)
             if kind == "DoStmt":
-                for sub_kind, sub_node, frame in embedded_statements(text, stmt):
+                for sub_kind, sub_node, frame in embedded_statements(text, stmt, node):
                     ctx.enter(frame)
                     if reported:
                         checks = rules_for(sub_kind, sub_node)
