@@ -266,9 +266,23 @@ def lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
             gc.enable()
 
 
+def _visit(
+    kind: str, node: dict[str, Any], reported: bool, dispatch: _Dispatch, ctx: Context, hits: list[tuple[Rule, Hit]]
+) -> None:
+    """Rules (for reported files), then context tracking, for one statement's tree."""
+    if reported:
+        checks = dispatch.rules_for(kind, node)
+        if checks:
+            _run(checks, kind, node, ctx, hits)
+        if dispatch.any_kind:
+            _run(dispatch.any_kind, kind, node, ctx, hits)
+    track = TRACKERS.get(kind)
+    if track is not None:
+        track(ctx, node)
+
+
 def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
     dispatch = _dispatch()
-    rules_for, any_kind, trackers = dispatch.rules_for, dispatch.any_kind, TRACKERS
     ctx = Context(migrations, options)
     report = options.report_paths
     findings: list[Finding] = []
@@ -279,30 +293,16 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
         ctx.start_file(index, migration)
         hits: list[tuple[Rule, Hit]] = []
         text = migration.text
+
         for stmt in migration.statements:
             ctx.start_statement(stmt)
             kind, node = stmt.kind, stmt.node
-            if reported:
-                checks = rules_for(kind, node)
-                if checks:
-                    _run(checks, kind, node, ctx, hits)
-                if any_kind:
-                    _run(any_kind, kind, node, ctx, hits)
-            track = trackers.get(kind)
-            if track is not None:
-                track(ctx, node)
+            _visit(kind, node, reported, dispatch, ctx, hits)
             if kind == "DoStmt":
+                # A DO block runs its statements: each is checked at its own place in the file.
                 for sub_kind, sub_node, frame in embedded_statements(text, stmt, node):
                     ctx.enter(frame)
-                    if reported:
-                        checks = rules_for(sub_kind, sub_node)
-                        if checks:
-                            _run(checks, sub_kind, sub_node, ctx, hits)
-                        if any_kind:
-                            _run(any_kind, sub_kind, sub_node, ctx, hits)
-                    track = trackers.get(sub_kind)
-                    if track is not None:
-                        track(ctx, sub_node)
+                    _visit(sub_kind, sub_node, reported, dispatch, ctx, hits)
                 ctx.start_statement(stmt)
         if not reported:
             continue
