@@ -9,7 +9,6 @@ into the text.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -65,9 +64,6 @@ def syntax_error(text: str, exc: parser.ParseError, lines: LineIndex | None = No
     return SourceError("syntax", message, line, column)
 
 
-TOO_DEEP = "an expression is nested too deeply to analyse (over 1,000 levels); split it up"
-
-
 def _shorten(message: str, limit: int = 120) -> str:
     """``syntax error at or near "<rest of the file>"`` (an unterminated quote) → one short line."""
     first = message.splitlines()[0] if message else message
@@ -116,18 +112,6 @@ def statement_slices(raw_json: str) -> list[tuple[str, int, int]]:
 
 
 def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | None]:
-    # json.loads builds millions of small dicts; with the cyclic GC on, it re-scans them again and
-    # again while they are built (measured: the load takes about 2.5x as long). They hold no cycles.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _split_statements(text)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | None]:
     lines = LineIndex(text)
     try:
         raw_json: str = parser.parse_sql_json(text)
