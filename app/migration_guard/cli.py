@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "new": "new",
     "reset": "reset",
     "seed": "seed",
+    "mcp": "mcp",
 }
 
 
