@@ -127,7 +127,20 @@ class ActionSettings(BaseSettings):
         "allow-out-of-order", "`deploy` applies a pending migration older than the newest applied one.", False
     )
 
-    _split = field_validator("stub_extensions", "protected_environments", mode="before")(_split_list)
+    # Rule configuration (rule_config.py): squawk/ruff-style, validated against the rule registry.
+    disable_rules: Annotated[list[str], NoDecode] = _input(
+        "disable-rules", "Rule ids to turn off (comma or space separated); an unknown id is an error.", []
+    )
+    rule_severity: str | None = _input(
+        "rule-severity", "Per-rule severity, `RULE=error|warning` pairs (comma or space separated)."
+    )
+    exclude_paths: Annotated[list[str], NoDecode] = _input(
+        "exclude-paths", "Globs of migration paths whose findings are not reported (comma or space separated).", []
+    )
+
+    _split = field_validator(
+        "stub_extensions", "protected_environments", "disable_rules", "exclude_paths", mode="before"
+    )(_split_list)
 
     @classmethod
     def input_name(cls, field: str) -> str:
@@ -197,8 +210,18 @@ class ProjectSettings(BaseSettings):
         default="error", description="Exit non-zero on `error` findings, any `warning`, or `never`."
     )
     audit_dir: str = Field(default=DEFAULT_AUDIT_DIR, description="Folder where `apply` writes its audit log.")
+    # Rule configuration (rule_config.py), as squawk and ruff name it.
+    disable: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Rule ids to turn off; an unknown id is an error."
+    )
+    severity: dict[str, str] = Field(
+        default_factory=dict, description='Per-rule severity, e.g. `{ "prefer-text" = "error" }` (error or warning).'
+    )
+    exclude: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Globs of migration paths whose findings are not reported."
+    )
 
-    _split = field_validator("stub_extensions", mode="before")(_split_list)
+    _split = field_validator("stub_extensions", "disable", "exclude", mode="before")(_split_list)
 
     @classmethod
     def settings_customise_sources(

@@ -12,9 +12,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import UserError
 from migration_guard.model import LintOptions, LintResult, Migration
+
+if TYPE_CHECKING:
+    from migration_guard.rule_config import RuleConfig
 
 HELP = "check migration files for dangerous operations (locks, rewrites, data loss, missing RLS)"
 DESCRIPTION = (
@@ -261,7 +265,24 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
     except RecursionError:
         names = ", ".join(m.display_path for m in migrations if _key(m.path) in sel.report)
         raise UserError(f"{names}: {TOO_DEEP}") from None
+    rules = project_rule_config()
+    if rules.active:
+        result = LintResult(rules.apply(result.findings), result.files, result.statements)
     return result, migrations, notes
+
+
+def project_rule_config(start: Path | None = None) -> RuleConfig:
+    """``disable`` / ``severity`` / ``exclude`` from the project settings (nothing to read: no config)."""
+    from migration_guard.rule_config import RuleConfig
+
+    if not _has_project_config(start or Path.cwd()):
+        return RuleConfig()
+    from migration_guard.settings import find_config_file, load_project_settings
+
+    project = load_project_settings(start)
+    found = find_config_file(start or Path.cwd())
+    origin = found[0].name if found else "MIGRATION_GUARD_* environment"
+    return RuleConfig.build(project.disable, project.severity, project.exclude, origin=origin)
 
 
 def _use_color() -> bool:
