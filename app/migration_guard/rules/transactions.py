@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 
-from migration_guard.model import Severity
+import orjson
+
+from migration_guard.model import Severity, Statement
 from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
@@ -106,13 +109,27 @@ TRANSACTION_CONTROL = Rule(
 )
 
 
+# A string constant in pglast's JSON: {"sval":"refunded"} (identifiers too: a superset is fine here).
+_SVAL = re.compile(r'"sval":"((?:[^"\\]|\\.)*)"')
+
+
+def _may_use(stmt: Statement, pending: Mapping[str, str]) -> bool:
+    """Can the statement mention a pending enum value? One pass over its JSON, not one search per
+    pending value (a long file that adds many values made that quadratic). DO blocks keep their body
+    as text, so for them the body is searched."""
+    if stmt.kind == "DoStmt":
+        return any(value in stmt.sql for value in pending)
+    found = {orjson.loads(f'"{m}"') if "\\" in m else m for m in _SVAL.findall(stmt.node_json)}
+    return not found.isdisjoint(pending)
+
+
 def check_enum_value_used(node: Node, ctx: Context) -> Iterator[Hit]:
     pending = ctx.new_enum_values
     if not pending or "newVal" in node:
         return
     stmt = ctx.stmt
     assert stmt is not None
-    if not any(value in stmt.sql for value in pending):  # cheap text test before walking the tree
+    if not _may_use(stmt, pending):  # cheap test before walking the tree
         return
     for kind, value in walk(node):
         if kind == "A_Const" and "sval" in value:
