@@ -292,7 +292,8 @@ def new_migration(project: Project, name: str, intent: str, sql: str) -> dict[st
         raise ToolInputError(f"{name!r} would write outside the migrations folder; refused")
     header = f"-- intent: {intent}\n-- authored-by: an AI assistant (migration-guard mcp); review before merging\n\n"
     content = header.encode() + data + (b"" if data.endswith(b"\n") else b"\n")
-    # Linted before writing: SQL that does not parse is refused and nothing is written.
+    # Parsed before writing: SQL that does not parse is refused (its own line numbers) and nothing is written.
+    _lint(project, _history(project), [(path, data)], {path})
     result = _lint(project, _history(project), [(path, content)], {path})
     try:
         with path.open("xb") as fh:  # "x": never overwrite
