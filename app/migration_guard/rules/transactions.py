@@ -40,9 +40,10 @@ def check_concurrent_in_transaction(node: Node, ctx: Context) -> Iterator[Hit]:
     else:
         where = "in a file the runner wraps in a transaction"
     fix = None
-    if not ctx.in_do and not ctx.in_block:
-        statement = fixes.rewrite(ctx, lambda node: None)
-        fix = fixes.NO_TRANSACTION + statement if statement else None
+    if not ctx.in_do and not ctx.in_block and ctx.stmt is not None:
+        # The statement is right as written, only misplaced: its own text (no deparse: it cost
+        # ~0.25 ms a finding, most of lint's time on a file with thousands of them).
+        fix = fixes.NO_TRANSACTION + ctx.stmt.sql.rstrip().rstrip(";") + ";"
     yield ctx.hit(f"{what} cannot run {where}: PostgreSQL rejects it and the migration fails", fix=fix)
 
 
