@@ -22,7 +22,6 @@ from migration_guard.dryrun.local import LocalPostgres
 __all__ = ["fake_github"]
 
 REPO = "acme/app"
-SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 TOKEN = "ghs_FakeInstallationToken0123456789abcdef"
 PASSWORD = "Depl0y-Pa55word-Zq8"
 ROLE = "mg_deployer"
@@ -57,11 +56,23 @@ def _outputs(path: Path) -> dict[str, str]:
     return out
 
 
+def git(root: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
+
+
 class Deploy:
+    """A real git repository (the workspace) whose `main` is deployed; pull requests are real
+    branches merged with --no-ff, so their merge commits and reviewed commits exist in the history."""
+
     def __init__(self, tmp_path: Path, target_url: str, server: LocalPostgres, fake: FakeGitHub) -> None:
         self.root = tmp_path / "repo"
         self.migrations = self.root / "supabase" / "migrations"
         self.migrations.mkdir(parents=True)
+        git(self.root, "init", "-q", "-b", "main")
+        git(self.root, "config", "user.email", "dev@example.com")
+        git(self.root, "config", "user.name", "Dev")
+        (self.root / ".gitignore").write_text("audit/\n")
         self.fake = fake
         self.server = server
         self.target = target_url
@@ -76,17 +87,47 @@ class Deploy:
     def add(self, version: str, name: str, sql: str) -> None:
         (self.migrations / f"{version}_{name}.sql").write_text(sql)
 
+    @property
+    def sha(self) -> str:
+        """The deployed commit: the tip of `main`."""
+        return git(self.root, "rev-parse", "main")
+
+    def commit(self, message: str = "direct push") -> str:
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "--allow-empty", "-m", message)
+        return git(self.root, "rev-parse", "HEAD")
+
+    def open_pull(self, number: int = 7, merged: bool = True, base_ref: str = "main", author: str = "octocat") -> str:
+        """The uncommitted changes become pull request `number` (a branch), merged into main with
+        --no-ff when `merged`; returns the pull request's head commit."""
+        base = self.sha
+        merge = None
+        if merged:
+            git(self.root, "checkout", "-q", "-b", f"pr-{number}-{base[:7]}")
+            head = self.commit(f"PR #{number}")
+            git(self.root, "checkout", "-q", "main")
+            git(self.root, "merge", "-q", "--no-ff", "-m", f"Merge #{number}", head)
+            merge = self.sha
+        else:  # the open pull request's head commit was pushed to main directly
+            head = self.commit(f"PR #{number} (unmerged)")
+        self.fake.add_pull(REPO, number, head_sha=head, base_sha=base, merged=merged, merge_commit_sha=merge,
+                           base_ref=base_ref, user=author)
+        self.fake.link_commit(REPO, merge or head, number)
+        return head
+
     def approve(self, reviewer: str = "alice", user_type: str = "User", merged: bool = True) -> None:
-        self.fake.add_pull(REPO, 7, head_sha="f" * 40, base_sha="e" * 40, merged=merged, merge_commit_sha=SHA)
-        self.fake.link_commit(REPO, SHA, 7)
+        self.open_pull(7, merged=merged)
         self.fake.add_review(REPO, 7, reviewer, "APPROVED", user_type=user_type)
 
     def protect(self, environment: str = "production") -> None:
         self.fake.set_environment(REPO, environment, required_reviewers=["carol"])
 
-    def run(self, **inputs: str) -> Run:
+    def run(self, event_name: str = "push", **inputs: str) -> Run:
+        if git(self.root, "status", "--porcelain", "--", "supabase"):
+            self.commit()  # files added without a pull request: pushed straight to main
+        sha = self.sha
         event = self.tmp / "event.json"
-        event.write_text(json.dumps({"after": SHA, "before": "0" * 40, "repository": {"full_name": REPO}}))
+        event.write_text(json.dumps({"after": sha, "before": "0" * 40, "repository": {"full_name": REPO}}))
         output, summary = self.tmp / "output.txt", self.tmp / "summary.md"
         for f in (output, summary):
             f.write_text("")
@@ -97,14 +138,14 @@ class Deploy:
                 "GITHUB_ACTIONS": "true",
                 "GITHUB_API_URL": self.fake.url,
                 "GITHUB_REPOSITORY": REPO,
-                "GITHUB_SHA": SHA,
+                "GITHUB_SHA": sha,
                 "GITHUB_REF": "refs/heads/main",
                 "GITHUB_REF_NAME": "main",
                 "GITHUB_ACTOR": "alice",
                 "GITHUB_TRIGGERING_ACTOR": "bob",
                 "GITHUB_RUN_ID": "4242",
                 "GITHUB_RUN_ATTEMPT": "1",
-                "GITHUB_EVENT_NAME": "push",
+                "GITHUB_EVENT_NAME": event_name,
                 "GITHUB_EVENT_PATH": str(event),
                 "GITHUB_WORKSPACE": str(self.root),
                 "GITHUB_OUTPUT": str(output),
@@ -151,6 +192,7 @@ class Deploy:
     def seed_applied(self) -> None:
         """The base migration is already applied (by an earlier deploy)."""
         self.add("20240101000000", "items", BASE)
+        self.commit("base")
         from migration_guard.apply.service import ApplyRequest, run_apply
         from migration_guard.audit import AuditContext, AuditLog
 
@@ -236,7 +278,7 @@ def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
     record = applied[0]
     assert record["environment"] == "production"
     assert record["actor"] == "alice" and record["triggering_actor"] == "bob"
-    assert record["sha"] == SHA and record["ref"] == "refs/heads/main"
+    assert record["sha"] == deploy.sha and record["ref"] == "refs/heads/main"
     assert record["run_url"] == f"https://github.example/{REPO}/actions/runs/4242"
     assert str(record["database"]).startswith("localhost")
     assert len(str(record["checksum"])) == 64
@@ -252,7 +294,7 @@ def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
             "SELECT applied_by, triggering_actor, environment, sha, run_url, override_reason "
             "FROM migration_guard.applied WHERE version = '20240201000000'"
         ).fetchone()
-    assert side == ("alice", "bob", "production", SHA, f"https://github.example/{REPO}/actions/runs/4242", None)
+    assert side == ("alice", "bob", "production", deploy.sha, f"https://github.example/{REPO}/actions/runs/4242", None)
     _assert_no_secrets(run)
 
 
@@ -275,13 +317,14 @@ def test_override_needs_a_reason(deploy: Deploy) -> None:
     deploy.add("20240201000000", "drop", DROP)
     deploy.approve()
     deploy.protect()
-    run = deploy.run(override="true", override_reason="urgent")
+    run = deploy.run("workflow_dispatch", override="true", override_reason="urgent")
     assert run.proc.returncode == 1
     assert _refusals(run) == [
         (
             "gate:override",
-            "an emergency override needs `override-reason` of at least 15 "
-            "characters saying why (it is audited and posted)",
+            "an emergency override needs `override-reason` of at least 15 visible characters saying why "
+            "(it is audited and posted); this one has 6 (spaces, zero-width and other invisible "
+            "characters do not count)",
         )
     ]
     assert deploy.ledger() == ["20240101000000"]
@@ -292,7 +335,7 @@ def test_override_passes_findings_and_review_and_is_audited(deploy: Deploy) -> N
     deploy.add("20240201000000", "drop", DROP)
     deploy.protect()  # no pull request at all: pushed directly
     reason = "items table holds leaked PII, removing it now (INC-1234)"
-    run = deploy.run(override="true", override_reason=reason)
+    run = deploy.run("workflow_dispatch", override="true", override_reason=reason)
     assert run.proc.returncode == 0, run.text
     assert deploy.ledger() == ["20240101000000", "20240201000000"]
     skipped = {r["event"]: r for r in run.audit if r["outcome"] == "skipped" and r["override"]}
@@ -305,7 +348,7 @@ def test_override_passes_findings_and_review_and_is_audited(deploy: Deploy) -> N
     assert migration["override"] is True and migration["reason"] == reason
     assert "Emergency override" in run.summary and reason in run.summary
     # No pull request: the notice goes on the commit.
-    notes = deploy.fake.commit_comments(REPO, SHA)
+    notes = deploy.fake.commit_comments(REPO, deploy.sha)
     assert len(notes) == 1 and reason in notes[0]["body"] and "bob" in notes[0]["body"]
     with psycopg.connect(deploy.target) as conn:
         side = conn.execute(
@@ -325,7 +368,9 @@ def test_review_gate_refuses_a_direct_push_and_bot_approvals(deploy: Deploy) -> 
     deploy.approve(reviewer="copilot-swe-agent[bot]")
     run = deploy.run()
     assert run.proc.returncode == 1
-    assert _refusals(run) == [("gate:review", "#7 has no approving review from a human (bot approvals do not count)")]
+    [(event, reason)] = _refusals(run)
+    assert event == "gate:review"
+    assert "#7: copilot-swe-agent[bot] is a bot" in reason
     assert deploy.ledger() == ["20240101000000"]
 
 
@@ -334,7 +379,7 @@ def test_review_gate_refuses_an_unmerged_pull_request(deploy: Deploy) -> None:
     deploy.protect()
     deploy.approve(merged=False)
     run = deploy.run()
-    assert _refusals(run) == [("gate:review", f"commit {SHA[:12]} belongs to #7, which is not merged")]
+    assert _refusals(run) == [("gate:review", f"commit {deploy.sha[:12]} belongs to #7, which is not merged")]
 
 
 def test_review_not_required_when_switched_off(deploy: Deploy) -> None:
@@ -356,7 +401,8 @@ def test_environment_without_required_reviewers_refuses_even_with_override(deplo
             "Settings → Environments → production so GitHub holds the deploy job for approval",
         )
     ]
-    run = deploy.run(override="true", override_reason="the on-call lead approved this on the bridge call")
+    reason = "the on-call lead approved this on the bridge call"
+    run = deploy.run("workflow_dispatch", override="true", override_reason=reason)
     assert run.proc.returncode == 1
     assert _refusals(run)[0][0] == "gate:environment"
     assert deploy.ledger() == ["20240101000000"]
@@ -386,7 +432,7 @@ def test_failing_dry_run_is_refused_even_with_override(deploy: Deploy) -> None:
     deploy.add("20240201000000", "broken", "-- intent: broken\ninsert into public.nowhere values (1);\n")
     deploy.approve()
     deploy.protect()
-    run = deploy.run(override="true", override_reason="we really need this one out today")
+    run = deploy.run("workflow_dispatch", override="true", override_reason="we really need this one out today")
     assert run.proc.returncode == 1
     [(event, reason)] = _refusals(run)
     assert event == "gate:dry-run"
@@ -427,13 +473,13 @@ def test_override_notice_goes_on_the_pull_request_when_there_is_one(deploy: Depl
     deploy.approve()
     deploy.protect()
     reason = "dropping the table the incident team confirmed is unused"
-    run = deploy.run(override="true", override_reason=reason)
+    run = deploy.run("workflow_dispatch", override="true", override_reason=reason)
     assert run.proc.returncode == 0, run.text
     bodies = [c["body"] for c in deploy.fake.comments(REPO, 7)]
     assert len(bodies) == 2  # the pre-deploy report and the override notice
     notice = next(b for b in bodies if "Emergency override" in b)
     assert reason in notice and "requested by: alice (run started by bob)" in notice
     assert "findings (1 blocking finding(s) overridden)" in notice
-    assert deploy.fake.commit_comments(REPO, SHA) == []
+    assert deploy.fake.commit_comments(REPO, deploy.sha) == []
     assert "requested by alice (run started by bob)" in run.summary
     _assert_no_secrets(run)
