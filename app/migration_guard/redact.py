@@ -31,7 +31,7 @@ MASK = "***"
 
 # postgres://user:password@host/db → postgres://user:***@host/db
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
-_KEYWORD_PASSWORD = re.compile(r"(?i)\b((?:pg)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)")
+_KEYWORD_PASSWORD = re.compile(r"(?i)\b((?:pg)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s\"]+)")
 _SQL_PASSWORD = re.compile(r"(?i)\b(password\s+)('(?:[^']|'')*')")  # ALTER ROLE … PASSWORD '…' echoed
 _TOKENS = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sbp_[A-Za-z0-9]{20,})\b")
 # "Authorization: basic <base64>", "AUTHORIZATION: bearer <token>", "authorization=token <token>"
@@ -182,10 +182,11 @@ def describe_database(url: str) -> str:
 
 
 class RedactingStream:
-    """A text stream that redacts what is written once secrets are registered (``log.add_secret``).
+    """A text stream that redacts what is written: token shapes and passwords in their positions
+    always, and the secrets registered so far (``log.add_secret``).
 
     The CLI wraps stdout and stderr with it, so every command's report (plan, check, apply, status,
-    reset, seed) is masked even where a server error text is printed as is.
+    reset, seed) is masked even where a server error text (which PR SQL controls) is printed as is.
     """
 
     def __init__(self, stream: TextIO, secrets: Callable[[], tuple[str, ...]]) -> None:
@@ -193,11 +194,10 @@ class RedactingStream:
         self._secrets = secrets
 
     def write(self, text: str) -> int:
-        secrets = self._secrets()
-        if not secrets or text.startswith("::add-mask::"):  # the runner consumes these; they must stay whole
+        if text.startswith("::add-mask::"):  # the runner consumes these; they must stay whole
             self._stream.write(text)
         else:
-            self._stream.write(redact(text, secrets))
+            self._stream.write(redact(text, self._secrets()))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, …

@@ -216,11 +216,14 @@ def publish_check(
         write_sarif(report, Path(sarif_path))
 
     audit_file = _audit(report, settings, ctx, secrets)
-    workflow.append_summary(render_summary(report))
+    from migration_guard.redact import redact
+
+    # Error texts in the report come from PR SQL and the server: scrubbed like the JSON report.
+    workflow.append_summary(redact(render_summary(report), secrets))
 
     comment_url = ""
     if comment and settings.comment and ctx.pr_number is not None:
-        comment_url = _comment(render_markdown(report), settings, ctx)
+        comment_url = _comment(redact(render_markdown(report), secrets), settings, ctx)
 
     outputs = {
         "verdict": report.verdict,
