@@ -213,6 +213,8 @@ def test_example_workflows_gate_upload_and_stay_least_privilege(name: str) -> No
     assert deploy_step["with"]["command"] == "deploy"
     assert deploy_step["with"]["environment"] == job["environment"]
     assert deploy_step["with"]["database-url"] == "${{ secrets.DATABASE_URL }}"
+    checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # the review gate compares commits with git
     upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
     assert upload["if"] == "always()"
     assert upload["with"]["path"] == "migration-guard-audit/"

@@ -319,3 +319,14 @@ def test_a_failing_check_in_the_action_still_writes_summary_outputs_and_audit(pr
     [record] = [json.loads(line) for p in (project / "audit").glob("*.jsonl") for line in p.read_text().splitlines()]
     assert record["event"] == "check" and record["outcome"] == "failed"
     assert "20240201000000_evil.sql" in record["reason"]
+
+
+def test_pr_check_example_leaves_no_token_in_the_checkout() -> None:
+    """On main the PR example kept actions/checkout's default, which writes the token into
+    .git/config (`AUTHORIZATION: basic …`) where the pull request's SQL runs next to it."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2] / "workflows-examples"
+    [job] = yaml.safe_load((root / "pr-check.yml").read_text())["jobs"].values()
+    checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
