@@ -52,7 +52,7 @@ class DeployState:
     database: str
     override: bool
     reason: str | None
-    gates: list[tuple[str, str, str]] = field(default_factory=list)  # (gate, passed|refused|overridden, why)
+    gates: list[GateRecord] = field(default_factory=list)  # each gate's decision, in order
     pending: tuple[LocalMigration, ...] = ()
     applied: list[str] = field(default_factory=list)
     verdict: str = "refused"
@@ -122,7 +122,7 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
         override=settings.override,
         findings=state.overridden_findings,
         verdict=state.verdict,
-        gates=[GateRecord(g, r, why).as_row() for g, r, why in state.gates],
+        gates=[g.as_row() for g in state.gates],
         applied=state.applied,
         pending=[m.version for m in state.pending],
         tool_version=__version__,
@@ -160,7 +160,7 @@ def _final_outcome(state: DeployState) -> str:
 
 def _decide(audit: AuditLog, state: DeployState, record: GateRecord, say: Say) -> bool:
     """Write one gate's record (state, audit, annotations); True when it refused (stop here)."""
-    state.gates.append((record.gate, record.result, record.reason))
+    state.gates.append(record)
     if record.pull_request is not None:
         state.pull_request = state.pull_request or record.pull_request
     if record.result == OVERRIDDEN:
@@ -353,7 +353,7 @@ def _announce_override(
         override=True,
         reason=state.reason,
         findings=state.overridden_findings,
-        gates=[g for g in state.gates if g[1] == "overridden"],
+        gates=[g.as_row() for g in state.gates if g.result == OVERRIDDEN],
     )
     workflow.warning(text.replace("\n", " "), title="migration-guard emergency override")
     say(text)
@@ -374,7 +374,7 @@ def _announce_override(
 
 
 def override_text(state: DeployState, ctx: GitHubContext) -> str:
-    overridden = [f"{g[0]} ({g[2]})" for g in state.gates if g[1] == "overridden"] or ["nothing was blocked"]
+    overridden = [f"{g.gate} ({g.reason})" for g in state.gates if g.result == OVERRIDDEN] or ["nothing was blocked"]
     return (
         f"⚠️ Emergency override of the deploy to `{state.environment}` at {ctx.sha[:12] or 'this commit'}\n\n"
         f"- reason: {state.reason}\n"
@@ -394,9 +394,9 @@ def render_summary(state: DeployState) -> str:
         ]
     if state.gates:
         lines += ["| Gate | Result | Why |", "| --- | --- | --- |"]
-        for gate, result, why in state.gates:
-            cell = why.replace("|", "\\|")
-            lines.append(f"| {gate} | {result} | {cell} |")
+        for g in state.gates:
+            cell = g.reason.replace("|", "\\|")
+            lines.append(f"| {g.gate} | {g.result} | {cell} |")
         lines.append("")
     if state.pending:
         lines.append("| Migration | Applied |")
