@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
-    if real_process:
+    if real_process and args.command not in FAST_EXIT:  # lint/rules print only the files' own text
         from migration_guard.log import secrets
         from migration_guard.redact import RedactingStream
 

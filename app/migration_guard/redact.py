@@ -41,6 +41,7 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
 # `missing "=" after "..." in connection info string`, `... in URI: "..."`.
 _DRIVER_ECHO = re.compile(r"(?i)connection info string|in URI|connection option|invalid \w+ value|\bvalue: \"")
 _QUOTED = re.compile(r'"([^"\n]*)"')
+_DRIVER_MARKERS = ("connection info string", "in uri", "connection option", "value")
 
 # Passwords that are words anyone would try first: masking each occurrence of them in text would
 # hide user, database and role names without protecting anything.
@@ -105,15 +106,19 @@ def _parse_password(conninfo: str) -> tuple[str, tuple[str, ...]]:
     return "", ()
 
 
-def _mask_positions(text: str) -> str:
-    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-    text = _KEYWORD_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}", text)
-    return _SQL_PASSWORD.sub(lambda m: f"{m.group(1)}'{MASK}'", text)
+def _mask_positions(text: str, low: str) -> str:
+    # Substring tests first: a report of megabytes usually holds neither, and they cost ~nothing.
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    if "password" in low:
+        text = _KEYWORD_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}", text)
+        text = _SQL_PASSWORD.sub(lambda m: f"{m.group(1)}'{MASK}'", text)
+    return text
 
 
 def _mask_driver_echo(text: str, weak: set[str]) -> str:
     """Inside libpq's conninfo errors, a quoted value that is (or holds) the password."""
-    if not weak or not _DRIVER_ECHO.search(text):
+    if not weak or not any(marker in text.lower() for marker in _DRIVER_MARKERS):
         return text
 
     def quoted(m: re.Match[str]) -> str:
@@ -123,7 +128,8 @@ def _mask_driver_echo(text: str, weak: set[str]) -> str:
                 value = value.replace(w, MASK)
         return f'"{value}"'
 
-    return _QUOTED.sub(quoted, text)
+    lines = text.split("\n")
+    return "\n".join(_QUOTED.sub(quoted, line) if _DRIVER_ECHO.search(line) else line for line in lines)
 
 
 def _decodes_to_token(chunk: str) -> bool:
@@ -135,10 +141,13 @@ def _decodes_to_token(chunk: str) -> bool:
     return "x-access-token:" in decoded or bool(_TOKENS.search(decoded))
 
 
-def _mask_tokens(text: str) -> str:
-    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
+def _mask_tokens(text: str, low: str) -> str:
+    if "authorization" in low:
+        text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
     text = _BASE64_RUN.sub(lambda m: MASK if _decodes_to_token(m.group(0)) else m.group(0), text)
-    return _TOKENS.sub(MASK, text)
+    if "gh" in text or "sbp_" in text:
+        text = _TOKENS.sub(MASK, text)
+    return text
 
 
 def redact(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
@@ -154,11 +163,11 @@ def redact(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
             weak.update(found_weak)
         if len(secret) >= 4:
             strong.add(secret)
-    text = _mask_positions(text)
-    text = _mask_driver_echo(text, weak | strong)
+    text = _mask_positions(text, text.lower())
+    text = _mask_driver_echo(text, weak)
     for secret in sorted(strong, key=len, reverse=True):  # a URL before the password inside it
         text = text.replace(secret, MASK)
-    return _mask_tokens(text)
+    return _mask_tokens(text, text.lower())
 
 
 def _host_port(host: str, port: str) -> str:
