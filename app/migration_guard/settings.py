@@ -94,17 +94,20 @@ class ActionSettings(BaseSettings):
         DEFAULT_AUDIT_DIR,
     )
     override: bool = _input(
-        "override", "Emergency override: let blocking findings and the human-review gate pass (`deploy`).", False
+        "override",
+        "Emergency override (`deploy`, on `workflow_dispatch` only): blocking findings and the review gate pass.",
+        False,
     )
     override_reason: str | None = _input(
-        "override-reason", "Why the override is needed (at least 15 characters); audited and posted."
+        "override-reason", "Why the override is needed (at least 15 visible characters); audited and posted."
     )
     stats_url: SecretStr | None = _input(
         "stats-url", "Read-only connection to staging/production for real row counts and sizes of affected tables."
     )
     require_approval: bool = _input(
         "require-approval",
-        "`deploy` refuses a commit that is not from a merged pull request with an approving human review.",
+        "`deploy` refuses a commit not from a pull request merged into the deployed branch and approved, "
+        "on the deployed migration files, by a human with write access other than its author.",
         True,
     )
     protected_environments: Annotated[list[str], NoDecode] = _input(

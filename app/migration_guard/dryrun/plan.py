@@ -129,7 +129,12 @@ def _lint(
         supabase=supabase, exposed_schemas=exposed, report_paths=frozenset(str(m.path) for m in migrations
                                                                            if m.path.resolve() in new)
     )
-    result = lint(migrations, opts)
+    try:
+        result = lint(migrations, opts)
+    except RecursionError:  # NodeTooDeep: one line naming the file and line, not a traceback
+        from migration_guard.flows.check import too_deep_error
+
+        raise too_deep_error(migrations) from None
     return tuple(result.findings)
 
 
