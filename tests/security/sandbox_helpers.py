@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from migration_guard.dryrun.plan import PlanOptions, plan_to_json, run_plan
 from migration_guard.model import PlanResult
 
@@ -63,9 +61,9 @@ end $a$;
 """
 
 
-@pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    """A folder the server's unprivileged user can write (marker files of shell commands land here)."""
+def shared_folder() -> Iterator[Path]:
+    """A folder the server's unprivileged user can write (marker files of shell commands land here);
+    test modules wrap it as the ``shared_tmp`` fixture."""
     d = Path(tempfile.mkdtemp(prefix="mg-sandbox-", dir="/tmp"))
     d.chmod(0o777)
     try:

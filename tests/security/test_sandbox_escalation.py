@@ -6,9 +6,17 @@ with `LOOT: ...`. Every test here fails on main (noted per test)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from sandbox_helpers import REPORT_LOOT, as_json, attempt, errors, hijack, plan, shared_tmp  # noqa: F401
+import pytest
+from sandbox_helpers import REPORT_LOOT, as_json, attempt, errors, hijack, plan, shared_folder
+
+
+@pytest.fixture(name="shared_tmp")
+def _shared_tmp() -> Iterator[Path]:
+    yield from shared_folder()
+
 
 SUPER = "insert into public.loot select 'superuser', current_user::text;"
 

@@ -178,3 +178,7 @@ def refused(
         if decision.verdict != "allowed":
             return use, decision
     return None
+
+
+def refused_names(uses: list[ExtensionUse]) -> set[str]:
+    return {u.name for u in uses if policy.decide(u.name).verdict == "refused"}

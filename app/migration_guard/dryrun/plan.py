@@ -227,7 +227,7 @@ def _local_extension_check(
     have = ext.dry_run_extensions(bin_dir, bool(getattr(options, "strict_extensions", False)))
     if have is None:
         return None
-    have |= {u.name for u in uses if ext.policy.decide(u.name).verdict == "refused"}  # refused, with reason, later
+    have |= ext.refused_names(uses)  # not "missing": refused, with the reason, once the server is up
     missing = ext.missing(uses, have, options.stub_extensions)
     if not missing:
         return None
