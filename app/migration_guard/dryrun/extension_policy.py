@@ -65,6 +65,19 @@ REFUSED: dict[str, str] = {
 }
 
 
+# SQL appended to an allowlisted extension's scripts in the private tree, run (like the script) as
+# the bootstrap superuser: the grants Supabase's supautils gives `postgres` after CREATE EXTENSION
+# (its after-create scripts), so migrations can use what they created. @extowner@ is the creator.
+AFTER_CREATE: dict[str, str] = {
+    "pg_cron": """
+grant usage on schema cron to @extowner@ with grant option;
+grant all on all functions in schema cron to @extowner@ with grant option;
+grant all on all sequences in schema cron to @extowner@ with grant option;
+grant all on all tables in schema cron to @extowner@ with grant option;
+""",
+}
+
+
 @dataclass(frozen=True)
 class Decision:
     verdict: str  # "allowed" | "refused" | "unknown"
