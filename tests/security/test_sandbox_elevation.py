@@ -134,3 +134,16 @@ def test_elevated_extensions_never_leave_the_migration_role_an_event_trigger_or_
     r3 = plan(tmp_path / "c", {"20240101000000_x.sql": "create extension citext schema pg_catalog;\n"},
               postgres="url", postgres_url=url_server)
     assert any("objects in pg_catalog" in e for e in errors(r3)), errors(r3)
+
+
+def test_alter_extension_update_is_never_elevated(tmp_path: Path, url_server: str) -> None:
+    """An extension created (elevated) at an old version cannot be updated through the elevation:
+    update scripts would run in a superuser session. On main the CREATE EXTENSION runs the hijack."""
+    sql = (
+        "create extension pg_stat_statements version '1.8';\n"
+        "alter extension pg_stat_statements update;\n"
+    )
+    result = plan(tmp_path, {"20240101000000_x.sql": sql}, postgres="url", postgres_url=url_server)
+    [run] = result.migrations
+    assert run.error is not None and run.error.line == 2, errors(result)
+    assert "permission denied" in run.error.message
