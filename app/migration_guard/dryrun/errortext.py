@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from migration_guard.dryrun.bootstrap import FALLBACK_ROLE
 from migration_guard.model import MigrationRun, PlanResult, StatementError
 from migration_guard.redact import redact
 
@@ -42,10 +43,10 @@ def _run(run: MigrationRun, createrole: bool, role: str) -> MigrationRun:
     return replace(run, error=_error(run.error, createrole, role)) if run.error is not None else run
 
 
-def clean(result: PlanResult, createrole: bool, role: str = "postgres") -> PlanResult:
+def clean(result: PlanResult, createrole: bool, role: str = FALLBACK_ROLE) -> PlanResult:
     """``result`` with every error message and warning redacted; a CREATE ROLE refused for lack of
-    CREATEROLE says why (``createrole``: whether the migration role has it); ``role``, the migration
-    role, shown as ``postgres`` in messages and affected objects."""
+    CREATEROLE says why (``createrole``: whether the migration role has it); ``role`` (the stand-in
+    migration role) shown as ``postgres`` in messages and affected objects."""
     affected = result.affected
     if role != "postgres":
         affected = tuple(replace(a, name=_text(a.name, role), detail=_text(a.detail, role)) for a in affected)

@@ -208,7 +208,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
                 result = _run(options, server, admin, conn, migrations, is_new, first_new, seed, skips,
                               use_supabase, exposed, base, warnings)
-                return errortext.clean(result, createrole=bool(row and row[0]), role=role)
+                return errortext.clean(result, createrole=bool(row and row[0]))
 
 
 def _local_extension_check(
