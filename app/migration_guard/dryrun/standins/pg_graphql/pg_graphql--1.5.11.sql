@@ -44,7 +44,7 @@ $$;
 do $$
 declare r text;
 begin
-  foreach r in array array['postgres', 'anon', 'authenticated', 'service_role'] loop
+  foreach r in array array['postgres', session_user::text, 'anon', 'authenticated', 'service_role'] loop
     if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
       execute pg_catalog.format('grant usage on schema graphql to %I', r);
       execute pg_catalog.format('grant usage, select on sequence graphql.seq_schema_version to %I', r);

@@ -150,7 +150,7 @@ create function net.wake() returns void language sql as $$ select $$;
 do $$
 declare r text;
 begin
-  foreach r in array array['postgres', 'anon', 'authenticated', 'service_role', 'supabase_functions_admin'] loop
+  foreach r in array array['postgres', session_user::text, 'anon', 'authenticated', 'service_role', 'supabase_functions_admin'] loop
     if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
       execute pg_catalog.format('grant usage on schema net to %I', r);
       execute pg_catalog.format('grant select, insert on net.http_request_queue to %I', r);
@@ -158,7 +158,9 @@ begin
       execute pg_catalog.format('grant select on net._http_response to %I', r);
     end if;
   end loop;
-  if exists (select 1 from pg_catalog.pg_roles where rolname = 'postgres') then
-    grant all on net.http_request_queue, net._http_response to postgres with grant option;
-  end if;
+  foreach r in array array['postgres', session_user::text] loop
+    if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
+      execute pg_catalog.format('grant all on net.http_request_queue, net._http_response to %I with grant option', r);
+    end if;
+  end loop;
 end $$;

@@ -349,14 +349,16 @@ language sql volatile as $$ select $$;
 do $$
 declare r text;
 begin
-  foreach r in array array['postgres', 'anon', 'authenticated', 'service_role'] loop
+  foreach r in array array['postgres', session_user::text, 'anon', 'authenticated', 'service_role'] loop
     if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
       execute pg_catalog.format('grant usage on schema pgmq to %I', r);
       execute pg_catalog.format('grant select, insert, update, delete on pgmq.meta to %I', r);
     end if;
   end loop;
-  if exists (select 1 from pg_catalog.pg_roles where rolname = 'postgres') then
-    grant usage, create on schema pgmq to postgres;
-    grant all on pgmq.meta to postgres with grant option;
-  end if;
+  foreach r in array array['postgres', session_user::text] loop
+    if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
+      execute pg_catalog.format('grant usage, create on schema pgmq to %I', r);
+      execute pg_catalog.format('grant all on pgmq.meta to %I with grant option', r);
+    end if;
+  end loop;
 end $$;

@@ -129,14 +129,16 @@ returns bytea language sql immutable as $$ select pg_catalog.sha256(message || c
 do $$
 declare r text;
 begin
-  foreach r in array array['postgres', 'service_role', 'pgsodium_keyiduser', 'pgsodium_keyholder', 'pgsodium_keymaker'] loop
+  foreach r in array array['postgres', session_user::text, 'service_role', 'pgsodium_keyiduser', 'pgsodium_keyholder', 'pgsodium_keymaker'] loop
     if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
       execute pg_catalog.format('grant usage on schema pgsodium to %I', r);
       execute pg_catalog.format('grant select on pgsodium.key, pgsodium.valid_key, pgsodium.decrypted_key to %I', r);
     end if;
   end loop;
-  if exists (select 1 from pg_catalog.pg_roles where rolname = 'postgres') then
-    grant all on pgsodium.key, pgsodium.valid_key, pgsodium.decrypted_key to postgres with grant option;
-    grant usage on sequence pgsodium.key_key_id_seq to postgres;
-  end if;
+  foreach r in array array['postgres', session_user::text] loop
+    if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
+      execute pg_catalog.format('grant all on pgsodium.key, pgsodium.valid_key, pgsodium.decrypted_key to %I with grant option', r);
+      execute pg_catalog.format('grant usage on sequence pgsodium.key_key_id_seq to %I', r);
+    end if;
+  end loop;
 end $$;

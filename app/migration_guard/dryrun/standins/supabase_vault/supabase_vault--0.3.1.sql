@@ -62,7 +62,7 @@ $$;
 do $$
 declare r text;
 begin
-  foreach r in array array['postgres', 'service_role'] loop
+  foreach r in array array['postgres', session_user::text, 'service_role'] loop
     if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
       execute pg_catalog.format('grant usage on schema vault to %I with grant option', r);
       execute pg_catalog.format('grant select, delete, insert, update on vault.secrets, vault.decrypted_secrets to %I with grant option', r);

@@ -58,7 +58,7 @@ end $$;
 do $$
 declare r text;
 begin
-  foreach r in array array['postgres', 'service_role'] loop
+  foreach r in array array['postgres', session_user::text, 'service_role'] loop
     if exists (select 1 from pg_catalog.pg_roles where rolname = r) then
       execute pg_catalog.format('grant all on @extschema@.wrappers_fdw_stats to %I', r);
     end if;
