@@ -155,7 +155,7 @@ def test_graphql_endpoint_and_default_extensions(db: str) -> None:
         have = {r[0] for r in conn.execute("select name from pg_available_extensions").fetchall()}
         installed = {r[0] for r in conn.execute("select extname from pg_extension").fetchall()}
         # Installed by default on Supabase, here whenever this server offers them.
-        for name in ("pg_graphql", "supabase_vault", "pg_stat_statements"):
+        for name in ("pg_graphql", "supabase_vault"):
             assert (name in installed) == (name in have), name
     with migration_role(db) as conn:
         answer = conn.execute("select graphql_public.graphql(query => '{ __typename }')").fetchone()

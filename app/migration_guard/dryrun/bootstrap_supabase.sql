@@ -70,13 +70,13 @@ end $$;
 set search_path = "$user", public, extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
--- The rest of the default set of a new project, where this server has them: a migration that runs
+-- The platform extensions of a new project, where this server has them: a migration that runs
 -- `create extension pg_graphql` (without IF NOT EXISTS) fails on Supabase and must fail here too.
+-- (pg_stat_statements, also preinstalled on Supabase, is left to the migrations that create it.)
 do $$
 declare e record;
 begin
-  for e in select * from (values ('pg_stat_statements', 'extensions'), ('pg_graphql', 'graphql'),
-                                 ('supabase_vault', 'vault')) as v(name, schema)
+  for e in select * from (values ('pg_graphql', 'graphql'), ('supabase_vault', 'vault')) as v(name, schema)
   loop
     if exists (select 1 from pg_catalog.pg_available_extensions where name = e.name) then
       execute format('create extension if not exists %I with schema %I', e.name, e.schema);
