@@ -45,8 +45,8 @@ grant supabase_auth_admin, supabase_storage_admin, supabase_realtime_admin to "{
 --             pg_graphql and supabase_vault are installed by default, so they are here too when the
 --             server offers them (real, or Migration Guard's stand-ins). net, cron and pgmq are
 --             not: the platform creates them only when a migration enables pg_net/pg_cron/pgmq.
--- Tables are created with IF NOT EXISTS, so a server that already has them (the supabase/postgres
--- image) keeps its own.
+-- Tables (IF NOT EXISTS) and functions (to_regprocedure guards) are created only where missing, so
+-- a server that already has them (the supabase/postgres image) keeps its own.
 
 -- Schemas and search_path --------------------------------------------------------------------------
 create schema if not exists extensions;
@@ -318,34 +318,50 @@ create table if not exists auth.saml_relay_states (
 
 -- The JWT helpers read PostgREST's GUCs: request.jwt.claims (JSON, current) and the legacy
 -- request.jwt.claim.<name> settings, exactly as GoTrue's own definitions do.
-create or replace function auth.jwt() returns jsonb
-language sql stable set search_path = '' as $$
-  select coalesce(
-    nullif(current_setting('request.jwt.claim', true), ''),
-    nullif(current_setting('request.jwt.claims', true), '')
-  )::jsonb
-$$;
-create or replace function auth.uid() returns uuid
-language sql stable set search_path = '' as $$
-  select coalesce(
-    nullif(current_setting('request.jwt.claim.sub', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-  )::uuid
-$$;
-create or replace function auth.role() returns text
-language sql stable set search_path = '' as $$
-  select coalesce(
-    nullif(current_setting('request.jwt.claim.role', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
-  )::text
-$$;
-create or replace function auth.email() returns text
-language sql stable set search_path = '' as $$
-  select coalesce(
-    nullif(current_setting('request.jwt.claim.email', true), ''),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
-  )::text
-$$;
+do $do$ begin
+  if to_regprocedure('auth.jwt()') is null then
+    create function auth.jwt() returns jsonb
+    language sql stable set search_path = '' as $$
+      select coalesce(
+        nullif(current_setting('request.jwt.claim', true), ''),
+        nullif(current_setting('request.jwt.claims', true), '')
+      )::jsonb
+    $$;
+  end if;
+end $do$;
+do $do$ begin
+  if to_regprocedure('auth.uid()') is null then
+    create function auth.uid() returns uuid
+    language sql stable set search_path = '' as $$
+      select coalesce(
+        nullif(current_setting('request.jwt.claim.sub', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+      )::uuid
+    $$;
+  end if;
+end $do$;
+do $do$ begin
+  if to_regprocedure('auth.role()') is null then
+    create function auth.role() returns text
+    language sql stable set search_path = '' as $$
+      select coalesce(
+        nullif(current_setting('request.jwt.claim.role', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+      )::text
+    $$;
+  end if;
+end $do$;
+do $do$ begin
+  if to_regprocedure('auth.email()') is null then
+    create function auth.email() returns text
+    language sql stable set search_path = '' as $$
+      select coalesce(
+        nullif(current_setting('request.jwt.claim.email', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
+      )::text
+    $$;
+  end if;
+end $do$;
 grant execute on all functions in schema auth to anon, authenticated, service_role, "{{MIGRATION_ROLE}}";
 grant select on all tables in schema auth to service_role;
 grant all on all tables in schema auth to "{{MIGRATION_ROLE}}", dashboard_user;
@@ -447,68 +463,92 @@ alter table storage.s3_multipart_uploads_parts enable row level security;
 alter table storage.buckets_analytics enable row level security;
 
 -- The helpers storage policies call (as in storage-api 0036/0060/0061).
-create or replace function storage.foldername(name text) returns text[]
-language plpgsql immutable as $$
-declare _parts text[];
-begin
-  select string_to_array(name, '/') into _parts;
-  return _parts[1:array_length(_parts, 1) - 1];
-end $$;
-create or replace function storage.filename(name text) returns text
-language plpgsql immutable as $$
-declare _parts text[];
-begin
-  select string_to_array(name, '/') into _parts;
-  return _parts[array_length(_parts, 1)];
-end $$;
-create or replace function storage.extension(name text) returns text
-language plpgsql immutable as $$
-declare _parts text[]; _filename text;
-begin
-  select string_to_array(name, '/') into _parts;
-  select _parts[array_length(_parts, 1)] into _filename;
-  return reverse(split_part(reverse(_filename), '.', 1));
-end $$;
-create or replace function storage.operation() returns text
-language plpgsql stable as $$
-begin
-  return current_setting('storage.operation', true);
-end $$;
-create or replace function storage.get_size_by_bucket() returns table (size bigint, bucket_id text)
-language sql stable as $$
-  select sum((o.metadata ->> 'size')::bigint)::bigint as size, o.bucket_id
-  from storage.objects as o
-  group by o.bucket_id
-$$;
+do $do$ begin
+  if to_regprocedure('storage.foldername(text)') is null then
+    create function storage.foldername(name text) returns text[]
+    language plpgsql immutable as $$
+    declare _parts text[];
+    begin
+      select string_to_array(name, '/') into _parts;
+      return _parts[1:array_length(_parts, 1) - 1];
+    end $$;
+  end if;
+end $do$;
+do $do$ begin
+  if to_regprocedure('storage.filename(text)') is null then
+    create function storage.filename(name text) returns text
+    language plpgsql immutable as $$
+    declare _parts text[];
+    begin
+      select string_to_array(name, '/') into _parts;
+      return _parts[array_length(_parts, 1)];
+    end $$;
+  end if;
+end $do$;
+do $do$ begin
+  if to_regprocedure('storage.extension(text)') is null then
+    create function storage.extension(name text) returns text
+    language plpgsql immutable as $$
+    declare _parts text[]; _filename text;
+    begin
+      select string_to_array(name, '/') into _parts;
+      select _parts[array_length(_parts, 1)] into _filename;
+      return reverse(split_part(reverse(_filename), '.', 1));
+    end $$;
+  end if;
+end $do$;
+do $do$ begin
+  if to_regprocedure('storage.operation()') is null then
+    create function storage.operation() returns text
+    language plpgsql stable as $$
+    begin
+      return current_setting('storage.operation', true);
+    end $$;
+  end if;
+end $do$;
+do $do$ begin
+  if to_regprocedure('storage.get_size_by_bucket()') is null then
+    create function storage.get_size_by_bucket() returns table (size bigint, bucket_id text)
+    language sql stable as $$
+      select sum((o.metadata ->> 'size')::bigint)::bigint as size, o.bucket_id
+      from storage.objects as o
+      group by o.bucket_id
+    $$;
+  end if;
+end $do$;
 -- The Storage API's listing function (its legacy signature, which migrations and policies call):
 -- one level of "folders" and files under a prefix.
-create or replace function storage.search(
-  prefix text, bucketname text, limits integer default 100, levels integer default 1,
-  offsets integer default 0, search text default '', sortcolumn text default 'name',
-  sortorder text default 'asc'
-) returns table (name text, id uuid, updated_at timestamptz, created_at timestamptz,
-                 last_accessed_at timestamptz, metadata jsonb)
-language plpgsql stable as $$
-declare
-  v_order text := case when lower(sortorder) = 'desc' then 'desc' else 'asc' end;
-  v_column text := case when sortcolumn in ('name', 'updated_at', 'created_at', 'last_accessed_at')
-                        then sortcolumn else 'name' end;
-begin
-  return query execute format(
-    'with files as (
-       select path_tokens[$1] as name, o.id, o.updated_at, o.created_at, o.last_accessed_at, o.metadata,
-              array_length(o.path_tokens, 1) = $1 as is_file
-       from storage.objects o
-       where o.bucket_id = $2 and o.name ilike $3 || ''%%'' and array_length(o.path_tokens, 1) >= $1
-         and ($4 = '''' or path_tokens[$1] ilike ''%%'' || $4 || ''%%''))
-     select distinct on (name) name,
-            case when is_file then id end, case when is_file then updated_at end,
-            case when is_file then created_at end, case when is_file then last_accessed_at end,
-            case when is_file then metadata end
-     from files order by name, is_file
-     limit $5 offset $6')
-  using levels, bucketname, prefix, coalesce(search, ''), limits, offsets;
-end $$;
+do $do$ begin
+  if to_regprocedure('storage.search(text, text, integer, integer, integer, text, text, text)') is null then
+    create function storage.search(
+      prefix text, bucketname text, limits integer default 100, levels integer default 1,
+      offsets integer default 0, search text default '', sortcolumn text default 'name',
+      sortorder text default 'asc'
+    ) returns table (name text, id uuid, updated_at timestamptz, created_at timestamptz,
+                     last_accessed_at timestamptz, metadata jsonb)
+    language plpgsql stable as $$
+    declare
+      v_order text := case when lower(sortorder) = 'desc' then 'desc' else 'asc' end;
+      v_column text := case when sortcolumn in ('name', 'updated_at', 'created_at', 'last_accessed_at')
+                            then sortcolumn else 'name' end;
+    begin
+      return query execute format(
+        'with files as (
+           select path_tokens[$1] as name, o.id, o.updated_at, o.created_at, o.last_accessed_at, o.metadata,
+                  array_length(o.path_tokens, 1) = $1 as is_file
+           from storage.objects o
+           where o.bucket_id = $2 and o.name ilike $3 || ''%%'' and array_length(o.path_tokens, 1) >= $1
+             and ($4 = '''' or path_tokens[$1] ilike ''%%'' || $4 || ''%%''))
+         select distinct on (name) name,
+                case when is_file then id end, case when is_file then updated_at end,
+                case when is_file then created_at end, case when is_file then last_accessed_at end,
+                case when is_file then metadata end
+         from files order by name, is_file
+         limit $5 offset $6')
+      using levels, bucketname, prefix, coalesce(search, ''), limits, offsets;
+    end $$;
+  end if;
+end $do$;
 grant all on storage.buckets, storage.objects to "{{MIGRATION_ROLE}}" with grant option;
 grant all on storage.buckets, storage.objects to anon, authenticated, service_role;
 grant all on storage.s3_multipart_uploads, storage.s3_multipart_uploads_parts, storage.buckets_analytics
@@ -541,38 +581,50 @@ create index if not exists messages_inserted_at_topic_index on realtime.messages
   where extension = 'broadcast' and private is true;
 alter table realtime.messages enable row level security;
 
-create or replace function realtime.topic() returns text
-language sql stable as $$ select nullif(current_setting('realtime.topic', true), '')::text $$;
+do $do$ begin
+  if to_regprocedure('realtime.topic()') is null then
+    create function realtime.topic() returns text
+    language sql stable as $$ select nullif(current_setting('realtime.topic', true), '')::text $$;
+  end if;
+end $do$;
 
 -- As Realtime's own: a failed insert (e.g. RLS for the caller) becomes a WARNING, never an error.
-create or replace function realtime.send(payload jsonb, event text, topic text, private boolean default true)
-returns void language plpgsql as $$
-begin
-  begin
-    perform set_config('realtime.topic', topic, true);
-    insert into realtime.messages (payload, event, topic, private, extension)
-    values (payload, event, topic, private, 'broadcast');
-  exception when others then
-    raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
-  end;
-end $$;
+do $do$ begin
+  if to_regprocedure('realtime.send(jsonb, text, text, boolean)') is null then
+    create function realtime.send(payload jsonb, event text, topic text, private boolean default true)
+    returns void language plpgsql as $$
+    begin
+      begin
+        perform set_config('realtime.topic', topic, true);
+        insert into realtime.messages (payload, event, topic, private, extension)
+        values (payload, event, topic, private, 'broadcast');
+      exception when others then
+        raise warning 'ErrorSendingBroadcastMessage: %', sqlerrm;
+      end;
+    end $$;
+  end if;
+end $do$;
 
-create or replace function realtime.broadcast_changes(
-  topic_name text, event_name text, operation text, table_name text, table_schema text,
-  new record, old record, level text default 'ROW'
-) returns void language plpgsql as $$
-begin
-  if level = 'STATEMENT' then
-    raise exception 'function can only be triggered for each row, not for each statement';
+do $do$ begin
+  if to_regprocedure('realtime.broadcast_changes(text, text, text, text, text, record, record, text)') is null then
+    create function realtime.broadcast_changes(
+      topic_name text, event_name text, operation text, table_name text, table_schema text,
+      new record, old record, level text default 'ROW'
+    ) returns void language plpgsql as $$
+    begin
+      if level = 'STATEMENT' then
+        raise exception 'function can only be triggered for each row, not for each statement';
+      end if;
+      if operation not in ('INSERT', 'UPDATE', 'DELETE') then
+        raise exception 'Unexpected operation type: %', operation;
+      end if;
+      perform realtime.send(
+        jsonb_build_object('old_record', old, 'record', new, 'operation', operation,
+                           'table', table_name, 'schema', table_schema),
+        event_name, topic_name);
+    end $$;
   end if;
-  if operation not in ('INSERT', 'UPDATE', 'DELETE') then
-    raise exception 'Unexpected operation type: %', operation;
-  end if;
-  perform realtime.send(
-    jsonb_build_object('old_record', old, 'record', new, 'operation', operation,
-                       'table', table_name, 'schema', table_schema),
-    event_name, topic_name);
-end $$;
+end $do$;
 grant select, insert, update on realtime.messages to anon, authenticated, service_role;
 grant all on realtime.messages to "{{MIGRATION_ROLE}}";
 grant select on realtime.schema_migrations to "{{MIGRATION_ROLE}}";
@@ -582,23 +634,27 @@ reset role;
 -- graphql_public.graphql: the endpoint PostgREST exposes. Supabase creates it with the project and
 -- points it at graphql.resolve() while pg_graphql is installed; without pg_graphql it answers with
 -- the same error Supabase's placeholder gives.
-create or replace function graphql_public.graphql(
-  "operationName" text default null, query text default null, variables jsonb default null,
-  extensions jsonb default null
-) returns jsonb
-language plpgsql
-set search_path = pg_catalog, pg_temp
-as $$
-declare result jsonb;
-begin
-  if to_regprocedure('graphql.resolve(text, jsonb, text, jsonb)') is null then
-    return jsonb_build_object('errors', jsonb_build_array(jsonb_build_object(
-      'message', 'pg_graphql extension is not enabled.')));
+do $do$ begin
+  if to_regprocedure('graphql_public.graphql(text, text, jsonb, jsonb)') is null then
+    create function graphql_public.graphql(
+      "operationName" text default null, query text default null, variables jsonb default null,
+      extensions jsonb default null
+    ) returns jsonb
+    language plpgsql
+    set search_path = pg_catalog, pg_temp
+    as $$
+    declare result jsonb;
+    begin
+      if to_regprocedure('graphql.resolve(text, jsonb, text, jsonb)') is null then
+        return jsonb_build_object('errors', jsonb_build_array(jsonb_build_object(
+          'message', 'pg_graphql extension is not enabled.')));
+      end if;
+      execute 'select graphql.resolve($1, $2, $3, $4)'
+        into result using query, coalesce(variables, '{}'::jsonb), "operationName", extensions;
+      return result;
+    end $$;
   end if;
-  execute 'select graphql.resolve($1, $2, $3, $4)'
-    into result using query, coalesce(variables, '{}'::jsonb), "operationName", extensions;
-  return result;
-end $$;
+end $do$;
 grant execute on function graphql_public.graphql(text, text, jsonb, jsonb) to anon, authenticated, service_role, "{{MIGRATION_ROLE}}";
 
 -- Every Supabase project has this publication; migrations "alter publication ... add table".
