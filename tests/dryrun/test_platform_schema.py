@@ -4,22 +4,41 @@ policies and `supabase db dump` output do with auth, storage and realtime works 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, apply_bootstrap
+from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap
+from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
+from migration_guard.dryrun.sharetree import build
 
 USER_ID = "39418e3b-0258-4452-af60-7acfcc1263ff"  # the user of Quivr's seed
 
 
+@pytest.fixture(scope="module")
+def dry_server() -> Iterator[LocalPostgres]:
+    """Shaped like the dry run's server: superuser supabase_admin, the private install tree."""
+    tree = build(find_bin_dir())
+    assert tree is not None
+    with LocalPostgres(superuser=SUPERUSER, executable=tree.postgres) as server:
+        yield server
+
+
 @pytest.fixture
-def db(pg_url: str) -> Iterator[str]:
-    with psycopg.connect(pg_url) as conn:
-        apply_bootstrap(conn)
-    yield pg_url
+def db(dry_server: LocalPostgres) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    try:
+        with psycopg.connect(dry_server.conninfo(name)) as conn:
+            assert apply_bootstrap(conn) == MIGRATION_ROLE
+        yield dry_server.url(name)
+    finally:
+        with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def migration_role(url: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -150,15 +169,29 @@ def test_realtime_broadcast_changes_and_send_write_messages(db: str, corpus: Pat
         assert any(n.startswith("ErrorSendingBroadcastMessage") for n in notices)
 
 
-def test_graphql_endpoint_and_default_extensions(db: str) -> None:
+def test_platform_extensions_vault_and_graphql_endpoint(db: str) -> None:
     with psycopg.connect(db) as conn:
         have = {r[0] for r in conn.execute("select name from pg_available_extensions").fetchall()}
         installed = {r[0] for r in conn.execute("select extname from pg_extension").fetchall()}
-        # Installed by default on Supabase, here whenever this server offers them.
-        for name in ("pg_graphql", "supabase_vault"):
-            assert (name in installed) == (name in have), name
+        # Installed by default on Supabase, here whenever this server offers them (the dry run's does).
+        assert {"pg_graphql", "supabase_vault"} <= have
+        assert {"pg_graphql", "supabase_vault", "pgcrypto", "uuid-ossp"} <= installed
+        assert not {"pg_net", "pgmq", "pg_cron"} & installed  # created only when a migration enables them
     with migration_role(db) as conn:
+        # pgflow-dev__pgflow/20251209074533_pgflow_worker_management.sql reads Vault in a SQL function
+        # body without ever creating the extension: it must exist before the first migration.
+        conn.execute(
+            "create function public.service_key() returns text language sql stable as $$ "
+            "select nullif((select decrypted_secret from vault.decrypted_secrets "
+            "where name = 'supabase_service_role_key'), '') $$"
+        )
+        assert conn.execute("select public.service_key()").fetchone() == (None,)
         answer = conn.execute("select graphql_public.graphql(query => '{ __typename }')").fetchone()
-        assert answer is not None and answer[0]["errors"]
-        if "pg_graphql" not in installed:
-            assert answer == ({"errors": [{"message": "pg_graphql extension is not enabled."}]},)
+        assert answer is not None and "not resolved in a dry run" in answer[0]["errors"][0]["message"]
+    # Without pg_graphql the endpoint answers as Supabase's placeholder does.
+    with psycopg.connect(db, autocommit=True) as su:
+        su.execute("drop extension pg_graphql")
+    with migration_role(db) as conn:
+        assert conn.execute("select graphql_public.graphql(query => '{ x }')").fetchone() == (
+            {"errors": [{"message": "pg_graphql extension is not enabled."}]},
+        )

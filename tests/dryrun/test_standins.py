@@ -1,23 +1,24 @@
 """Stand-in extensions on real PostgreSQL: the calls real Supabase migrations make resolve, type-check
 and do what the docs say, as the non-superuser migration role; nothing leaves the database.
 
-Each script is installed the way PostgreSQL runs a trusted extension's script: by the superuser,
-while the session user is the role that asked (here: the migration role, briefly made superuser so
-it can `SET ROLE` to the cluster superuser), with ``search_path`` = the target schema and the schemas
-of required extensions. Once the dry-run server's private share tree offers the stand-ins, the same
-scripts run through CREATE EXTENSION itself.
+The server is shaped like the dry run's (superuser supabase_admin, the private install tree that
+offers the stand-ins), and each stand-in is created the way a migration creates it: CREATE EXTENSION
+as `postgres`, which PostgreSQL runs as a trusted extension (objects owned by the superuser).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, apply_bootstrap
+from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap
+from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
+from migration_guard.dryrun.sharetree import build
 
 STANDINS = Path(__file__).resolve().parents[2] / "app" / "migration_guard" / "dryrun" / "standins"
 OURS = ["pg_net", "http", "pgjwt", "pgsodium", "supabase_vault", "pg_graphql", "pgmq", "wrappers"]
@@ -38,34 +39,34 @@ def script(name: str) -> Path:
     return STANDINS / name / f"{name}--{control(name)['default_version']}.sql"
 
 
-def install(url: str, name: str, schema: str = "extensions") -> None:
-    """Run a stand-in's script as CREATE EXTENSION runs a trusted extension's script."""
-    ctl = control(name)
-    target = ctl.get("schema", schema)
-    text = "\n".join(line for line in script(name).read_text().splitlines() if not line.startswith("\\echo"))
-    text = text.replace("@extschema@", f'"{target}"')
-    with psycopg.connect(url, autocommit=True) as su:
-        if su.execute("select 1 from pg_extension where extname = %s", (name,)).fetchone():
-            return  # the bootstrap already created it (the server offers it)
-        superuser = su.execute("select current_user").fetchone()[0]  # type: ignore[index]
-        if "schema" in ctl:  # CREATE EXTENSION creates a fixed schema as the calling role
-            su.execute(f'create schema if not exists "{target}" authorization "{MIGRATION_ROLE}"')
-        su.execute(f'alter role "{MIGRATION_ROLE}" superuser')
-        try:
-            with psycopg.connect(url, user=MIGRATION_ROLE) as caller:
-                caller.execute(f'set role "{superuser}"')
-                caller.execute(f'set search_path = "{target}", extensions')
-                caller.execute(text.encode())
-        finally:
-            su.execute(f'alter role "{MIGRATION_ROLE}" nosuperuser')
+@pytest.fixture(scope="module")
+def dry_server() -> Iterator[LocalPostgres]:
+    tree = build(find_bin_dir())
+    assert tree is not None and set(OURS) <= tree.standins  # the share tree offers every stand-in
+    with LocalPostgres(superuser=SUPERUSER, executable=tree.postgres) as server:
+        yield server
 
 
 @pytest.fixture
-def db(pg_url: str) -> Iterator[str]:
-    """A dry-run database: the Supabase bootstrap, as the dry run prepares it."""
-    with psycopg.connect(pg_url) as conn:
-        apply_bootstrap(conn)
-    yield pg_url
+def db(dry_server: LocalPostgres) -> Iterator[str]:
+    """A dry-run database: the Supabase bootstrap, as the dry run prepares it; yields its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    try:
+        with psycopg.connect(dry_server.conninfo(name)) as conn:
+            assert apply_bootstrap(conn) == MIGRATION_ROLE
+        yield dry_server.url(name)
+    finally:
+        with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def install(url: str, name: str, schema: str | None = None) -> None:
+    """CREATE EXTENSION as a migration does it (as `postgres`, not a superuser)."""
+    with psycopg.connect(url, user=MIGRATION_ROLE, autocommit=True) as conn:
+        where = f' with schema "{schema}"' if schema else ""
+        conn.execute(f'create extension if not exists "{name}"{where}')
 
 
 def as_migration_role(url: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -114,8 +115,20 @@ def test_standin_files_follow_the_share_tree_contract(name: str) -> None:
 
 def test_standin_functions_run_as_their_caller_and_cannot_be_replaced(db: str) -> None:
     for name in OURS:
-        install(db, name, "public" if name in ("pg_net", "wrappers") else "extensions")
-    with psycopg.connect(db) as su:
+        install(db, name, "public" if name in ("pg_net", "wrappers") else None if name in REAL_SCHEMA else "extensions")
+    with psycopg.connect(db, user=SUPERUSER) as su:
+        owners = su.execute(
+            "select e.extname, pg_get_userbyid(e.extowner), "
+            "(select array_agg(distinct pg_get_userbyid(p.proowner)) from pg_depend d "
+            " join pg_proc p on p.oid = d.objid "
+            " where d.refobjid = e.oid and d.classid = 'pg_proc'::regclass and d.deptype = 'e') "
+            "from pg_extension e where e.extname = any(%s) order by 1",
+            (OURS,),
+        ).fetchall()
+        # Created by `postgres` (owner of the extension; the bootstrap creates pg_graphql and
+        # supabase_vault, as the platform does), every function owned by the superuser.
+        platform = ("pg_graphql", "supabase_vault")
+        assert owners == sorted((n, SUPERUSER if n in platform else MIGRATION_ROLE, [SUPERUSER]) for n in OURS)
         definer = su.execute(
             "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
             "where n.nspname in ('net', 'pgmq', 'vault', 'graphql', 'pgsodium') and p.prosecdef"
@@ -280,8 +293,9 @@ def test_pg_graphql_resolve_answers_with_a_graphql_error(db: str) -> None:
 
 
 def test_pgmq_passes_pgflow_version_guard_and_moves_messages(db: str, corpus: Path) -> None:
-    # pgflow-dev__pgflow/20250429164909_pgflow_initial.sql creates schema pgmq, then the extension in it.
-    install(db, "pgmq")
+    initial = (corpus / "pgflow-dev__pgflow" / "20250429164909_pgflow_initial.sql").read_text()
+    head = initial[: initial.index('CREATE EXTENSION IF NOT EXISTS "pgmq" WITH SCHEMA "pgmq";') + 57]
+    assert head.count(";") == 3  # CREATE SCHEMA pgflow, CREATE SCHEMA pgmq, CREATE EXTENSION pgmq in it
     guard = corpus_text(
         corpus, "pgflow-dev__pgflow/20251104080523_pgflow_upgrade_pgmq_1_5_1.sql", r"DO \$\$", r"END \$\$;"
     )
@@ -292,8 +306,8 @@ def test_pgmq_passes_pgflow_version_guard_and_moves_messages(db: str, corpus: Pa
         r"\$\$;",
     )
     with as_migration_role(db) as conn:
+        conn.execute(head)
         conn.execute(guard)  # raises "INCOMPATIBLE PGMQ VERSION DETECTED" without message_record.headers
-        conn.execute("create schema pgflow")
         conn.execute(read_with_poll)  # SETOF pgmq.message_record, pgmq.format_table_name(...)
         # pgflow's create-flow pattern
         conn.execute(
@@ -328,6 +342,7 @@ def test_pgmq_passes_pgflow_version_guard_and_moves_messages(db: str, corpus: Pa
         assert conn.execute("select message from pgmq.pop('flow_a')").fetchall() == [({"last": True},)]
         metrics = conn.execute("select queue_length, total_messages from pgmq.metrics('flow_a')").fetchone()
         assert metrics == (0, 5)
+        conn.commit()
         with pytest.raises(psycopg.errors.RaiseException, match="invalid characters"):
             conn.execute("select pgmq.format_table_name('x; drop table y', 'q')")
         conn.rollback()
@@ -366,7 +381,7 @@ def test_wrappers_take_quivrs_stripe_wrapper_server_and_foreign_table(db: str, c
     ]
     # Only a superuser may create a foreign-data wrapper (Supabase lets `postgres` through supautils;
     # the dry run's elevation is the sandbox's). The handler and validator are ours either way.
-    with psycopg.connect(db) as su:
+    with psycopg.connect(db, user=SUPERUSER) as su:
         su.execute("set search_path = public")
         for block in blocks:
             su.execute(block)
