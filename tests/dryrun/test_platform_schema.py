@@ -195,3 +195,45 @@ def test_platform_extensions_vault_and_graphql_endpoint(db: str) -> None:
         assert conn.execute("select graphql_public.graphql(query => '{ x }')").fetchone() == (
             {"errors": [{"message": "pg_graphql extension is not enabled."}]},
         )
+
+
+def test_pg_cron_as_postgres_schedules_its_own_jobs_only(corpus: Path) -> None:
+    # supabase__dbdev/20230405163940_download_metrics.sql: select cron.schedule('refresh download
+    # metrics', '*/30 * * * *', 'refresh materialized view public.download_metrics;')
+    tree = build(find_bin_dir())
+    assert tree is not None
+    if "pg_cron" not in tree.extensions():
+        pytest.skip("pg_cron is not installed next to these binaries")  # pragma: no cover - CI installs it
+    settings = {"shared_preload_libraries": "pg_cron", "cron.database_name": "crondb"}
+    with LocalPostgres(superuser=SUPERUSER, executable=tree.postgres, settings=settings) as server:
+        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+            conn.execute("create database crondb")
+        with psycopg.connect(server.conninfo("crondb")) as conn:
+            apply_bootstrap(conn)
+        with psycopg.connect(server.conninfo("crondb", user=MIGRATION_ROLE)) as conn:
+            conn.execute("create extension if not exists pg_cron")
+            job = conn.execute(
+                "select cron.schedule('refresh download metrics', '*/30 * * * *', 'select 1')"
+            ).fetchone()
+            assert job is not None
+            assert conn.execute("select jobname, username from cron.job").fetchall() == [
+                ("refresh download metrics", MIGRATION_ROLE)
+            ]
+            # pgflow-dev__pgflow/20251209074533_pgflow_worker_management.sql cleans the run log
+            conn.execute("delete from cron.job_run_details where end_time < now() - interval '24 hours'")
+            assert conn.execute("select cron.unschedule('refresh download metrics')").fetchone() == (True,)
+            conn.commit()
+            # Jobs run as the role they name: postgres may not name another one, nor edit cron.job.
+            with pytest.raises(psycopg.errors.InternalError_, match="must be superuser"):
+                conn.execute("select cron.schedule_in_database('x', '* * * * *', 'select 1', 'crondb', %s)",
+                             (SUPERUSER,))  # fmt: skip
+            conn.rollback()
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(
+                    "insert into cron.job (schedule, command, nodename, nodeport, database, username) "
+                    "values ('* * * * *', 'select 1', '', 0, 'crondb', %s)",
+                    (SUPERUSER,),
+                )
+            conn.rollback()
+            owner = conn.execute("select pg_get_userbyid(extowner) from pg_extension where extname = 'pg_cron'")
+            assert owner.fetchone() == (SUPERUSER,)  # as on Supabase: pg_cron inserts jobs as its owner
