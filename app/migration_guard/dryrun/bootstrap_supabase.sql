@@ -53,51 +53,6 @@ begin
   end loop;
 end $$;
 
--- What Supabase's `extensions.grant_pg_cron_access` event trigger does when a migration enables
--- pg_cron: `postgres` may use schema cron, schedule its own jobs and read cron.job, but not write
--- cron.job (a row there names the role the job runs as). pg_cron inserts jobs as the extension's
--- owner, which on Supabase is supabase_admin; here `postgres` created it, so ownership moves to the
--- superuser, as on Supabase (pg_cron itself refuses jobs for another role from a non-superuser).
--- SECURITY DEFINER (owned by the superuser; pg_cron's objects are the superuser's), pinned
--- search_path, fixed statements only.
--- Where the server already has Supabase's own (the supabase/postgres image), it is kept.
-do $do$ begin
-  if not exists (select 1 from pg_catalog.pg_event_trigger where evtname = 'issue_pg_cron_access') then
-    create function extensions.grant_pg_cron_access() returns event_trigger
-    language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
-    declare
-      ext oid;
-      owner oid := (select r.oid from pg_catalog.pg_roles r where r.rolname = current_user);
-    begin
-      select e.oid into ext from pg_catalog.pg_event_trigger_ddl_commands() as ev
-      join pg_catalog.pg_extension as e on ev.objid = e.oid
-      where e.extname = 'pg_cron';
-      if ext is null then
-        return;
-      end if;
-      update pg_catalog.pg_extension set extowner = owner where oid = ext;
-      -- the bootstrap superuser is pinned: no dependency row on it, as CREATE EXTENSION would record
-      delete from pg_catalog.pg_shdepend
-      where classid = 'pg_catalog.pg_extension'::pg_catalog.regclass and objid = ext and deptype = 'o';
-      if owner <> 10 then
-        insert into pg_catalog.pg_shdepend (dbid, classid, objid, objsubid, refclassid, refobjid, deptype)
-        select d.oid, 'pg_catalog.pg_extension'::pg_catalog.regclass, ext, 0, 'pg_catalog.pg_authid'::pg_catalog.regclass,
-               owner, 'o'
-        from pg_catalog.pg_database d where d.datname = pg_catalog.current_database();
-      end if;
-      grant usage on schema cron to "{{MIGRATION_ROLE}}" with grant option;
-      grant all privileges on all tables in schema cron to "{{MIGRATION_ROLE}}" with grant option;
-      grant all privileges on all sequences in schema cron to "{{MIGRATION_ROLE}}" with grant option;
-      grant execute on all functions in schema cron to "{{MIGRATION_ROLE}}" with grant option;
-      revoke all on table cron.job from "{{MIGRATION_ROLE}}";
-      grant select on table cron.job to "{{MIGRATION_ROLE}}" with grant option;
-    end $$;
-    revoke all on function extensions.grant_pg_cron_access() from public;
-    create event trigger issue_pg_cron_access on ddl_command_end when tag in ('CREATE EXTENSION')
-      execute function extensions.grant_pg_cron_access();
-  end if;
-end $do$;
-
 -- On Supabase, what `postgres` creates in public is granted to the API roles (RLS is the gate).
 alter default privileges for role "{{MIGRATION_ROLE}}" in schema public grant all on tables to anon, authenticated, service_role;
 alter default privileges for role "{{MIGRATION_ROLE}}" in schema public grant all on sequences to anon, authenticated, service_role;
