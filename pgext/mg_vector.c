@@ -256,13 +256,13 @@ mgv_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid binary vector: reserved field must be 0")));
-	mgv_check_typmod(dim, typmod);
 	result = mgv_alloc(dim);
 	for (int i = 0; i < dim; i++)
 	{
 		result->x[i] = pq_getmsgfloat4(buf);
 		mgv_check_element(result->x[i]);
 	}
+	mgv_check_typmod(dim, typmod);
 	PG_RETURN_MGVECTOR(result);
 }
 
