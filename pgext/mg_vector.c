@@ -39,6 +39,19 @@ _PG_init(void)
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
+MgVector *
+mgv_checked(struct varlena *datum)
+{
+	MgVector   *v = (MgVector *) datum;
+
+	if (VARSIZE(v) < offsetof(MgVector, x) || v->dim < 1 || v->dim > MGV_MAX_DIM ||
+		VARSIZE(v) != MGV_SIZE(v->dim))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid vector value: its size does not match its number of dimensions")));
+	return v;
+}
+
 static MgVector *
 mgv_alloc(int dim)
 {

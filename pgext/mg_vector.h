@@ -24,8 +24,12 @@ typedef struct MgVector
 } MgVector;
 
 #define MGV_SIZE(d) (offsetof(MgVector, x) + sizeof(float4) * (d))
-/* Always detoast: values may be compressed, out of line or carry a short (unaligned) header. */
-#define DatumGetMgVector(d) ((MgVector *) PG_DETOAST_DATUM(d))
+/*
+ * Always detoast: values may be compressed, out of line or carry a short (unaligned) header. The
+ * size check costs nothing and means no function can read past a damaged value.
+ */
+extern MgVector *mgv_checked(struct varlena *datum);
+#define DatumGetMgVector(d) mgv_checked(PG_DETOAST_DATUM(d))
 #define PG_GETARG_MGVECTOR(n) DatumGetMgVector(PG_GETARG_DATUM(n))
 #define PG_RETURN_MGVECTOR(v) PG_RETURN_POINTER(v)
 
