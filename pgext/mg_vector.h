@@ -33,6 +33,14 @@ extern MgVector *mgv_checked(struct varlena *datum);
 #define PG_GETARG_MGVECTOR(n) DatumGetMgVector(PG_GETARG_DATUM(n))
 #define PG_RETURN_MGVECTOR(v) PG_RETURN_POINTER(v)
 
+/* Shared with mg_halfvec.c, which converts to float vectors and reuses the functions here. */
+extern MgVector *mgv_alloc(int dim);
+extern MgVector *mgv_parse(const char *literal, const char *typname);
+extern void mgv_check_dim_count(int dim);
+extern void mgv_check_element(float4 value);
+extern void mgv_check_typmod_of(int dim, int32 typmod, const char *typname);
+extern int32 mgv_typmod_value(struct ArrayType *arr, const char *typname);
+
 extern void mgv_index_init(void);
 
 #endif

@@ -8,6 +8,7 @@ server must stay up (each test ends with the same connection still answering).
 from __future__ import annotations
 
 import math
+import random
 import struct
 
 import psycopg
@@ -238,9 +239,10 @@ def test_bad_array_casts(vector_db: Conn, array: str, message: str) -> None:
 def test_distances_and_functions(vector_db: Conn) -> None:
     row = vector_db.execute(
         "select '[1,2]'::vector <-> '[4,6]', '[1,0]'::vector <=> '[0,1]', '[1,2]'::vector <#> '[3,4]',"
-        " '[1,2]'::vector <+> '[3,4]', l2_distance('[0,0]', '[3,4]'), cosine_distance('[1,1]', '[2,2]'),"
-        " inner_product('[1,2]', '[3,4]'), vector_dims('[1,2,3]'), vector_norm('[3,4]'),"
-        " l2_normalize('[3,4]')::text, subvector('[1,2,3,4]', 2, 2)::text"
+        " '[1,2]'::vector <+> '[3,4]', l2_distance('[0,0]'::vector, '[3,4]'),"
+        " cosine_distance('[1,1]'::vector, '[2,2]'),"
+        " inner_product('[1,2]'::vector, '[3,4]'), vector_dims('[1,2,3]'::vector), vector_norm('[3,4]'),"
+        " l2_normalize('[3,4]'::vector)::text, subvector('[1,2,3,4]'::vector, 2, 2)::text"
     ).fetchone()
     assert row == (5.0, 1.0, -11.0, 4.0, 5.0, pytest.approx(0.0), 11.0, 3, 5.0, "[0.6,0.8]", "[2,3]")
     assert math.isnan(float(str(one(vector_db, "select '[0,0]'::vector <=> '[1,1]'"))))
@@ -361,7 +363,7 @@ def test_index_needs_a_sized_column_within_limits(vector_db: Conn) -> None:
         msg = str(error(vector_db, f"create index on t using {am} (bare vector_l2_ops)"))
         assert f"{am} index needs a column with a fixed number of dimensions, like vector(1536)" in msg
         msg = str(error(vector_db, f"create index on t using {am} (wide vector_l2_ops)"))
-        assert f"{am} index supports at most 2000 dimensions, the column has 2001" in msg
+        assert f"{am} index supports at most 2000 dimensions for vector, the column has 2001" in msg
         vector_db.execute(f"create index on t using {am} (ok vector_l2_ops)")
 
 
@@ -390,3 +392,82 @@ def test_search_settings_exist_with_their_ranges(vector_db: Conn) -> None:
     assert 'invalid value for parameter "ivfflat.iterative_scan"' in str(
         error(vector_db, "set ivfflat.iterative_scan = strict_order")
     )
+
+
+# --- halfvec -----------------------------------------------------------------------------------
+
+
+def test_halfvec_rounds_like_ieee_binary16(vector_db: Conn) -> None:
+    """Our float -> binary16 conversion against Python's own (struct 'e': round half to even)."""
+    rng = random.Random(20240108)
+    values = [0.1, 65504.0, -65504.0, 1e-8, 6e-8, 2.0**-24, 2.0**-25 * 1.0001, 2.0**-14, 1.0 + 2.0**-11, 3e-5]
+    values += [rng.uniform(-70000, 70000) for _ in range(1000)]
+    values += [rng.uniform(-1, 1) * 10.0 ** rng.randint(-9, 4) for _ in range(3000)]
+    values = [v for v in values if abs(v) < 65504 or abs(v) == 65504]
+    floats = [struct.unpack("!f", struct.pack("!f", v))[0] for v in values]  # what the server parses
+    literal = "[" + ",".join(repr(f) for f in floats) + "]"
+    sent = one(vector_db, "select halfvec_send(%s::halfvec)", (literal,))
+    assert isinstance(sent, bytes)
+    assert sent[4:] == b"".join(struct.pack("!e", f) for f in floats)
+
+
+def test_halfvec_statements(vector_db: Conn) -> None:
+    """What a migration for 3072-wide embeddings does: a vector(3072) column indexed as halfvec."""
+    vector_db.execute("create table docs (id int, embedding vector(3072), h halfvec(3))")
+    vector_db.execute("create index on docs using hnsw ((embedding::halfvec(3072)) halfvec_cosine_ops) with (m = 16)")
+    vector_db.execute("create index on docs using ivfflat (h halfvec_l2_ops) with (lists = 10)")
+    vector_db.execute("create index on docs using hnsw (h halfvec_ip_ops)")
+    vector_db.execute("insert into docs values (1, array_fill(1, ARRAY[3072]), '[1,2,3]'), (2, null, ARRAY[3,2,1])")
+    query = (
+        "select id from docs order by embedding::halfvec(3072) <=> array_fill(1, ARRAY[3072])::halfvec(3072) limit 1"
+    )
+    assert one(vector_db, query) == 1
+    row = vector_db.execute(
+        "select h::text, h::vector::text, h::real[], vector_dims(h), l2_norm('[3,4]'::halfvec),"
+        " ('[1,2]'::halfvec <-> '[4,6]'), (avg(h) over ())::text, (sum(h) over ())::text from docs order by id limit 1"
+    ).fetchone()
+    assert row == ("[1,2,3]", "[1,2,3]", [1.0, 2.0, 3.0], 3, 5.0, 5.0, "[2,2,2]", "[4,4,4]")
+    assert one(vector_db, "select '[0.1]'::halfvec::text") == "[0.099975586]"
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("select '[70000]'::halfvec", "70000 is out of range for a halfvec element (at most 65504 in magnitude)"),
+        ("select '[65520]'::halfvec", "65520 is out of range for a halfvec element"),
+        ("select '[60000]'::halfvec + '[60000]'", "120000 is out of range for a halfvec element"),
+        ("select '[1,2]'::halfvec(3)", "halfvec has 2 dimensions, but halfvec(3) expects 3"),
+        ("select 'x'::halfvec", 'invalid input syntax for type halfvec: "x"'),
+        ("select '[NaN]'::halfvec", "NaN is not allowed in a vector"),
+        ("select halfvec_recv(null, 0, -1)", "function halfvec_recv(unknown, integer, integer) does not exist"),
+        ("create table w (h halfvec(16001))", "halfvec(16001): the number of dimensions cannot exceed 16000"),
+    ],
+)
+def test_halfvec_bad_input(vector_db: Conn, sql: str, message: str) -> None:
+    assert message in str(error(vector_db, sql))
+
+
+def test_halfvec_index_limit_is_4000(vector_db: Conn) -> None:
+    vector_db.execute("create table w (ok halfvec(4000), wide halfvec(4001))")
+    vector_db.execute("create index on w using hnsw (ok halfvec_l2_ops)")
+    msg = str(error(vector_db, "create index on w using hnsw (wide halfvec_l2_ops)"))
+    assert "hnsw index supports at most 4000 dimensions for halfvec, the column has 4001" in msg
+
+
+def test_halfvec_forged_binary(vector_db: Conn) -> None:
+    vector_db.execute("create table dst (h halfvec)")
+    header = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+    for payload, message in [
+        (struct.pack("!hhH", 1, 0, 0x7C00), "infinite values are not allowed"),
+        (struct.pack("!hhH", 1, 0, 0x7E00), "NaN is not allowed"),
+        (struct.pack("!hhH", 2, 0, 0x3C00), "insufficient data"),
+    ]:
+        row = struct.pack("!hi", 1, len(payload)) + payload
+        with (
+            pytest.raises(psycopg.Error) as caught,
+            vector_db.cursor() as cur,
+            cur.copy("copy dst from stdin (format binary)") as copy,
+        ):
+            copy.write(header + row + struct.pack("!h", -1))
+        assert message in str(caught.value)
+    assert one(vector_db, "select count(*) from dst") == 0
