@@ -351,9 +351,10 @@ mgv_from_array(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot make a vector from an array of %s", format_type_be(elemtype))));
 
+	/* Count first: a huge array is refused before it is unpacked. */
+	mgv_check_dim_count(ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)));
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
-	mgv_check_dim_count(n);
 	mgv_check_typmod(n, typmod);
 
 	result = mgv_alloc(n);

@@ -367,6 +367,18 @@ def test_index_needs_a_sized_column_within_limits(vector_db: Conn) -> None:
         vector_db.execute(f"create index on t using {am} (ok vector_l2_ops)")
 
 
+def test_concurrent_index_builds(vector_db: Conn) -> None:
+    """The dry run's favourite form: CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY."""
+    vector_db.execute("create table t (id int, e vector(3))")
+    vector_db.execute("insert into t select i, array[i, i, 1] from generate_series(1, 100) i")
+    vector_db.execute("create index concurrently t_hnsw on t using hnsw (e vector_cosine_ops) with (m = 24)")
+    vector_db.execute("create index concurrently t_ivf on t using ivfflat (e vector_l2_ops) with (lists = 5)")
+    vector_db.execute("reindex index concurrently t_hnsw")
+    valid = vector_db.execute("select bool_and(indisvalid) from pg_index where indrelid = 't'::regclass").fetchone()
+    assert valid == (True,)
+    assert one(vector_db, "select reloptions::text from pg_class where relname = 't_hnsw'") == "{m=24}"
+
+
 def test_planner_never_uses_the_empty_index(vector_db: Conn) -> None:
     vector_db.execute("create table t (id int, e vector(2))")
     vector_db.execute("insert into t select i, array[i, 1] from generate_series(1, 200) i")
