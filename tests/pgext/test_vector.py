@@ -13,6 +13,8 @@ import struct
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -169,6 +171,32 @@ def test_text_round_trip(vector_db: Conn, literal: str, shown: str) -> None:
 def test_bad_text_is_one_clear_error(vector_db: Conn, literal: str, message: str) -> None:
     err = error(vector_db, f"select '{literal}'::vector")
     assert message in str(err).splitlines()[0]
+
+
+# Text that looks like vectors, and text that does not: every answer is a value or one data error.
+VECTORISH = st.one_of(
+    st.text(max_size=40).filter(lambda t: "\x00" not in t),
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True, width=64).map(repr),
+            st.sampled_from(["", " ", "1e", "-", "0x1p3", "nan", "1e400", "1e-400", ",", "]", "[", "+.5"]),
+        ),
+        max_size=8,
+    ).map(lambda xs: "[" + ",".join(xs) + "]"),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(literal=VECTORISH)
+def test_any_text_is_a_vector_or_one_data_error(vector_db: Conn, literal: str) -> None:
+    for typ in ("vector", "halfvec"):
+        try:
+            shown = one(vector_db, f"select %s::{typ}::text", (literal,))
+        except psycopg.errors.DataError:
+            assert one(vector_db, "select 1") == 1
+        else:
+            assert isinstance(shown, str)
+            assert one(vector_db, f"select %s::{typ} = %s::{typ}", (shown, literal)) is True
 
 
 def test_largest_vector_is_accepted(vector_db: Conn) -> None:
