@@ -165,7 +165,8 @@ def run_plan(options: PlanOptions) -> PlanResult:
 
     def prepare(server: Server) -> None:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            apply_bootstrap(conn, supabase=use_supabase)
+            # No private extension folder (url/docker): CREATE EXTENSION goes through event triggers.
+            apply_bootstrap(conn, supabase=use_supabase, elevate=server.extra.get("sharetree") is None)
 
     with ephemeral_postgres(
         options.postgres,
@@ -176,22 +177,38 @@ def run_plan(options: PlanOptions) -> PlanResult:
         prepare=prepare,
         prepare_key=bootstrap_hash(use_supabase) + ("-sb" if use_supabase else ""),
         docker_client=options.docker_client,
+        strict_extensions=bool(getattr(options, "strict_extensions", False)),
     ) as server:
         base = PlanResult(False, server.version, server.provider_name, (), findings=findings)
         with psycopg.connect(server.conninfo(), autocommit=True) as admin:
-            # 1. extensions: all of them must exist here (or be stubbed explicitly) before anything runs.
-            missing = ext.missing(uses, ext.available(admin), options.stub_extensions)
+            # 1. extensions: none the sandbox refuses (extension_policy.py), all of them present here (or
+            # stubbed explicitly), before anything runs.
+            tree = server.extra.get("sharetree")
+            have = ext.available(admin)
+            standins = tree.standins if tree is not None else frozenset()
+            refused = ext.refused(uses, options.stub_extensions, standins, have)
+            if refused is not None:
+                return _refused(base, refused, migrations, is_new)
+            missing = ext.missing(uses, have, options.stub_extensions)
             if missing:
                 return _stopped(base, missing, migrations, is_new)
+            from migration_guard.dryrun import errortext
+            from migration_guard.dryrun.bootstrap import FALLBACK_ROLE, migration_role
+
+            role = migration_role(admin)
+            if role == FALLBACK_ROLE:
+                warnings.append(errortext.FALLBACK_ROLE_WARNING)
             password = None
             if server.provider_name == "url":  # a service container may not trust local connections
                 password = secrets.token_urlsafe(24)
                 statement = sql.SQL("alter role {} password {}")
-                admin.execute(statement.format(sql.Identifier(_role()), sql.Literal(password)))
-            with _migrator(server, password) as conn:
+                admin.execute(statement.format(sql.Identifier(role), sql.Literal(password)))
+            row = admin.execute("select rolcreaterole from pg_roles where rolname = %s", (role,)).fetchone()
+            with _migrator(server, password, role) as conn:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
-                return _run(options, server, admin, conn, migrations, is_new, first_new, seed, skips,
-                            use_supabase, exposed, base, warnings)
+                result = _run(options, server, admin, conn, migrations, is_new, first_new, seed, skips,
+                              use_supabase, exposed, base, warnings)
+                return errortext.clean(result, createrole=bool(row and row[0]))
 
 
 def _local_extension_check(
@@ -209,9 +226,10 @@ def _local_extension_check(
         bin_dir = find_bin_dir(options.postgres_bin)
     except UserError:
         return None
-    have = ext.local_extensions(bin_dir)
+    have = ext.dry_run_extensions(bin_dir, bool(getattr(options, "strict_extensions", False)))
     if have is None:
         return None
+    have |= ext.refused_names(uses)  # not "missing": refused, with the reason, once the server is up
     missing = ext.missing(uses, have, options.stub_extensions)
     if not missing:
         return None
@@ -239,17 +257,30 @@ def _stopped(
     return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
-def _role() -> str:
-    from migration_guard.dryrun.bootstrap import MIGRATION_ROLE
+def _refused(
+    base: PlanResult, refused: tuple[ext.ExtensionUse, Any], migrations: list[Migration], is_new: list[bool]
+) -> PlanResult:
+    """The plan stops before anything runs: an extension the sandbox does not allow fails its file."""
+    from migration_guard.dryrun.extension_policy import refusal_message
 
-    return MIGRATION_ROLE
+    use, decision = refused
+    runs = []
+    for m, n in zip(migrations, is_new, strict=True):
+        if m.display_path == use.path:
+            err = StatementError(use.line, use.column, "42501", refusal_message(use.name, decision))
+            runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
+        else:
+            runs.append(_skipped(m, n))
+    located = any(r.status == "failed" for r in runs)
+    message = refusal_message(use.name, decision, use.path, use.line)
+    return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
-def _migrator(server: Any, password: str | None) -> psycopg.Connection[Any]:
-    kwargs: dict[str, Any] = {"user": _role(), "autocommit": True}
+def _migrator(server: Any, password: str | None, role: str) -> psycopg.Connection[Any]:
+    kwargs: dict[str, Any] = {"autocommit": True}
     if password:
         kwargs["password"] = password
-    return psycopg.connect(server.conninfo(), **kwargs)
+    return psycopg.connect(server.role_conninfo(role), **kwargs)
 
 
 def _stub(
