@@ -1,10 +1,11 @@
 """Fixtures for our C libraries (pgext/): build and install them, and run a real server loading them.
 
 The libraries are built with the real toolchain (`make -C pgext`) and installed into the server's
-pkglibdir when the installed copy is missing or differs. The `vector` stand-in's control and SQL
-files are installed into the system extension folder under a temporary, test-only name
-(``mg_test_vector_<pid>``) and removed at the end of the session: in production the dry run offers
-them from its private share tree instead (see TEAM.md / dryrun/sharetree.py).
+pkglibdir when the installed copy is missing or differs. The server starts from the dry run's
+private install tree (dryrun/sharetree.py), which offers the `vector` stand-in exactly as in
+production. Only where that tree cannot be built (an unrecognised installation layout) are the
+stand-in's control and SQL files installed into the system extension folder, under a temporary,
+test-only name (``mg_test_vector_<pid>``) removed at the end of the session.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from migration_guard.dryrun.local import LocalPostgres
+from migration_guard.dryrun import sharetree
+from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 PGEXT = ROOT / "pgext"
@@ -55,8 +57,19 @@ def pgext_installed() -> Path:
 
 
 @pytest.fixture(scope="session")
-def vector_ext(pgext_installed: Path) -> Iterator[str]:
-    """The stand-in `vector` extension under a temporary name; yields that name."""
+def share_tree(pgext_installed: Path) -> sharetree.ShareTree | None:
+    """The dry run's private install tree, when it offers our `vector` (None otherwise)."""
+    tree = sharetree.build(find_bin_dir())
+    return tree if tree is not None and "vector" in tree.standins else None
+
+
+@pytest.fixture(scope="session")
+def vector_ext(share_tree: sharetree.ShareTree | None) -> Iterator[str]:
+    """The name to CREATE EXTENSION the stand-in by: `vector` from the share tree, else a temporary
+    test-only name installed into the system extension folder."""
+    if share_tree is not None:
+        yield "vector"
+        return
     name = f"mg_test_vector_{os.getpid()}"
     extdir = _pg_config("--sharedir") / "extension"
     control = (STANDIN / "vector.control").read_text()
@@ -77,13 +90,14 @@ def vector_ext(pgext_installed: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def guard_server(pgext_installed: Path) -> Iterator[LocalPostgres]:
+def guard_server(share_tree: sharetree.ShareTree | None) -> Iterator[LocalPostgres]:
     """A real server with mg_guard preloaded, roles shaped like the dry run's.
 
     The bootstrap superuser is `postgres` here (LocalPostgres' initdb); `supabase_admin` exists as a
     second superuser, and `migrator` is the non-superuser CREATEROLE role that migrations run as.
     """
-    with LocalPostgres(settings={"shared_preload_libraries": "mg_guard"}) as server:
+    executable = share_tree.postgres if share_tree is not None else None
+    with LocalPostgres(settings={"shared_preload_libraries": "mg_guard"}, executable=executable) as server:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute("CREATE ROLE supabase_admin SUPERUSER LOGIN")
             conn.execute(f"CREATE ROLE {MIGRATOR} LOGIN CREATEROLE CREATEDB BYPASSRLS")
