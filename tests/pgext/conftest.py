@@ -29,18 +29,26 @@ STANDIN = ROOT / "app" / "migration_guard" / "dryrun" / "standins" / "vector"
 MIGRATOR = "migrator"  # plays Supabase's `postgres`: CREATEROLE, not a superuser
 
 
+def _pg_config_path() -> str | None:
+    """The server's own pg_config (same major as the test server), else the one on PATH."""
+    beside = find_bin_dir() / "pg_config"
+    return str(beside) if beside.exists() else shutil.which("pg_config")
+
+
 def _pg_config(flag: str) -> Path:
-    out = subprocess.run(["pg_config", flag], capture_output=True, text=True, check=True)
+    out = subprocess.run([str(_pg_config_path()), flag], capture_output=True, text=True, check=True)
     return Path(out.stdout.strip())
 
 
 @pytest.fixture(scope="session")
 def pgext_installed() -> Path:
     """Build pgext/ and make sure pkglibdir holds this build; returns pkglibdir."""
-    missing = [tool for tool in ("pg_config", "gcc", "make") if shutil.which(tool) is None]
+    pg_config = _pg_config_path()
+    missing = [tool for tool in ("gcc", "make") if shutil.which(tool) is None] + ([] if pg_config else ["pg_config"])
     if missing:
         pytest.skip(f"cannot build pgext/: {', '.join(missing)} not installed (postgresql-server-dev-15, gcc, make)")
-    build = subprocess.run(["make", "-C", str(PGEXT)], capture_output=True, text=True, check=False)
+    make = ["make", "-C", str(PGEXT), f"PG_CONFIG={pg_config}"]
+    build = subprocess.run(make, capture_output=True, text=True, check=False)
     if build.returncode != 0:
         pytest.fail(f"make -C pgext failed:\n{build.stdout[-3000:]}\n{build.stderr[-3000:]}")
     pkglibdir = _pg_config("--pkglibdir")
@@ -50,7 +58,7 @@ def pgext_installed() -> Path:
         if not (pkglibdir / name).exists() or (pkglibdir / name).read_bytes() != (PGEXT / name).read_bytes()
     ]
     if stale:
-        install = subprocess.run(["make", "-C", str(PGEXT), "install"], capture_output=True, text=True, check=False)
+        install = subprocess.run([*make, "install"], capture_output=True, text=True, check=False)
         if install.returncode != 0:
             pytest.fail(f"make -C pgext install failed (needs write access to {pkglibdir}):\n{install.stderr[-3000:]}")
     return pkglibdir
