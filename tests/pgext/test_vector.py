@@ -199,6 +199,28 @@ def test_any_text_is_a_vector_or_one_data_error(vector_db: Conn, literal: str) -
             assert one(vector_db, f"select %s::{typ} = %s::{typ}", (shown, literal)) is True
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    dim=st.integers(min_value=-3, max_value=20),
+    reserved=st.sampled_from([0, 0, 0, 1]),
+    body=st.binary(max_size=90),
+)
+def test_any_binary_is_a_value_or_one_error(vector_db: Conn, dim: int, reserved: int, body: bytes) -> None:
+    """Forged binary input (COPY ... FORMAT binary) for both types: stored, or refused cleanly."""
+    vector_db.execute("create table if not exists bin_in (v vector, h halfvec)")
+    payload = struct.pack("!hh", dim, reserved) + body
+    header = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+    for column in ("v", "h"):
+        row = struct.pack("!hi", 1, len(payload)) + payload
+        try:
+            with vector_db.cursor() as cur, cur.copy(f"copy bin_in ({column}) from stdin (format binary)") as copy:
+                copy.write(header + row + struct.pack("!h", -1))
+        except psycopg.Error as err:
+            assert err.sqlstate is not None and err.sqlstate.startswith("22"), err.sqlstate
+        assert one(vector_db, "select 1") == 1
+    vector_db.execute("select v::text, h::text from bin_in")
+
+
 def test_largest_vector_is_accepted(vector_db: Conn) -> None:
     literal = "[" + ",".join(["1"] * 16000) + "]"
     assert one(vector_db, "select vector_dims(%s::vector(16000))", (literal,)) == 16000
