@@ -126,6 +126,8 @@ mgv_same_dims(const MgVector *a, const MgVector *b)
 				 errmsg("vectors have different dimensions: %d and %d", a->dim, b->dim)));
 }
 
+static void mgv_syntax_error(const char *literal, const char *typname, const char *detail) pg_attribute_noreturn();
+
 static void
 mgv_syntax_error(const char *literal, const char *typname, const char *detail)
 {
