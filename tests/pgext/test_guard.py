@@ -27,8 +27,8 @@ def superuser(guard_server: LocalPostgres) -> Iterator[Conn]:
 
 
 @pytest.fixture
-def migrator(migrator_db: str) -> Iterator[Conn]:
-    with psycopg.connect(migrator_db, autocommit=True) as conn:
+def migrator(shared_migrator_db: str) -> Iterator[Conn]:
+    with psycopg.connect(shared_migrator_db, autocommit=True) as conn:
         yield conn
 
 
