@@ -162,6 +162,29 @@ def test_grant_inside_do_execute_and_functions_is_refused(migrator: Conn) -> Non
     cannot_run_programs(migrator)
 
 
+def test_superuser_code_run_for_the_migrator_is_limited_too(
+    guard_server: LocalPostgres, superuser: Conn, migrator: Conn
+) -> None:
+    """A superuser session that SET ROLEs to the migrator, and a superuser's SECURITY DEFINER helper
+    with an injection bug called by the migrator: both limited."""
+    superuser.execute("set role migrator")
+    refused(superuser, "grant pg_execute_server_program to anon")
+    superuser.execute("reset role")
+    with psycopg.connect(guard_server.conninfo(dbname=migrator.info.dbname), autocommit=True) as admin:
+        admin.execute(
+            "create function public.run_as_admin(sql text) returns void language plpgsql security definer"
+            " set search_path = pg_catalog as $$ begin execute sql; end $$"
+        )
+        try:
+            refused(migrator, "select public.run_as_admin('grant pg_execute_server_program to migrator')")
+            refused(migrator, "select public.run_as_admin($q$alter role supabase_admin password 'x'$q$)")
+            migrator.execute("select public.run_as_admin('create role helper_made_role in role anon')")
+            migrator.execute("drop role helper_made_role")
+        finally:
+            admin.execute("drop function public.run_as_admin(text)")
+    cannot_run_programs(migrator)
+
+
 def test_set_role_to_a_createrole_helper_is_refused(migrator: Conn) -> None:
     helper = fresh("helper")
     migrator.execute(f"create role {helper} createrole")
