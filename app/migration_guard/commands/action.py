@@ -63,6 +63,25 @@ def run(args: argparse.Namespace) -> int:
     del args
     log.configure()
     settings, ctx = prepare()
+    try:
+        return _run_command(settings, ctx)
+    finally:
+        hand_over_outputs(settings, ctx)
+
+
+def hand_over_outputs(settings: ActionSettings, ctx: GitHubContext) -> None:
+    """What this run wrote into the workspace goes to the workspace's owner (we run as root)."""
+    from migration_guard.ownership import hand_over
+
+    written = [Path(settings.audit_dir)]
+    if settings.sarif_file:
+        written.append(Path(settings.sarif_file))
+    if FETCHED:
+        written.append(ctx.workspace / ".git")  # objects and refs a shallow checkout's fetch added
+    hand_over(written, ctx.workspace)
+
+
+def _run_command(settings: ActionSettings, ctx: GitHubContext) -> int:
     if settings.command == "deploy":
         try:  # imported by name: the deploy module lands separately and is heavy (apply, psycopg)
             deploy = importlib.import_module("migration_guard.deploy")
@@ -78,12 +97,15 @@ def run(args: argparse.Namespace) -> int:
 # --- the pull-request check ---------------------------------------------------------------------
 
 
+FETCHED: list[str] = []  # commits this run fetched into the checkout (their files get handed over)
+
+
 def _git(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # The workspace belongs to another user than the container's root: git needs safe.directory.
-    return subprocess.run(
-        ["git", "-c", f"safe.directory={workspace}", "-c", "safe.directory=*", *args],
-        cwd=workspace, capture_output=True, text=True, check=False,
-    )
+    from migration_guard.gitdiff import run_git
+
+    if args and args[0] == "fetch":
+        FETCHED.append(args[-1])
+    return run_git(workspace, *args)
 
 
 def _has_commit(workspace: Path, sha: str) -> bool:

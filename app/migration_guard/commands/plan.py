@@ -49,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "there (also MIGRATION_GUARD_POSTGRES_URL)")
     parser.add_argument("--postgres-bin", metavar="DIR", help="folder with initdb and postgres")
     parser.add_argument("--postgres-image", metavar="IMAGE", help="image for --postgres docker (default postgres:15)")
-    parser.add_argument("--cache-dir", metavar="DIR", help="keep a prepared data dir here for fast starts")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="keep a prepared data dir here for fast starts (default: MIGRATION_GUARD_CACHE_DIR, "
+                        "which the action's image sets to the one it baked)")
     parser.add_argument("--stub-extension", action="append", default=[], metavar="NAME",
                         help="stand in a no-op for an extension this server lacks (warned in the report); "
                         "repeatable")

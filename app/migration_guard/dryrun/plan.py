@@ -8,6 +8,7 @@ function from plain data to plain data; this module only wires them and owns the
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from dataclasses import dataclass, replace
@@ -48,6 +49,12 @@ class PlanOptions:
     progress: bool = False
     postgres_image: str | None = None
     docker_client: Any = None  # tests pass a fake; None = docker.from_env()
+
+
+def env_cache_dir() -> Path | None:
+    """MIGRATION_GUARD_CACHE_DIR: prepared data folders for fast starts (the action's image bakes them)."""
+    value = os.environ.get("MIGRATION_GUARD_CACHE_DIR", "").strip()
+    return Path(value) if value else None
 
 
 # -- choosing files -------------------------------------------------------------------------------
@@ -177,7 +184,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
         options.postgres,
         options.postgres_url,
         options.postgres_bin,
-        options.cache_dir,
+        options.cache_dir or env_cache_dir(),
         image=options.postgres_image,
         prepare=prepare,
         prepare_key=bootstrap_hash(use_supabase) + ("-sb" if use_supabase else ""),
