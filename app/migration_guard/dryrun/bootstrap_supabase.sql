@@ -3,38 +3,7 @@
 -- hosted Supabase project (roles, auth/storage/realtime/extensions/graphql/vault schemas, the JWT
 -- helper functions, the realtime publication); it does not emulate GoTrue, Storage or Realtime.
 
--- Roles (cluster-wide, so guarded) ---------------------------------------------------------------
-do $$
-declare r record;
-begin
-  for r in select * from (values
-      ('anon',                       'nologin noinherit'),
-      ('authenticated',              'nologin noinherit'),
-      ('service_role',               'nologin noinherit bypassrls'),
-      ('authenticator',              'login noinherit'),
-      ('supabase_admin',             'nologin'),
-      ('supabase_auth_admin',        'nologin noinherit'),
-      ('supabase_storage_admin',     'nologin noinherit'),
-      ('supabase_realtime_admin',    'nologin noinherit'),
-      ('supabase_replication_admin', 'nologin'),
-      ('supabase_read_only_user',    'nologin'),
-      ('dashboard_user',             'nologin'),
-      ('pgbouncer',                  'nologin'),
-      ('postgres',                   'nologin')
-    ) as v(name, opts)
-  loop
-    if not exists (select 1 from pg_roles where rolname = r.name) then
-      execute format('create role %I %s', r.name, r.opts);
-    end if;
-  end loop;
-end $$;
-
-grant anon, authenticated, service_role to authenticator;
--- As Supabase grants them to `postgres`: migrations and tests may `set role authenticated`.
-grant anon, authenticated, service_role to "{{MIGRATION_ROLE}}";
--- Membership in the owners of auth and storage lets migrations do what Supabase lets `postgres`
--- do there: policies, triggers and RLS on auth.users / storage.objects, bucket rows.
-grant supabase_auth_admin, supabase_storage_admin, supabase_realtime_admin to "{{MIGRATION_ROLE}}";
+-- Roles: bootstrap_roles.sql (run before this file).
 
 -- Schemas and search_path --------------------------------------------------------------------------
 create schema if not exists extensions;

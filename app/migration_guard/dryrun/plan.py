@@ -190,7 +190,8 @@ def run_plan(options: PlanOptions) -> PlanResult:
 
     def prepare(server: Server) -> None:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            apply_bootstrap(conn, supabase=use_supabase)
+            # No private extension folder (url/docker): CREATE EXTENSION goes through event triggers.
+            apply_bootstrap(conn, supabase=use_supabase, elevate=server.extra.get("sharetree") is None)
 
     with contextlib.ExitStack() as stack:
         key = bootstrap_hash(use_supabase) + ("-sb" if use_supabase else "")
@@ -198,24 +199,37 @@ def run_plan(options: PlanOptions) -> PlanResult:
         note = history.version_note(history.server_major(server.version), want, source) or ""
         base = PlanResult(False, server.version, server.provider_name, (), findings=findings, version_note=note)
         with psycopg.connect(server.conninfo(), autocommit=True) as admin:
-            # 1. extensions: all of them must exist here (or be stubbed explicitly) before anything runs.
+            # 1. extensions: none the sandbox refuses (extension_policy.py), all of them present here (or
+            # stubbed explicitly), before anything runs.
+            tree = server.extra.get("sharetree")
+            refused = ext.refused(uses, options.stub_extensions, tree.standins if tree is not None else frozenset())
+            if refused is not None:
+                return _refused(base, refused, migrations, is_new)
             missing = ext.missing(uses, ext.available(admin), options.stub_extensions)
             if missing:
                 return _stopped(base, missing, migrations, is_new)
+            from migration_guard.dryrun import errortext
+            from migration_guard.dryrun.bootstrap import FALLBACK_ROLE, migration_role
+
+            role = migration_role(admin)
+            if role == FALLBACK_ROLE:
+                warnings.append(errortext.FALLBACK_ROLE_WARNING)
             password = None
             if server.provider_name == "url":  # a service container may not trust local connections
                 password = secrets.token_urlsafe(24)
                 statement = sql.SQL("alter role {} password {}")
-                admin.execute(statement.format(sql.Identifier(_role()), sql.Literal(password)))
+                admin.execute(statement.format(sql.Identifier(role), sql.Literal(password)))
+            row = admin.execute("select rolcreaterole from pg_roles where rolname = %s", (role,)).fetchone()
             # Limits the migration role cannot lift (temp_file_limit is superuser-only); the watchdog
             # enforces the rest from its own session.
-            apply_role_settings(admin, _role(), server.dbname, limits)
-            watchdog = Watchdog(lambda: psycopg.connect(server.conninfo(), autocommit=True), _role(), limits,
+            apply_role_settings(admin, role, server.dbname, limits)
+            watchdog = Watchdog(lambda: psycopg.connect(server.conninfo(), autocommit=True), role, limits,
                                 started + limits.time_budget, own_server=server.provider_name != "url")
-            with _migrator(server, password) as conn, watchdog:
+            with _migrator(server, password, role) as conn, watchdog:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
                 run = _Run(options, server, admin, conn, watchdog, limits, skips, warnings)
-                return run.plan(migrations, is_new, first_new, len(baseline), seeds, use_supabase, exposed, base)
+                result = run.plan(migrations, is_new, first_new, len(baseline), seeds, use_supabase, exposed, base)
+                return errortext.clean(result, createrole=bool(row and row[0]))
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
 
 
@@ -293,7 +307,7 @@ def _start(
         try:
             return stack.enter_context(ephemeral_postgres(
                 kind, options.postgres_url, bin_dir, options.cache_dir, image=image, prepare=prepare,
-                prepare_key=key, docker_client=options.docker_client,
+                prepare_key=key, docker_client=options.docker_client, strict_extensions=options.strict_extensions,
             ))
         except Exception as exc:  # a preferred server that cannot start: say so, use the next one
             if i == len(attempts) - 1:
@@ -319,9 +333,10 @@ def _local_extension_check(
         bin_dir = find_bin_dir(options.postgres_bin)
     except UserError:
         return None
-    have = ext.local_extensions(bin_dir)
+    have = ext.dry_run_extensions(bin_dir, options.strict_extensions)
     if have is None:
         return None
+    have |= ext.refused_names(uses)  # not "missing": refused, with the reason, once the server is up
     missing = ext.missing(uses, have, options.stub_extensions)
     if not missing:
         return None
@@ -349,17 +364,30 @@ def _stopped(
     return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
-def _role() -> str:
-    from migration_guard.dryrun.bootstrap import MIGRATION_ROLE
+def _refused(
+    base: PlanResult, refused: tuple[ext.ExtensionUse, Any], migrations: list[Migration], is_new: list[bool]
+) -> PlanResult:
+    """The plan stops before anything runs: an extension the sandbox does not allow fails its file."""
+    from migration_guard.dryrun.extension_policy import refusal_message
 
-    return MIGRATION_ROLE
+    use, decision = refused
+    runs = []
+    for m, n in zip(migrations, is_new, strict=True):
+        if m.display_path == use.path:
+            err = StatementError(use.line, use.column, "42501", refusal_message(use.name, decision))
+            runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
+        else:
+            runs.append(_skipped(m, n))
+    located = any(r.status == "failed" for r in runs)
+    message = refusal_message(use.name, decision, use.path, use.line)
+    return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
-def _migrator(server: Any, password: str | None) -> psycopg.Connection[Any]:
-    kwargs: dict[str, Any] = {"user": _role(), "autocommit": True}
+def _migrator(server: Any, password: str | None, role: str) -> psycopg.Connection[Any]:
+    kwargs: dict[str, Any] = {"autocommit": True}
     if password:
         kwargs["password"] = password
-    return psycopg.connect(server.conninfo(), **kwargs)
+    return psycopg.connect(server.role_conninfo(role), **kwargs)
 
 
 def _stub(
