@@ -206,3 +206,28 @@ def test_sigterm_during_check_leaves_no_server_and_no_temp_dir(tmp_path: Path, p
     assert "Traceback" not in err
     assert processes_mentioning(str(private_tmp)) == []
     assert list(private_tmp.iterdir()) == []
+
+
+def test_standins_are_used_by_default_and_listed_and_strict_stops(tmp_path: Path) -> None:
+    d = project(tmp_path, {
+        "1_ext.sql": "create extension if not exists http with schema extensions;\n"
+                     "create extension if not exists pgmq;\n",
+        "2_call.sql": "select extensions.http_get('https://example.invalid/hook');\n",
+    })
+    args = [*CLI, "--dir", str(d), "--supabase", "on", "--postgres", "local", "--no-progress"]
+    proc = subprocess.run([*args, "--format", "json"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["ok"]
+    # Read from the server after the run: ours are marked by their control file's comment. Stand-ins
+    # the bootstrap installs (pg_graphql, supabase_vault) are not listed when no migration names them.
+    assert ("dry run used stand-ins for: http, pgmq: locks and row counts on their objects are not measured "
+            "(--strict-extensions stops on them instead)") in data["warnings"]
+    strict = subprocess.run([*args, "--strict-extensions"], capture_output=True, text=True, timeout=300, check=False)
+    assert strict.returncode == 1
+    error = [x for x in strict.stderr.splitlines() if x.startswith("migration-guard: error:")]
+    assert len(error) == 1 and "1_ext.sql:" in error[0] and ('"http"' in error[0] or '"pgmq"' in error[0])
+    # The project setting does the same as the flag.
+    env = {**os.environ, "MIGRATION_GUARD_STRICT_EXTENSIONS": "true"}
+    by_setting = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False, env=env)
+    assert by_setting.returncode == 1 and "1_ext.sql:" in by_setting.stderr
