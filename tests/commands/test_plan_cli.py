@@ -223,10 +223,14 @@ def test_standins_are_used_by_default_and_listed_and_strict_stops(tmp_path: Path
     # the bootstrap installs (pg_graphql, supabase_vault) are not listed when no migration names them.
     assert ("dry run used stand-ins for: http, pgmq: locks and row counts on their objects are not measured "
             "(--strict-extensions stops on them instead)") in data["warnings"]
+    (d / "1_ext.sql").write_text("-- queues\ncreate extension if not exists pgmq;\n")
+    (d / "2_call.sql").write_text("select pgmq.create('jobs');\n")
     strict = subprocess.run([*args, "--strict-extensions"], capture_output=True, text=True, timeout=300, check=False)
     assert strict.returncode == 1
     error = [x for x in strict.stderr.splitlines() if x.startswith("migration-guard: error:")]
-    assert len(error) == 1 and "1_ext.sql:" in error[0] and ('"http"' in error[0] or '"pgmq"' in error[0])
+    assert len(error) == 1 and "1_ext.sql:2:" in error[0] and 'extension "pgmq"' in error[0]
+    assert error[0].endswith("Migration Guard has a stand-in for pgmq; --strict-extensions (strict-extensions) "
+                             "turned it off")
     # The project setting does the same as the flag.
     env = {**os.environ, "MIGRATION_GUARD_STRICT_EXTENSIONS": "true"}
     by_setting = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False, env=env)

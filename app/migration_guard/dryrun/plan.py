@@ -186,7 +186,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
         version, missing = early
         note = history.version_note(history.server_major(version), want, source) or ""
         stopped = PlanResult(False, version, "local", (), findings=findings, version_note=note)
-        return _stopped(stopped, missing, migrations, is_new)
+        return _stopped(stopped, missing, migrations, is_new, options.strict_extensions)
 
     def prepare(server: Server) -> None:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
@@ -207,7 +207,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
                 return _refused(base, refused, migrations, is_new)
             missing = ext.missing(uses, ext.available(admin), options.stub_extensions)
             if missing:
-                return _stopped(base, missing, migrations, is_new)
+                return _stopped(base, missing, migrations, is_new, options.strict_extensions)
             from migration_guard.dryrun import errortext
             from migration_guard.dryrun.bootstrap import FALLBACK_ROLE, migration_role
 
@@ -377,7 +377,11 @@ def _local_extension_check(
 
 
 def _stopped(
-    base: PlanResult, missing: list[ext.ExtensionUse], migrations: list[Migration], is_new: list[bool]
+    base: PlanResult,
+    missing: list[ext.ExtensionUse],
+    migrations: list[Migration],
+    is_new: list[bool],
+    strict: bool = False,
 ) -> PlanResult:
     """The plan stops before anything runs: the first missing extension fails its file, all skipped."""
     first = missing[0]
@@ -386,15 +390,24 @@ def _stopped(
     runs = []
     for m, n in zip(migrations, is_new, strict=True):
         if m.display_path == first.path:
-            short = ext.missing_message(first, others, version, located=False)
+            short = ext.missing_message(first, others, version, located=False) + _strict_note(first.name, strict)
             err = StatementError(first.line, first.column, "58P01", short)
             runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
         else:
             runs.append(_skipped(m, n))
     # The error sits on its migration; only a stop no migration explains (the seed) needs a line.
     located = any(r.status == "failed" for r in runs)
-    message = ext.missing_message(first, others, version)
+    message = ext.missing_message(first, others, version) + _strict_note(first.name, strict)
     return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
+
+
+def _strict_note(name: str, strict: bool) -> str:
+    """Under --strict-extensions, say when our own stand-in would have let the dry run go on."""
+    from migration_guard.dryrun.sharetree import standin_root
+
+    if strict and (standin_root() / name / f"{name}.control").is_file():
+        return f". Migration Guard has a stand-in for {name}; --strict-extensions (strict-extensions) turned it off"
+    return ""
 
 
 def _refused(
