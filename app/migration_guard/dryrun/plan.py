@@ -1,9 +1,12 @@
 """`plan`: replay the history on an ephemeral Postgres, trace the new migrations, report.
 
 Stages (issue 3, "What plan does"): choose baseline / new files → scan CREATE EXTENSION → start a
-server and bootstrap it → replay the baseline fast → seed → snapshot → trace each new statement →
-snapshot and diff → advisories new since the baseline → optional production stats. Each stage is a
-function from plain data to plain data; this module only wires them and owns the connections.
+server (the project's PostgreSQL major when one is at hand) and bootstrap it → replay a --baseline
+schema, then the history, fast → seed → snapshot → trace each new statement → snapshot and diff →
+advisories new since the baseline → seeds that need the new schema → stand-ins used → optional
+production stats. PR SQL runs under the limits of ``dryrun/limits.py`` (a watchdog session enforces
+what it could lift). Each stage is a function from plain data to plain data; this module only wires
+them and owns the connections.
 """
 
 from __future__ import annotations
