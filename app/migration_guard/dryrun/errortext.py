@@ -6,8 +6,10 @@ a failing INSERT), so they pass through ``redact`` before any report, comment or
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+from migration_guard.dryrun.bootstrap import FALLBACK_ROLE
 from migration_guard.model import MigrationRun, PlanResult, StatementError
 from migration_guard.redact import redact
 
@@ -23,22 +25,34 @@ FALLBACK_ROLE_WARNING = (
 )
 
 
-def _error(err: StatementError, createrole: bool) -> StatementError:
-    message = redact(err.message)
+def _text(text: str, role: str) -> str:
+    """Redacted; the stand-in migration role (servers whose ``postgres`` is the superuser) shown as
+    ``postgres``, the role it stands for: internal names never reach a report."""
+    text = redact(text)
+    return re.sub(rf"\b{re.escape(role)}\b", "postgres", text) if role != "postgres" else text
+
+
+def _error(err: StatementError, createrole: bool, role: str) -> StatementError:
+    message = _text(err.message, role)
     if not createrole and err.sqlstate == "42501" and "permission denied to create role" in message:
         message = f"{message}: {CREATE_ROLE_WITHHELD}"
-    return replace(err, message=message, hint=redact(err.hint) if err.hint else err.hint)
+    return replace(err, message=message, hint=_text(err.hint, role) if err.hint else err.hint)
 
 
-def _run(run: MigrationRun, createrole: bool) -> MigrationRun:
-    return replace(run, error=_error(run.error, createrole)) if run.error is not None else run
+def _run(run: MigrationRun, createrole: bool, role: str) -> MigrationRun:
+    return replace(run, error=_error(run.error, createrole, role)) if run.error is not None else run
 
 
-def clean(result: PlanResult, createrole: bool) -> PlanResult:
+def clean(result: PlanResult, createrole: bool, role: str = FALLBACK_ROLE) -> PlanResult:
     """``result`` with every error message and warning redacted; a CREATE ROLE refused for lack of
-    CREATEROLE says why (``createrole``: whether the migration role has it)."""
+    CREATEROLE says why (``createrole``: whether the migration role has it); ``role`` (the stand-in
+    migration role) shown as ``postgres`` in messages and affected objects."""
+    affected = result.affected
+    if role != "postgres":
+        affected = tuple(replace(a, name=_text(a.name, role), detail=_text(a.detail, role)) for a in affected)
     return replace(
         result,
-        migrations=tuple(_run(r, createrole) for r in result.migrations),
-        warnings=tuple(redact(w) for w in result.warnings),
+        migrations=tuple(_run(r, createrole, role) for r in result.migrations),
+        affected=affected,
+        warnings=tuple(_text(w, role) for w in result.warnings),
     )

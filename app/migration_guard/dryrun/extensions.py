@@ -167,18 +167,25 @@ def dry_run_extensions(bin_dir: Path, strict: bool = False) -> set[str] | None:
 
 
 def refused(
-    uses: list[ExtensionUse], stubs: Iterable[str], standins: frozenset[str]
+    uses: list[ExtensionUse], stubs: Iterable[str], standins: frozenset[str], have: set[str], elevated: bool = False
 ) -> tuple[ExtensionUse, policy.Decision] | None:
-    """The first CREATE EXTENSION the sandbox does not allow (``extension_policy``), unless stubbed."""
+    """The first CREATE EXTENSION the sandbox does not allow (``extension_policy``), unless stubbed.
+
+    An extension this server lacks is "missing" rather than refused (that message names the ways
+    out), except one refused in any form (an untrusted language, adminpack): Supabase's own network
+    extensions (pg_net, http, wrappers) have stand-ins elsewhere."""
     stubbed = set(stubs)
     for use in uses:
         if use.name in stubbed:
             continue
-        decision = policy.decide(use.name, standins)
-        if decision.verdict != "allowed":
+        decision = policy.decide(use.name, standins, elevated)
+        if decision.verdict == "allowed":
+            continue
+        if use.name in have or (decision.verdict == "refused" and use.name not in STUB_SCHEMAS):
             return use, decision
     return None
 
 
 def refused_names(uses: list[ExtensionUse]) -> set[str]:
-    return {u.name for u in uses if policy.decide(u.name).verdict == "refused"}
+    """Names refused whatever the server has (see ``refused``)."""
+    return {u.name for u in uses if policy.decide(u.name).verdict == "refused" and u.name not in STUB_SCHEMAS}

@@ -205,10 +205,12 @@ def run_plan(options: PlanOptions) -> PlanResult:
             # 1. extensions: none the sandbox refuses (extension_policy.py), all of them present here (or
             # stubbed explicitly), before anything runs.
             tree = server.extra.get("sharetree")
-            refused = ext.refused(uses, options.stub_extensions, tree.standins if tree is not None else frozenset())
+            have = ext.available(admin)
+            standins = tree.standins if tree is not None else frozenset()
+            refused = ext.refused(uses, options.stub_extensions, standins, have, elevated=tree is None)
             if refused is not None:
                 return _refused(base, refused, migrations, is_new)
-            missing = ext.missing(uses, ext.available(admin), options.stub_extensions)
+            missing = ext.missing(uses, have, options.stub_extensions)
             if missing:
                 return _stopped(base, missing, migrations, is_new, options.strict_extensions)
             from migration_guard.dryrun import errortext

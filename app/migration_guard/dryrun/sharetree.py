@@ -9,8 +9,9 @@ symlinked). The tree mirrors the real layout under a private root:
     <root>/<sharedir>/*               symlinks to the real share folder's entries, except:
     <root>/<sharedir>/extension/      the real control files rewritten (``trusted = true`` exactly
                                       for ``extension_policy.ALLOWED``, ``false`` for all others;
-                                      ``directory`` names the real folder for their scripts), and
-                                      our stand-ins (control and scripts)
+                                      ``directory`` names the real folder for their scripts, except
+                                      those with Supabase's after-create grants: copied, appended),
+                                      and our stand-ins (control and scripts)
 
 so a non-superuser creates the allowlisted extensions itself: PostgreSQL runs their scripts as the
 bootstrap superuser and no session is ever elevated. The tree belongs to us, not to the server's
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import glob
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -74,6 +77,7 @@ def _inside(root: Path, absolute: Path) -> Path:
     return root / absolute.relative_to(absolute.anchor)
 
 
+@cache
 def layout(bin_dir: Path) -> Layout | None:
     """The real share and library folders of the server in ``bin_dir`` (None when not found)."""
     pg_config = bin_dir / "pg_config"
@@ -120,13 +124,13 @@ def offered_standins(lay: Layout, strict: bool) -> dict[str, Path]:
     return found
 
 
-def rewrite_control(name: str, text: str, real_dir: Path) -> str:
+def rewrite_control(name: str, text: str, real_dir: Path | None) -> str:
     """The control file with ``trusted`` set by policy (true only for the allowlisted), reading its
     scripts from the real folder (``directory``: no symlink per script, which is slow to create)."""
     trusted = policy.decide(name).verdict == "allowed"
     body = _TRUSTED_LINE.sub("", text).rstrip("\n")
     lines = [body, "# Migration Guard dry run: trusted set by extension_policy.py", f"trusted = {str(trusted).lower()}"]
-    if not _DIRECTORY.search(text):
+    if real_dir is not None and not _DIRECTORY.search(text):
         lines.append(f"directory = '{real_dir}'")
     return "\n".join(lines) + "\n"
 
@@ -151,8 +155,13 @@ def _populate(root: Path, lay: Layout, strict: bool) -> frozenset[str]:
     ext_dir.mkdir()
     for entry in lay.extension_dir.glob("*.control"):
         name = entry.name[: -len(".control")]
-        text = rewrite_control(name, entry.read_text(encoding="utf-8"), lay.extension_dir)
+        after = policy.AFTER_CREATE.get(name)
+        text = rewrite_control(name, entry.read_text(encoding="utf-8"), None if after else lay.extension_dir)
         (ext_dir / entry.name).write_text(text)
+        if after:  # its scripts are ours, each ending with the grants (the last one run leaves them)
+            for script in lay.extension_dir.glob(f"{glob.escape(name)}--*.sql"):
+                body = script.read_text(encoding="utf-8")
+                (ext_dir / script.name).write_text(f"{body}\n-- Migration Guard: as Supabase's after-create\n{after}")
     offered = offered_standins(lay, strict)
     for folder in offered.values():
         for f in folder.iterdir():
