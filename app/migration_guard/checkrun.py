@@ -37,6 +37,13 @@ class CheckOptions:
     base: str | None = None
     head: str | None = None
     run_url: str = ""
+    # The dry run's limits and fidelity (issues 10, 12): passed through to the plan as they are.
+    statement_timeout: str | None = None
+    time_budget: str | None = None
+    disk_limit: str | None = None
+    strict_extensions: bool = False
+    pg_version: int | None = None
+    baseline: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,12 @@ def dry_run_step(opts: CheckOptions, selection: Selection, is_supabase: bool) ->
         postgres_url=opts.postgres_url,
         stub_extensions=tuple(opts.stub_extensions),
         stats_url=opts.stats_url,
+        statement_timeout=opts.statement_timeout,
+        time_budget=opts.time_budget,
+        disk_limit=opts.disk_limit,
+        strict_extensions=opts.strict_extensions,
+        pg_version=opts.pg_version,
+        baseline=opts.baseline,
     )
     try:
         plan = run_plan(options)
