@@ -30,8 +30,35 @@ def test_concurrently_inside_explicit_begin_in_no_transaction_file(hits: Hits) -
 
 
 def test_transaction_control_in_wrapped_file(hits: Hits) -> None:
-    sql = "BEGIN;\nCREATE TABLE t (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n  COMMIT;"
+    sql = "BEGIN;\nCREATE TABLE t (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n  COMMIT;\nCREATE TABLE u (a int);"
     assert hits("transaction-control", sql) == [(1, 1), (5, 3)]
+    middle = "CREATE TABLE t (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE u (id int);\nCOMMIT;"
+    assert hits("transaction-control", middle) == [(2, 1), (3, 1), (5, 1)]
+    assert hits("transaction-wrapper", sql) == hits("transaction-wrapper", middle) == []
+
+
+def test_file_wrapped_whole_in_begin_commit_is_a_warning(hits: Hits) -> None:
+    sql = "BEGIN;\nCREATE TABLE t (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n  COMMIT;"
+    assert hits("transaction-control", sql) == []
+    assert hits("transaction-wrapper", sql) == [(1, 1)]
+    assert hits("transaction-wrapper", "START TRANSACTION;\nSELECT 1;\nEND;") == [(1, 1)]
+    # ROLLBACK at the end, or a no-transaction file, is not the harmless wrapper.
+    assert hits("transaction-wrapper", "BEGIN;\nSELECT 1;\nROLLBACK;") == []
+    assert hits("transaction-control", "BEGIN;\nSELECT 1;\nROLLBACK;") == [(1, 1), (3, 1)]
+    no_tx = "-- migration-guard: no-transaction\nBEGIN;\nSELECT 1;\nCOMMIT;"
+    assert hits("transaction-wrapper", no_tx) == hits("transaction-control", no_tx) == []
+
+
+def test_unbalanced_transaction_in_no_transaction_file(hits: Hits) -> None:
+    sql = (
+        "-- migration-guard: no-transaction\nBEGIN;\nCREATE TABLE t (id int);\n  BEGIN;\nCOMMIT;\n"
+        "CREATE INDEX CONCURRENTLY i ON t (id);\nBEGIN;\nCREATE TABLE u (id int);"
+    )
+    assert hits("unbalanced-transaction", sql) == [(4, 3), (7, 1)]
+    balanced = "-- migration-guard: no-transaction\nBEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nEND;"
+    assert hits("unbalanced-transaction", balanced) == []
+    # A wrapped file is transaction-control's business; DO blocks run in their own statement.
+    assert hits("unbalanced-transaction", "BEGIN;\nSELECT 1;") == []
 
 
 def test_enum_value_used_in_same_transaction(hits: Hits) -> None:

@@ -94,7 +94,75 @@ def not_valid_constraints(ctx: Context, table: TableKey) -> str | None:
             for name in names
         )
 
-    return rewrite(ctx, change)
+    text = rewrite(ctx, change)
+    if text is None:
+        return None
+    statement, _, validates = text.partition("\n")
+    # VALIDATE in the same transaction would scan under the ADD's lock: it belongs to the next file.
+    return f"{statement}\n-- in the next migration file (its own transaction):\n{validates}" if validates else text
+
+
+_KEYED = {"CONSTR_CHECK": "check", "CONSTR_FOREIGN": "fkey", "CONSTR_UNIQUE": "key", "CONSTR_PRIMARY": "pkey"}
+
+
+def inline_constraint(ctx: Context, table: TableKey, column: str, contype: str) -> str | None:
+    """ADD COLUMN without its inline constraint, then the constraint added the non-blocking way."""
+    node = _statement(ctx)
+    if node is None:
+        return None
+    from pglast.stream import RawStream
+
+    try:
+        coldef: Any = next(
+            cmd.def_ for cmd in node.cmds or () if getattr(getattr(cmd, "def_", None), "colname", None) == column
+        )
+        con = next(c for c in coldef.constraints or () if c.contype.name == contype)
+        coldef.constraints = tuple(c for c in coldef.constraints if c is not con) or None
+        con_text = RawStream()(con)
+        add_column = f"ALTER TABLE {qualified(table)} ADD COLUMN {RawStream()(coldef)};"
+    except Exception:  # an unexpected tree: keep the generic fix
+        return None
+    t, c = qualified(table), ident(column)
+    name = ident(con.conname or f"{table[1]}_{column}_{_KEYED[contype]}"[:63])
+    if contype in ("CONSTR_CHECK", "CONSTR_FOREIGN"):
+        head = "FOREIGN KEY (" + c + ") " if contype == "CONSTR_FOREIGN" else ""
+        return (
+            f"{add_column}\n"
+            f"ALTER TABLE {t} ADD CONSTRAINT {name} {head}{con_text} NOT VALID;  -- new rows only, instant\n"
+            f"-- in the next migration file (its own transaction):\n"
+            f"ALTER TABLE {t} VALIDATE CONSTRAINT {name};  -- does not block writes"
+        )
+    what = "PRIMARY KEY" if contype == "CONSTR_PRIMARY" else "UNIQUE"
+    return (
+        f"{add_column}\n"
+        + NO_TRANSACTION
+        + f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} ({c});\n"
+        f"-- then, in the next migration:\nALTER TABLE {t} ADD CONSTRAINT {name} {what} USING INDEX {name};"
+    )
+
+
+def primary_key_after_not_null(table: TableKey, columns: list[str], index: str | None) -> str:
+    t = qualified(table)
+    lines = ["-- migration 1: prove the key columns hold no NULL without blocking writes"]
+    checks = []
+    for column in columns:
+        check = ident(f"{table[1]}_{column}_not_null"[:63])
+        checks.append((check, ident(column)))
+        lines.append(f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({ident(column)} IS NOT NULL) NOT VALID;")
+    lines.append("-- migration 2:")
+    for check, col in checks:
+        lines.append(f"ALTER TABLE {t} VALIDATE CONSTRAINT {check};  -- SHARE UPDATE EXCLUSIVE: writes continue")
+        lines.append(f"ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;  -- instant: uses the validated check")
+    name = ident(index or f"{table[1]}_pkey")
+    if index is None:
+        cols = ", ".join(ident(c) for c in columns)
+        lines.append("-- migration 3 (-- migration-guard: no-transaction):")
+        lines.append(f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} ({cols});")
+        lines.append("-- migration 4:")
+    else:
+        lines.append("-- migration 3:")
+    lines.append(f"ALTER TABLE {t} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name};  -- instant now")
+    return "\n".join(lines)
 
 
 def index_for_fk(table: TableKey, columns: tuple[str, ...], new_table: bool) -> str:
@@ -112,6 +180,7 @@ def set_not_null(table: TableKey, column: str) -> str:
     check = ident(f"{table[1]}_{column}_not_null"[:63])
     return (
         f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;\n"
+        "-- in the next migration file (VALIDATE must not share the ADD's transaction):\n"
         f"ALTER TABLE {t} VALIDATE CONSTRAINT {check};  -- SHARE UPDATE EXCLUSIVE: writes continue\n"
         f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;  -- instant: uses the validated check\n"
         f"ALTER TABLE {t} DROP CONSTRAINT {check};"
@@ -155,3 +224,65 @@ def column_then_default(ctx: Context, table: TableKey, column: str) -> str | Non
         f"-- backfill existing rows in batches, in a separate data migration:\n"
         f"UPDATE {t} SET {c} = {expr} WHERE ctid IN (SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT 10000);"
     )
+
+
+def type_change(table: TableKey, column: str, new_type: str) -> str:
+    """Expand / contract with the statement's own table, column and target type."""
+    t, c = qualified(table), ident(column)
+    new = ident(f"{column}_new"[:63])
+    old = ident(f"{column}_old"[:63])
+    return (
+        f"-- 1. Add a new column with the new type:\n"
+        f"ALTER TABLE {t} ADD COLUMN {new} {new_type};\n"
+        f"-- 2. Deploy code writing both columns; backfill in batches, in a data migration:\n"
+        f"UPDATE {t} SET {new} = {c} WHERE ctid IN (SELECT ctid FROM {t} WHERE {new} IS NULL LIMIT 10000);\n"
+        f"-- 3. Deploy code reading the new column, then swap names in one migration:\n"
+        f"ALTER TABLE {t} RENAME COLUMN {c} TO {old};\n"
+        f"ALTER TABLE {t} RENAME COLUMN {new} TO {c};"
+    )
+
+
+def domain_not_valid(ctx: Context, domain: TableKey) -> str | None:
+    """The ALTER DOMAIN … ADD CONSTRAINT made NOT VALID (and named), then its VALIDATE in the next file."""
+
+    def change(node: Any) -> str:
+        con = node.def_
+        con.skip_validation = True
+        if not con.conname:
+            con.conname = f"{domain[1]}_check"[:63]
+        return (
+            "-- in the next migration file (its own transaction):\n"
+            f"ALTER DOMAIN {qualified(domain)} VALIDATE CONSTRAINT {ident(con.conname)};"
+        )
+
+    return rewrite(ctx, change)
+
+
+def _column_defs(node: Any) -> list[Any]:
+    """ColumnDef objects of a CREATE TABLE or ALTER TABLE statement (object tree)."""
+    out = [elt for elt in getattr(node, "tableElts", None) or () if type(elt).__name__ == "ColumnDef"]
+    for cmd in getattr(node, "cmds", None) or ():
+        d: Any = getattr(cmd, "def_", None)
+        if type(d).__name__ == "ColumnDef":
+            if not getattr(d, "colname", None):
+                d.colname = getattr(cmd, "name", None)
+            out.append(d)
+    return out
+
+
+def retype_column(ctx: Context, column: str, new_type: str, limit: int | None) -> str | None:
+    """The statement with ``column`` declared ``new_type`` (plus a length CHECK for a former limit)."""
+    from pglast import ast, enums, parse_sql
+
+    def change(node: Any) -> None:
+        (coldef,) = [d for d in _column_defs(node) if d.colname == column]
+        coldef.typeName = ast.TypeName(names=(ast.String(sval=new_type),), typemod=-1)
+        if limit is not None:
+            select: Any = parse_sql(f"SELECT length({ident(column)}) <= {int(limit)}")[0].stmt
+            expr = select.targetList[0].val
+            check = ast.Constraint(
+                contype=enums.ConstrType.CONSTR_CHECK, raw_expr=expr, initially_valid=True, is_enforced=True
+            )
+            coldef.constraints = (*(coldef.constraints or ()), check)
+
+    return rewrite(ctx, change)
