@@ -176,6 +176,12 @@ def run_check(opts: CheckOptions) -> CheckReport:
     if plan is not None:
         notes.extend(plan.warnings)
     findings = _merge(result.findings, plan)
+    if plan is not None and plan.advisories:  # one finding per problem: lint's (line, fix) wins
+        from dataclasses import replace
+
+        from migration_guard.dryrun.advisories import without_lint_duplicates
+
+        plan = replace(plan, advisories=tuple(without_lint_duplicates(plan.advisories, findings)))
     blocking = sum(1 for f in findings if f.blocking)
     if plan is not None:
         blocking += sum(1 for m in plan.migrations if m.new and m.status == "failed")

@@ -31,3 +31,11 @@ def test_vacuum_full_and_cluster(hits: Hits) -> None:
         "CREATE TABLE t (id int);\nVACUUM FULL t;"
     )
     assert hits("vacuum-full-or-cluster", sql) == [(1, 1), (3, 1), (4, 1)]
+
+
+def test_vacuum_full_false_is_a_plain_vacuum(hits: Hits) -> None:
+    sql = (
+        "VACUUM (FULL FALSE) orders;\nVACUUM (FULL off, ANALYZE) orders;\nVACUUM (FULL 0) orders;\n"
+        "VACUUM (FULL true) orders;\nVACUUM (FULL 1) orders;\nVACUUM (FULL on) orders;"
+    )
+    assert hits("vacuum-full-or-cluster", sql) == [(4, 1), (5, 1), (6, 1)]

@@ -152,7 +152,11 @@ class Context:
         self.frame: Frame | None = None
         self._top: Frame | None = None
         self._lines: LineIndex | None = None
+        before = set(vars(self))
         self._new_file_state()
+        self._file_keys = tuple(k for k in vars(self) if k not in before)
+        # The files of the change being checked (they ship together): see ``linter.change_of``.
+        self.change: frozenset[int] = frozenset(range(len(migrations)))
 
     # -- per file ------------------------------------------------------------------------------
     def _new_file_state(self) -> None:
@@ -176,6 +180,17 @@ class Context:
         self.views: dict[TableKey, tuple[int, int, bool]] = {}  # views created here: (line, column, invoker)
         self.definers: dict[str, tuple[int, int, str]] = {}  # SECURITY DEFINER functions without search_path
         self.grants: list[tuple[Pending, str, str]] = []  # write grants to anon/public: (where, grantee, what)
+        self.rls_disabled: list[Pending] = []  # DISABLE ROW LEVEL SECURITY statements
+
+    def save_file_state(self) -> dict[str, object]:
+        """What the file-level rules read about one file, to judge it later (after later files of the
+        same change have been tracked)."""
+        keys = (*self._file_keys, "file_index", "migration", "_lines", "_top", "stmt", "frame")
+        return {k: getattr(self, k) for k in keys}
+
+    def restore_file_state(self, state: dict[str, object]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
 
     def start_file(self, index: int, migration: Migration) -> None:
         if self.restore_schema is not None:
@@ -204,9 +219,12 @@ class Context:
         return self.tables.get(key) if key else None
 
     def is_new(self, key: TableKey | None) -> bool:
-        """Created earlier in this same file: new and empty, so rewriting or locking it is harmless."""
+        """Created earlier in this same file, or in an earlier file of the same change (they ship
+        together): new and empty, so rewriting or locking it is harmless."""
         t = self.tables.get(key) if key else None
-        return t is not None and t.file == self.file_index
+        if t is None:
+            return False
+        return t.file == self.file_index or (t.file in self.change and self.file_index in self.change)
 
     @property
     def migration_no_tx(self) -> bool:
@@ -447,6 +465,7 @@ def track_alter(ctx: Context, node: Node) -> None:
             table.rls = True
         elif sub == "AT_DisableRowSecurity":
             table.rls = False
+            ctx.rls_disabled.append(ctx.pending(key, (), location(node.get("relation"))))
 
 
 def _index_columns(node: Node) -> tuple[str, ...]:
