@@ -24,7 +24,7 @@ EXPECTED = {
     "domain-add-constraint": E,
     "index-not-concurrent": E, "drop-index-not-concurrent": W, "reindex-not-concurrent": E,
     "detach-partition-not-concurrent": E, "refresh-matview-not-concurrent": E, "lock-table": E,
-    "set-logged-unlogged": E, "concurrent-in-transaction": E,
+    "set-logged-unlogged": E, "concurrent-in-transaction": E, "concurrent-splits-migration": W,
     "enum-add-value-in-transaction": W, "foreign-key-without-index": W,
     "table-without-rls": E, "rls-enabled-no-policy": W, "policy-without-rls": E,
     "disable-row-level-security": E, "grant-write-to-anon": E, "permissive-write-policy": E,

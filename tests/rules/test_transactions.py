@@ -92,3 +92,23 @@ def test_concurrently_inside_a_do_block_always_fails(hits: Hits) -> None:
         "CREATE INDEX CONCURRENTLY j ON t (b);"
     )
     assert hits("concurrent-in-transaction", sql) == [(2, 22)]
+
+
+def test_concurrently_per_runner_supabase_cli_runs_it_outside_its_batch(hits: Hits) -> None:
+    sql = (
+        "ALTER TABLE t ADD COLUMN b int;\nCREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY j;\n"
+        "REINDEX INDEX CONCURRENTLY k;\nALTER TABLE p DETACH PARTITION c CONCURRENTLY;\n"
+        "BEGIN;\nCREATE INDEX CONCURRENTLY m ON t (b);\nCOMMIT;"
+    )
+    # Supabase project, Supabase-named file: the CLI runs the three index forms standalone;
+    # DETACH … CONCURRENTLY is not in its list, and an explicit BEGIN still wraps.
+    assert hits("concurrent-in-transaction", sql, supabase=True) == [(5, 1), (7, 1)]
+    assert hits("concurrent-splits-migration", sql, supabase=True) == [(2, 1), (3, 1), (4, 1)]
+    # Other runners (no Supabase project, or a goose/Flyway file): every form fails in the wrapped file.
+    every = [(2, 1), (3, 1), (4, 1), (5, 1), (7, 1)]
+    assert hits("concurrent-in-transaction", sql) == every
+    assert hits("concurrent-in-transaction", ("V2__x.sql", sql), supabase=True) == every
+    assert hits("concurrent-splits-migration", sql) == []
+    # Alone in its file: nothing is split.
+    assert hits("concurrent-splits-migration", "CREATE INDEX CONCURRENTLY i ON t (a);", supabase=True) == []
+    assert hits("concurrent-in-transaction", "CREATE INDEX CONCURRENTLY i ON t (a);", supabase=True) == []

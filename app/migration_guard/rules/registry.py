@@ -54,6 +54,7 @@ ORDER = (
     "lock-table",
     "set-logged-unlogged",
     "concurrent-in-transaction",
+    "concurrent-splits-migration",
     "enum-add-value-in-transaction",
     "foreign-key-without-index",
     "table-without-rls",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from migration_guard.migrations.naming import parse_name
 from migration_guard.model import Migration, Severity
 from migration_guard.rules import fixes
-from migration_guard.rules.base import Hit, Rule
+from migration_guard.rules.base import ExampleSetup, Hit, Rule
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import Node, alter_cmds, def_options, walk
 
@@ -27,10 +28,27 @@ def _concurrent(kind_node: Node, kind: str) -> str | None:
     return None
 
 
+# What the Supabase CLI runs on its own, outside its per-file batch (pipeline-incompatible statements,
+# CLI v2.109+; DROP INDEX CONCURRENTLY since supabase/cli#6276). DETACH PARTITION CONCURRENTLY is not
+# in its list: the batch's implicit transaction still rejects it.
+SUPABASE_CLI_STANDALONE = frozenset({"CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY", "REINDEX CONCURRENTLY"})
+
+
+def supabase_cli_runs(ctx: Context) -> bool:
+    """Does the Supabase CLI run this statement's file, in its batch (not in BEGIN … COMMIT or DO)?"""
+    migration = ctx.migration
+    assert migration is not None
+    if not ctx.options.supabase or migration.no_transaction or ctx.in_do or ctx.in_block:
+        return False
+    return parse_name(migration.path.name).supabase
+
+
 def check_concurrent_in_transaction(node: Node, ctx: Context) -> Iterator[Hit]:
     what = _concurrent(node, ctx.kind)
     if what is None or not ctx.transactional:
         return
+    if what in SUPABASE_CLI_STANDALONE and supabase_cli_runs(ctx):
+        return  # the CLI runs it outside its batch: concurrent-splits-migration says what that costs
     if ctx.in_do:
         where = "inside a DO block"
     elif ctx.in_block:
@@ -53,8 +71,12 @@ CONCURRENT_IN_TRANSACTION = Rule(
     summary="CONCURRENTLY in a migration that runs inside a transaction",
     why=(
         "CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and DETACH PARTITION CONCURRENTLY cannot "
-        "run inside a transaction block: PostgreSQL raises an error and the deploy fails. Migration "
-        "runners (the Supabase CLI, Migration Guard) wrap each file in a transaction unless told not to."
+        "run inside a transaction block: PostgreSQL raises an error and the deploy fails. Most runners "
+        "(goose, Flyway, sqlx, Migration Guard's apply) wrap each file in a transaction unless told not "
+        "to. The Supabase CLI (v2.109+) instead runs CREATE INDEX, REINDEX and (since supabase/cli#6276) "
+        "DROP INDEX CONCURRENTLY on their own, outside its batch, so in a Supabase project those are "
+        "reported by concurrent-splits-migration; inside BEGIN … COMMIT or a DO block, and DETACH "
+        "PARTITION CONCURRENTLY anywhere, they still fail."
     ),
     fix=(
         "-- Put the statement in its own migration file that the runner does not wrap:\n"
@@ -65,6 +87,50 @@ CONCURRENT_IN_TRANSACTION = Rule(
     check=check_concurrent_in_transaction,
     subtypes=frozenset({"AT_DetachPartition"}),
     kinds=frozenset(_CONCURRENT_KINDS),
+)
+
+
+def check_concurrent_splits(node: Node, ctx: Context) -> Iterator[Hit]:
+    what = _concurrent(node, ctx.kind)
+    if what not in SUPABASE_CLI_STANDALONE or not supabase_cli_runs(ctx):
+        return
+    migration = ctx.migration
+    assert migration is not None
+    if len(migration.statements) < 2:
+        return  # alone in its file: nothing to split from
+    statement = fixes.rewrite(ctx, lambda node: None)
+    yield ctx.hit(
+        f"the Supabase CLI runs {what} on its own, outside the file's transaction: the statements before it "
+        "are committed first and stay applied if anything after it fails, so the file is no longer atomic",
+        fix=fixes.NO_TRANSACTION + statement if statement else None,
+    )
+
+
+CONCURRENT_SPLITS_MIGRATION = Rule(
+    id="concurrent-splits-migration",
+    severity=Severity.WARNING,
+    summary="CONCURRENTLY mixed with other statements in a Supabase CLI migration",
+    why=(
+        "The Supabase CLI (v2.109+) runs CREATE INDEX CONCURRENTLY, REINDEX CONCURRENTLY and DROP INDEX "
+        "CONCURRENTLY (since supabase/cli#6276; older CLIs reject it) outside its per-file batch: it "
+        "commits the statements before, runs the concurrent one alone, then goes on. If a later "
+        "statement fails, the earlier ones stay applied while the migration is not recorded, and a "
+        "failed concurrent build leaves an INVALID index behind; re-running the file then fails on what "
+        "already exists."
+    ),
+    fix=(
+        "-- Give the concurrent statement a file of its own (idempotent, so a retry is safe):\n"
+        "-- migration-guard: no-transaction\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_idx ON orders (customer_id);"
+    ),
+    example=(
+        "ALTER TABLE orders ADD COLUMN customer_id bigint;\n"
+        "CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);"
+    ),
+    check=check_concurrent_splits,
+    subtypes=frozenset({"AT_DetachPartition"}),
+    kinds=frozenset(_CONCURRENT_KINDS),
+    extra=ExampleSetup(supabase=True),
 )
 
 _CONTROL = {
@@ -252,6 +318,7 @@ UNBALANCED_TRANSACTION = Rule(
 
 RULES = (
     CONCURRENT_IN_TRANSACTION,
+    CONCURRENT_SPLITS_MIGRATION,
     TRANSACTION_CONTROL,
     TRANSACTION_WRAPPER,
     UNBALANCED_TRANSACTION,
