@@ -52,6 +52,7 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     leads: list[tuple[str, ...]] = field(default_factory=list)  # columns of each index / PK / UNIQUE
     has_pk: bool = False
+    pk: tuple[str, ...] = ()  # primary key columns, when known
     rls: bool | None = None  # None: unknown (a table we did not see created)
     policies: int = 0
     partition: bool = False
@@ -335,6 +336,7 @@ def _add_column(ctx: Context, table: Table, coldef: Node) -> None:
         contype = con.get("contype")
         if contype == "CONSTR_PRIMARY":
             table.has_pk = True
+            table.pk = (name,)
             table.leads.append((name,))
             table.not_null.add(name)
             table.indexed.add(name)
@@ -360,6 +362,7 @@ def _add_constraint(ctx: Context, table: Table, con: Node) -> None:
             keys = idx.columns if idx else ()
         if contype == "CONSTR_PRIMARY":
             table.has_pk = True
+            table.pk = keys
             table.not_null.update(keys)
         if keys:
             table.leads.append(keys)

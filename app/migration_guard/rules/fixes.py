@@ -7,7 +7,7 @@ to the rule's generic fix (``None``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
@@ -286,3 +286,52 @@ def retype_column(ctx: Context, column: str, new_type: str, limit: int | None) -
             coldef.constraints = (*(coldef.constraints or ()), check)
 
     return rewrite(ctx, change)
+
+
+def drop_column(table: TableKey, column: str, key: tuple[str, ...]) -> str:
+    t, c = qualified(table), ident(column)
+    keep = ", ".join(ident(k) for k in key or ("id",))
+    archive = qualified((table[0], f"{table[1]}_{column}_archive"[:63]))
+    return (
+        f"-- 1. Deploy application code that no longer reads or writes {column}.\n"
+        f"-- 2. Optionally keep a copy of the data:\n"
+        f"CREATE TABLE {archive} AS SELECT {keep}, {c} FROM {t};\n"
+        f"-- 3. In a later migration, drop it with a short lock timeout:\n"
+        f"SET lock_timeout = '2s';\n"
+        f"-- migration-guard: allow drop-column -- unused since <release>\n"
+        f"ALTER TABLE {t} DROP COLUMN {c};"
+    )
+
+
+def rename_column(table: TableKey, old: str, new: str, type_: str | None, key: tuple[str, ...]) -> str:
+    t, o, n = qualified(table), ident(old), ident(new)
+    shown = type_ or "text"
+    note = "" if type_ else f"  -- use {old}'s current type"
+    k = ident(key[0]) if len(key) == 1 else "id"
+    return (
+        f"-- Expand / contract in steps, each its own migration and deploy:\n"
+        f"ALTER TABLE {t} ADD COLUMN {n} {shown};{note}\n"
+        f"-- deploy code that writes both columns, then backfill in batches:\n"
+        f"UPDATE {t} SET {n} = {o} WHERE {k} IN (SELECT {k} FROM {t} WHERE {n} IS NULL LIMIT 10000);\n"
+        f"-- deploy code that reads {new} only, then:\n"
+        f"ALTER TABLE {t} DROP COLUMN {o};"
+    )
+
+
+def policy_for(table: TableKey, columns: Iterable[str]) -> str:
+    t = qualified(table)
+    if "user_id" in set(columns):
+        name = ident(f"{table[1]}_owner"[:63])
+        return (
+            f"CREATE POLICY {name} ON {t} FOR ALL TO authenticated\n"
+            f"  USING ((SELECT auth.uid()) = user_id) WITH CHECK ((SELECT auth.uid()) = user_id);\n"
+            f"-- or, for a server-only table, say so:\n"
+            f"-- migration-guard: allow rls-enabled-no-policy -- only the service role uses {table[1]}"
+        )
+    name = ident(f"{table[1]}_read"[:63])
+    return (
+        f"CREATE POLICY {name} ON {t} FOR SELECT TO authenticated\n"
+        f"  USING (true);  -- narrow to the rows each user may see\n"
+        f"-- or, for a server-only table, say so:\n"
+        f"-- migration-guard: allow rls-enabled-no-policy -- only the service role uses {table[1]}"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import Node, display, location, qualified, table_key
@@ -52,10 +53,16 @@ def check_rename_column(node: Node, ctx: Context) -> Iterator[Hit]:
         return
     key = table_key(node.get("relation"))
     if key and not ctx.is_new(key):
+        old, new = node.get("subname", ""), node.get("newname", "")
+        table = ctx.table(key)
+        column = table.columns.get(old) if table else None
+        type_ = None
+        if column is not None and column.type:
+            type_ = f"{column.type}({', '.join(map(str, column.mods))})" if column.mods else column.type
         yield ctx.hit(
-            f"renaming column {display(key)}.{node.get('subname')} to {node.get('newname')} breaks "
-            "every query still using the old name",
+            f"renaming column {display(key)}.{old} to {new} breaks every query still using the old name",
             location(node.get("relation")),
+            fixes.rename_column(key, old, new, type_, table.pk if table else ()),
         )
 
 
