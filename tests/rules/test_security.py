@@ -33,6 +33,12 @@ def test_grant_write_to_anon_or_public_without_rls(hits: Hits) -> None:
         "GRANT UPDATE ON public.a TO PUBLIC;"
     )
     assert hits("grant-write-to-anon", sql) == [(3, 25), (9, 17)]
+    # In a Supabase project, a table created here without RLS is table-without-rls's finding (once);
+    # a table from an earlier file whose RLS is off gets the grant finding.
+    assert hits("grant-write-to-anon", sql, supabase=True) == []
+    assert hits("table-without-rls", sql, supabase=True) == [(1, 1)]
+    earlier = ("CREATE TABLE public.a (id int PRIMARY KEY);", "GRANT INSERT ON public.a TO anon;")
+    assert hits("grant-write-to-anon", *earlier, supabase=True) == [(1, 17)]
 
 
 def test_permissive_write_policies(hits: Hits) -> None:

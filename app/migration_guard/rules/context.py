@@ -452,9 +452,11 @@ def track_alter(ctx: Context, node: Node) -> None:
         elif sub == "AT_AddConstraint" and "Constraint" in definition:
             _add_constraint(ctx, table, definition["Constraint"])
         elif sub == "AT_DropColumn":
-            name = cmd.get("name")
-            table.columns.pop(name or "", None)
+            name = cmd.get("name") or ""
+            table.columns.pop(name, None)
             table.leads = [lead for lead in table.leads if name not in lead]
+            for names in (table.not_null, table.validated_not_null, table.checked, table.indexed):
+                names.discard(name)
         elif sub == "AT_AlterColumnType" and "ColumnDef" in definition:
             tn = definition["ColumnDef"].get("typeName")
             table.columns[cmd.get("name", "")] = Column(type_name(tn), typmods(tn))
@@ -538,6 +540,11 @@ def track_rename(ctx: Context, node: Node) -> None:
         if old in table.columns:
             table.columns[new] = table.columns.pop(old)
         table.leads = [tuple(new if c == old else c for c in lead) for lead in table.leads]
+        table.pk = tuple(new if c == old else c for c in table.pk)
+        for names in (table.not_null, table.validated_not_null, table.checked, table.indexed):
+            if old in names:
+                names.discard(old)
+                names.add(new)
 
 
 def track_policy(ctx: Context, node: Node) -> None:

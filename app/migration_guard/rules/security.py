@@ -62,6 +62,9 @@ def check_grant_write(migration: Migration, ctx: Context) -> Iterator[Hit]:
         table = ctx.tables.get(pending.table)
         if table is None or table.rls is not False:
             continue  # RLS on (policies decide which rows), or unknown: a table whose history we lack
+        covered = ctx.options.supabase and table.file == ctx.file_index and not table.temporary
+        if covered and pending.table[0] in ctx.options.exposed_schemas:
+            continue  # created here without RLS: table-without-rls already reports the open table
         line, column = ctx.resolve(pending)
         yield Hit(
             f"GRANT {what} on {display(pending.table)} to {grantee}, and the table has row level security off: "
