@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,11 +67,21 @@ def _written(sql: str) -> dict[str, str]:
     return out
 
 
+# A name over 63 bytes as written: 64+ identifier characters, or a quoted name of 16+ characters
+# (4-byte UTF-8). Tested on the statement text first: the tree walk is the expensive part.
+_MAYBE_LONG = re.compile(r'[A-Za-z0-9_$\x80-\U0010ffff]{16,}|"[^"]{16,}"')
+_LONG_ASCII = re.compile(r'[A-Za-z0-9_$]{64,}|"[^"]{64,}"')
+
+
 def check_identifier_too_long(node: Node, ctx: Context) -> Iterator[Hit]:
-    candidates = list(_cut_names(node, None))
-    if not candidates or ctx.stmt is None:
+    if ctx.stmt is None:
         return
     sql = ctx.frame.source if ctx.in_do and ctx.frame is not None else ctx.stmt.sql
+    if not (_LONG_ASCII if sql.isascii() else _MAYBE_LONG).search(sql):
+        return
+    candidates = list(_cut_names(node, None))
+    if not candidates:
+        return
     written = _written(sql)
     seen: set[str] = set()
     for cut, loc in candidates:

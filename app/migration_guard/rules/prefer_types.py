@@ -13,7 +13,16 @@ from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.columns import SERIAL_TYPES
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, alter_cmds, column_constraints, location, strings, type_name, typmods
+from migration_guard.rules.nodes import (
+    Node,
+    alter_cmds,
+    column_constraints,
+    location,
+    strings,
+    table_key,
+    type_name,
+    typmods,
+)
 
 SMALL_INTS = frozenset({"int4", "int2"})
 
@@ -128,12 +137,13 @@ PREFER_IDENTITY = Rule(
 
 
 def check_prefer_text(node: Node, ctx: Context) -> Iterator[Hit]:
+    key = table_key(node.get("relation"))
     for col in _columns(node, ctx):
         if col.type == "varchar" and col.mods:
             yield ctx.hit(
                 f"column {col.name} is varchar({col.mods[0]}): use text (with a CHECK on length if needed)",
                 col.loc,
-                fixes.retype_column(ctx, col.name, "text", col.mods[0]),
+                fixes.retype_column(ctx, key, col.name, "text", col.mods[0]),
             )
         elif col.type == "bpchar":
             n = col.mods[0] if col.mods else 1
@@ -141,7 +151,7 @@ def check_prefer_text(node: Node, ctx: Context) -> Iterator[Hit]:
                 f"column {col.name} is char({n}): blank-padded to {n} characters; use text "
                 "(with a CHECK on length if needed)",
                 col.loc,
-                fixes.retype_column(ctx, col.name, "text", n),
+                fixes.retype_column(ctx, key, col.name, "text", n),
             )
 
 
@@ -193,11 +203,14 @@ PREFER_TIMESTAMPTZ = Rule(
 
 
 def check_prefer_jsonb(node: Node, ctx: Context) -> Iterator[Hit]:
+    key = table_key(node.get("relation"))
     for col in _columns(node, ctx):
-        if col.type in ("json", "json[]"):
+        if col.type == "json":
             yield ctx.hit(
-                f"column {col.name} is json: use jsonb", col.loc, fixes.retype_column(ctx, col.name, "jsonb", None)
+                f"column {col.name} is json: use jsonb", col.loc, fixes.retype_column(ctx, key, col.name, "jsonb", None)
             )
+        elif col.type == "json[]":
+            yield ctx.hit(f"column {col.name} is json[]: use jsonb (or jsonb[])", col.loc)
 
 
 PREFER_JSONB = Rule(

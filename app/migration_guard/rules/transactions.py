@@ -57,7 +57,7 @@ def check_concurrent_in_transaction(node: Node, ctx: Context) -> Iterator[Hit]:
         where = "in a file the runner wraps in a transaction"
     fix = None
     if not ctx.in_do and not ctx.in_block:
-        statement = fixes.rewrite(ctx, lambda node: None)
+        statement = fixes.as_written(ctx)
         fix = fixes.NO_TRANSACTION + statement if statement else None
     yield ctx.hit(f"{what} cannot run {where}: PostgreSQL rejects it and the migration fails", fix=fix)
 
@@ -98,7 +98,7 @@ def check_concurrent_splits(node: Node, ctx: Context) -> Iterator[Hit]:
     assert migration is not None
     if len(migration.statements) < 2:
         return  # alone in its file: nothing to split from
-    statement = fixes.rewrite(ctx, lambda node: None)
+    statement = fixes.as_written(ctx)
     yield ctx.hit(
         f"the Supabase CLI runs {what} on its own, outside the file's transaction: the statements before it "
         "are committed first and stay applied if anything after it fails, so the file is no longer atomic",
