@@ -70,11 +70,8 @@ def test_text_is_compiler_style_with_why_fix_and_summary(dropping: Path) -> None
     head = f"{DROP_PATH}:2:1: error[drop-column] "
     assert any(line.startswith(head) for line in lines), proc.stdout
     at = next(i for i, line in enumerate(lines) if line.startswith(head))
-    # The offending source line with a caret under the column (squawk / ruff style), then why and fix.
-    assert lines[at + 1 : at + 4] == ["    |", "  2 | ALTER TABLE public.users DROP COLUMN email;", "    | ^"]
-    assert lines[at + 4] == "  why:"
-    assert "  fix:" in lines[at + 5 :]
-    assert "  docs: docs/rules.md#drop-column (or `migration-guard rules drop-column`)" in lines
+    assert lines[at + 1] == "  why:"
+    assert "  fix:" in lines[at + 2 :]
     assert lines[-1].startswith("1 error, 0 warnings, 0 suppressed (2 files, ")
     assert "\033[" not in proc.stdout
     assert_clean_stderr(proc)

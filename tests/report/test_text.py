@@ -62,26 +62,3 @@ def test_multiline_parser_message_stays_on_the_head_line() -> None:
     assert head.startswith("a.sql:6:4: error[syntax-error] unterminated dollar-quoted string")
     assert ' at or near "$$ begin select 1; select 1;' in head
     assert head.endswith("…") and len(head) < 260
-
-
-
-def test_source_line_with_a_caret_under_the_column_and_the_docs_link() -> None:
-    source = "-- intent: x\nselect 1;\n\n\talter table users drop column email;\n"
-    finding = Finding("drop-column", Severity.ERROR, "m/a.sql", 4, 2, "drops data", "why", "fix")
-    lines = render_text(LintResult((finding,), 1, 2), sources={"m/a.sql": source}).splitlines()
-    assert lines[1:4] == ["    |", "  4 | \talter table users drop column email;", "    | \t^"]
-    assert "  docs: docs/rules.md#drop-column (or `migration-guard rules drop-column`)" in lines
-    # Without the source (or a line past the end) the finding is shown as before.
-    assert render_text(LintResult((finding,), 1, 2)).splitlines()[1] == "  why:"
-    gone = Finding("drop-column", Severity.ERROR, "m/a.sql", 40, 1, "x", "why", "fix")
-    assert render_text(LintResult((gone,), 1, 2), sources={"m/a.sql": source}).splitlines()[1] == "  why:"
-
-
-def test_long_source_lines_are_cut_around_the_column() -> None:
-    long = "select " + ", ".join(f"c{i}" for i in range(200)) + " from t;"
-    column = long.index("c150") + 1
-    finding = Finding("x", Severity.WARNING, "a.sql", 1, column, "m", "why", "fix")
-    lines = render_text(LintResult((finding,), 1, 1), sources={"a.sql": long}).splitlines()
-    shown, caret = lines[2], lines[3]
-    assert len(shown) < 140 and shown.count("…") == 2
-    assert shown[caret.index("^")] == "c" and shown[caret.index("^") : caret.index("^") + 4] == "c150"

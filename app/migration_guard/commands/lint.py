@@ -286,8 +286,7 @@ def render(fmt: str, result: LintResult, migrations: list[Migration], notes: lis
         return render_annotations(result.findings, GITHUB_ANNOTATION_LIMIT) + summary_line(result) + "\n"
     from migration_guard.report.text import render_text
 
-    sources = {m.display_path: m.text for m in migrations}  # for the source line under each finding
-    return render_text(result, color=_use_color(), notes=notes, sources=sources)
+    return render_text(result, color=_use_color(), notes=notes)
 
 
 def run(args: argparse.Namespace) -> int:

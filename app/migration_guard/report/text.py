@@ -6,7 +6,7 @@ Pure: plain data in, a string out. The caller decides whether to colour (a TTY, 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from migration_guard.model import Finding, LintResult, Severity
 
@@ -47,38 +47,12 @@ def one_line(message: str) -> str:
     return flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 1] + "…"
 
 
-DOCS = "docs/rules.md"
-_WINDOW = 120  # characters of a long source line shown around the column
-
-
-def excerpt(line_text: str, line: int, column: int, color: bool = False) -> list[str]:
-    """The offending source line with a caret under the column, as squawk and ruff show it."""
-    text = line_text.rstrip("\r\n")
-    start = 0
-    if len(text) > _WINDOW:
-        start = max(0, min(column - 1 - _WINDOW // 2, len(text) - _WINDOW))
-        text = ("…" if start else "") + text[start : start + _WINDOW] + ("…" if start + _WINDOW < len(text) else "")
-        column = column - start + (1 if start else 0)
-    # Tabs stay tabs under the caret so it lines up however the terminal expands them.
-    pad = "".join("\t" if ch == "\t" else " " for ch in text[: max(column - 1, 0)])
-    gutter = str(line)
-    blank = " " * len(gutter)
-    return [
-        f"  {blank} |",
-        f"  {gutter} | {text}",
-        f"  {blank} | {pad}{_paint('^', 'error', color)}",
-    ]
-
-
-def render_finding(finding: Finding, color: bool = False, source: str | None = None) -> str:
-    """One finding; ``source`` is the text of its line (shown with a caret) when known."""
+def render_finding(finding: Finding, color: bool = False) -> str:
     location = _paint(f"{finding.path}:{finding.line}:{finding.column}:", "location", color)
     level = finding.severity.value
     head_style = "suppressed" if finding.suppressed else level
     head = f"{location} {_paint(f'{level}[{finding.rule}]', head_style, color)} {one_line(finding.message)}"
     parts = [head]
-    if source is not None and source.strip():
-        parts.extend(excerpt(source, finding.line, finding.column, color))
     if finding.suppressed:
         reason = finding.reason or "no reason given"
         parts.append(_paint(f"    suppressed: {reason}", "suppressed", color))
@@ -89,8 +63,6 @@ def render_finding(finding: Finding, color: bool = False, source: str | None = N
     if finding.fix.strip():
         parts.append(f"  {_paint('fix:', 'label', color)}")
         parts.append(_indent(finding.fix))
-    rule = finding.rule
-    parts.append(f"  {_paint('docs:', 'label', color)} {DOCS}#{rule} (or `migration-guard rules {rule}`)")
     return "\n".join(parts)
 
 
@@ -104,20 +76,9 @@ def summary_line(result: LintResult, color: bool = False) -> str:
     return f"{_paint(counts, style, color)} ({scope})"
 
 
-def _source_line(sources: Mapping[str, str] | None, finding: Finding) -> str | None:
-    text = sources.get(finding.path) if sources else None
-    if text is None or finding.line < 1:
-        return None
-    lines = text.split("\n", finding.line)
-    return lines[finding.line - 1] if finding.line <= len(lines) else None
-
-
-def render_text(
-    result: LintResult, color: bool = False, notes: Iterable[str] = (), sources: Mapping[str, str] | None = None
-) -> str:
-    """The whole report; ``notes`` are extra lines shown before the summary (e.g. empty files);
-    ``sources`` maps a finding's path to the file's text, for the source excerpt."""
-    blocks = [render_finding(f, color, _source_line(sources, f)) for f in result.findings]
+def render_text(result: LintResult, color: bool = False, notes: Iterable[str] = ()) -> str:
+    """The whole report; ``notes`` are extra lines shown before the summary (e.g. empty files)."""
+    blocks = [render_finding(f, color) for f in result.findings]
     blocks.extend(f"note: {n}" for n in notes)
     blocks.append(summary_line(result, color))
     return "\n\n".join(blocks[:-1]) + ("\n\n" if len(blocks) > 1 else "") + blocks[-1] + "\n"
