@@ -142,7 +142,8 @@ def test_fixes_use_the_statements_own_names_and_run(lint_sql: Lint, pg_url: str)
 def test_prefer_text_and_policy_fixes_name_the_table(lint_sql: Lint, pg_url: str) -> None:
     text = fix_for(lint_sql, "prefer-text", "CREATE TABLE accounts (id bigint PRIMARY KEY, code char(3) NOT NULL);")
     assert text.endswith(
-        "ALTER TABLE accounts ALTER COLUMN code TYPE text, ADD CONSTRAINT accounts_code_length CHECK (length(code) <= 3);"
+        "ALTER TABLE accounts ALTER COLUMN code TYPE text,"
+        " ADD CONSTRAINT accounts_code_length CHECK (length(code) <= 3);"
     )
     policy = fix_for(
         lint_sql,
