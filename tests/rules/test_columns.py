@@ -179,3 +179,19 @@ def test_set_not_null_after_a_validated_check_that_implies_it(hits: Hits) -> Non
         "ALTER TABLE t ALTER COLUMN d SET NOT NULL;\nALTER TABLE t ALTER COLUMN e SET NOT NULL;"
     )
     assert hits("set-not-null", base, checks, later) == [(5, 1), (6, 1)]
+
+
+def test_pg_version_dependent_advice(hits: Hits, lint_sql: Lint) -> None:
+    add = "ALTER TABLE accounts ADD COLUMN plan text DEFAULT 'free', ADD COLUMN note text DEFAULT NULL;"
+    assert hits("add-column-volatile-default", BASE, add) == []  # PostgreSQL 11+: stored once
+    assert hits("add-column-volatile-default", BASE, add, pg_version=10) == [(1, 43)]
+    checked = (
+        "ALTER TABLE accounts ADD CONSTRAINT n_nn CHECK (n IS NOT NULL) NOT VALID;",
+        "ALTER TABLE accounts VALIDATE CONSTRAINT n_nn;\nALTER TABLE accounts ALTER COLUMN n SET NOT NULL;",
+    )
+    assert hits("set-not-null", BASE, *checked) == []
+    assert hits("set-not-null", BASE, *checked, pg_version=11) == [(2, 1)]  # no scan skipping before 12
+    view = "CREATE VIEW public.v AS SELECT 1;"
+    (new,) = [f for f in lint_sql(view, supabase=True) if f.rule == "view-without-security-invoker"]
+    (old,) = [f for f in lint_sql(view, supabase=True, pg_version=14) if f.rule == "view-without-security-invoker"]
+    assert "security_invoker = true" in new.fix and old.fix.startswith("REVOKE ALL ON v FROM anon, authenticated;")

@@ -163,10 +163,22 @@ def _rewrite_reason(coldef: Node) -> tuple[str, int | None] | None:
     return None
 
 
+def _old_server_default(coldef: Node, ctx: Context) -> tuple[str, int | None] | None:
+    """Before PostgreSQL 11 every non-NULL default, even a constant, is written into every row."""
+    version = ctx.options.pg_version
+    if version is None or version >= 11:
+        return None
+    for con in column_constraints(coldef):
+        expr = con.get("raw_expr") or {}
+        if con.get("contype") == "CONSTR_DEFAULT" and not (expr.get("A_Const") or {}).get("isnull"):
+            return f"before PostgreSQL 11 (pg-version {version}) every default is written into every row", location(con)
+    return None
+
+
 def check_volatile_default(node: Node, ctx: Context) -> Iterator[Hit]:
     for cmd, key in _existing_cmds(node, ctx, "AT_AddColumn"):
         coldef = (cmd.get("def") or {}).get("ColumnDef") or {}
-        reason = _rewrite_reason(coldef)
+        reason = _rewrite_reason(coldef) or _old_server_default(coldef, ctx)
         if reason:
             text, loc = reason
             yield ctx.hit(
@@ -184,7 +196,8 @@ ADD_COLUMN_VOLATILE_DEFAULT = Rule(
         "Since PostgreSQL 11 a constant or stable default (a literal, now(), current_timestamp) is "
         "stored once and ADD COLUMN is instant. A volatile default (gen_random_uuid(), random(), "
         "clock_timestamp(), nextval() from serial/identity) must be computed per row: the table and "
-        "its indexes are rewritten while an ACCESS EXCLUSIVE lock blocks all reads and writes."
+        "its indexes are rewritten while an ACCESS EXCLUSIVE lock blocks all reads and writes. With "
+        "the project's `pg-version` below 11, every non-NULL default is flagged (it rewrites there)."
     ),
     fix=(
         "-- 1. Add the column without a default (instant):\n"
@@ -246,7 +259,10 @@ def check_set_not_null(node: Node, ctx: Context) -> Iterator[Hit]:
     for cmd, key in _existing_cmds(node, ctx, "AT_SetNotNull"):
         table = ctx.table(key)
         col = cmd.get("name", "")
-        if table is not None and (col in table.validated_not_null or col in table.not_null):
+        proven = col in table.validated_not_null if table is not None else False
+        if proven and ctx.options.pg_version is not None and ctx.options.pg_version < 12:
+            proven = False  # PostgreSQL 11 and older scan anyway
+        if table is not None and (proven or col in table.not_null):
             continue  # a validated CHECK implying NOT NULL lets PostgreSQL 12+ skip the scan (or it is set)
         yield ctx.hit(
             f"SET NOT NULL on {display(key)}.{col} scans the whole table under ACCESS EXCLUSIVE",

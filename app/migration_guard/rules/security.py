@@ -165,15 +165,19 @@ PERMISSIVE_WRITE_POLICY = Rule(
 def check_view_invoker(migration: Migration, ctx: Context) -> Iterator[Hit]:
     if not ctx.options.supabase:
         return
+    old_server = ctx.options.pg_version is not None and ctx.options.pg_version < 15
     for key, (line, column, invoker) in ctx.views.items():
         if invoker or key[0] not in ctx.options.exposed_schemas:
             continue
+        fix = f"ALTER VIEW {fixes.qualified(key)} SET (security_invoker = true);  -- PostgreSQL 15+"
+        if old_server:  # no security_invoker before 15: keep the view away from the API roles
+            fix = f"REVOKE ALL ON {fixes.qualified(key)} FROM anon, authenticated;  -- or move it to a private schema"
         yield Hit(
             f"view {display(key)} in the API-exposed schema {key[0]} runs with its owner's rights: it reads "
             "the underlying tables bypassing the caller's row level security",
             line,
             column,
-            f"ALTER VIEW {fixes.qualified(key)} SET (security_invoker = true);  -- PostgreSQL 15+",
+            fix,
         )
 
 
