@@ -131,7 +131,7 @@ def test_lock_table(hits: Hits) -> None:
     no_tx = (
         "-- migration-guard: no-transaction\nLOCK TABLE orders;\nBEGIN;\nLOCK TABLE orders IN EXCLUSIVE MODE;\nCOMMIT;"
     )
-    assert hits("lock-table", no_tx) == [(4, 12)]  # outside a transaction LOCK TABLE is an error, not a lock
+    assert hits("lock-table", no_tx) == [(2, 1), (4, 12)]  # outside a transaction LOCK TABLE is an error
 
 
 def test_set_logged_unlogged(hits: Hits) -> None:

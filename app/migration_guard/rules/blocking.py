@@ -153,8 +153,11 @@ _MODES = {
 
 def check_lock_table(node: Node, ctx: Context) -> Iterator[Hit]:
     mode = int(node.get("mode", 8))
-    if mode < 5 or not ctx.transactional:
-        return  # weaker modes block no one's reads or writes; outside a transaction LOCK is an error anyway
+    if not ctx.transactional:
+        yield ctx.hit("LOCK TABLE outside a transaction block: PostgreSQL rejects it and the migration fails")
+        return
+    if mode < 5:
+        return  # weaker modes block no one's reads or writes
     for rel in node.get("relations") or ():
         rangevar = rel.get("RangeVar")
         key = table_key(rangevar)
@@ -176,7 +179,8 @@ LOCK_TABLE = Rule(
         "An explicit LOCK TABLE (ACCESS EXCLUSIVE by default) is held until the migration's transaction "
         "ends: every later statement of the file runs while the application waits, and the LOCK itself "
         "queues behind any long query, with every new query queueing behind it. The statements that "
-        "need a lock take the one they need, for as short as possible."
+        "need a lock take the one they need, for as short as possible. In a no-transaction file, outside "
+        "BEGIN … COMMIT, LOCK TABLE is an error and the migration fails."
     ),
     fix=(
         "-- Drop the LOCK TABLE; bound how long each statement may wait for its own lock instead:\n"
