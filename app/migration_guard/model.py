@@ -239,3 +239,5 @@ class LintOptions:
     report_paths: frozenset[str] | None = None
     # Versions present on the base ref (for out-of-order); empty = no base given.
     base_versions: tuple[str, ...] = ()
+    # The project's PostgreSQL major, for version-dependent advice (None: a supported, current one).
+    pg_version: int | None = None

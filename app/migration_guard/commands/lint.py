@@ -232,6 +232,16 @@ def _defaults(args: argparse.Namespace) -> tuple[str, str]:
     return directory or DEFAULT_DIR, mode or "auto"
 
 
+def _pg_version() -> int | None:
+    """The project's ``pg-version`` setting, for version-dependent advice (None when not set)."""
+    if not _has_project_config(Path.cwd()):
+        return None
+    from migration_guard.settings import load_project_settings
+
+    value = getattr(load_project_settings(), "pg_version", None)  # the field arrives with the dry-run options
+    return int(value) if isinstance(value, int) else None
+
+
 def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
     from migration_guard import supabase
     from migration_guard.linter import lint
@@ -259,6 +269,7 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
         exposed_schemas=supabase.exposed_schemas(supabase.find_config(start)),
         report_paths=frozenset(m.display_path for m in migrations if _key(m.path) in sel.report),
         base_versions=base_versions,
+        pg_version=_pg_version(),
     )
     try:
         result = lint(migrations, options)

@@ -154,6 +154,20 @@ def verdict_for(blocking: int, warnings: int, fail_on: str) -> str:
     return "pass"
 
 
+def dedupe_step(lint: LintStep, dry: DryRunStep) -> DryRunStep:
+    """One finding per problem: a database advisory a lint finding already reports is dropped (lint's
+    finding has the line and the fix)."""
+    if dry.plan is None or not dry.plan.advisories:
+        return dry
+    from dataclasses import replace
+
+    from migration_guard.dryrun.advisories import without_lint_duplicates
+
+    findings = merge_findings(lint.findings, dry.plan)
+    kept = tuple(without_lint_duplicates(dry.plan.advisories, findings))
+    return replace(dry, plan=replace(dry.plan, advisories=kept))
+
+
 def verdict_step(lint: LintStep, dry: DryRunStep, fail_on: str) -> Verdict:
     findings = merge_findings(lint.findings, dry.plan)
     blocking = sum(1 for f in findings if f.blocking)
