@@ -62,15 +62,17 @@ def _run_lines(run: MigrationRun, color: bool) -> list[str]:
     return lines
 
 
-def render_check_text(report: CheckReport, color: bool = False) -> str:
-    out: list[str] = []
+def render_check_text(report: CheckReport, color: bool = False, scope_line: str | None = None) -> str:
+    """The report; ``scope_line`` (which base the changed files come from) is its first line."""
+    out: list[str] = [scope_line] if scope_line else []
     where = report.migrations_dir
     if report.refused:
-        return f"{_paint('refused', 'bad', color)}: {report.refused}\n"
+        return "\n".join([*out, f"{_paint('refused', 'bad', color)}: {report.refused}"]) + "\n"
     if not report.changed:
-        return f"{_paint('ok', 'ok', color)}: no migration changes in {where}: nothing to check\n"
+        nothing = f"{_paint('ok', 'ok', color)}: no migration changes in {where}: nothing to check"
+        return "\n".join([*out, nothing]) + "\n"
 
-    since = f" since {report.base}" if report.base else ""
+    since = f" since {report.base}" if report.base and not scope_line else ""
     out.append(_paint(f"Checking {_plural(len(report.changed), 'migration')} in {where}{since}", "bold", color))
     out.extend(f"  {p}" for p in report.changed)
     out.append("")
@@ -111,13 +113,21 @@ def render_check_text(report: CheckReport, color: bool = False) -> str:
     for note in report.notes:
         out.append(f"note: {note}")
 
+    out.append(verdict_line(report, color))
+    return "\n".join(out) + "\n"
+
+
+def verdict_line(report: CheckReport, color: bool = False) -> str:
+    """``FAIL: 2 blocking issues, 0 warnings, 0 suppressed`` (the report's last line)."""
+    if report.refused:
+        return f"{_paint('refused', 'bad', color)}: {report.refused}"
+    if not report.changed:
+        return f"{_paint('PASS', 'ok', color)}: no migration changes in {report.migrations_dir}"
     suppressed = sum(1 for f in report.findings if f.suppressed)
     counts = (f"{_plural(report.blocking_count, 'blocking issue')}, {_plural(report.warning_count, 'warning')}, "
               f"{suppressed} suppressed")
     if report.verdict == "fail":
-        out.append(f"{_paint('FAIL', 'bad', color)}: {counts}")
-    elif report.blocking_count or report.warning_count:
-        out.append(f"{_paint('PASS', 'warn', color)}: {counts}")
-    else:
-        out.append(f"{_paint('PASS', 'ok', color)}: all clear ({counts})")
-    return "\n".join(out) + "\n"
+        return f"{_paint('FAIL', 'bad', color)}: {counts}"
+    if report.blocking_count or report.warning_count:
+        return f"{_paint('PASS', 'warn', color)}: {counts}"
+    return f"{_paint('PASS', 'ok', color)}: all clear ({counts})"
