@@ -29,11 +29,16 @@ URL_ENV = ("MIGRATION_GUARD_DATABASE_URL", "DATABASE_URL")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help=f"target database (default: ${URL_ENV[0]} or ${URL_ENV[1]})")
-    parser.add_argument("--dir", type=Path, help="migrations folder (default: the project's, supabase/migrations)")
+    parser.add_argument(
+        "--dir", type=Path, help="migrations folder (default: supabase/migrations under the project root)"
+    )
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI)")
     parser.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
     parser.add_argument(
-        "--audit-dir", type=Path, help="folder for this run's audit log, JSON lines (default: migration-guard-audit)"
+        "--audit-dir",
+        type=Path,
+        help="folder for this run's audit log, JSON lines (default: .migration-guard/audit under the project root, "
+        "git-ignored)",
     )
     parser.add_argument("--environment", help="environment name recorded in the audit (e.g. staging)")
     parser.add_argument("--lock-timeout", default="3s", help="lock_timeout for migration statements (default 3s)")
@@ -59,16 +64,13 @@ def database_url(args: argparse.Namespace) -> str:
 
 
 def resolve_defaults(args: argparse.Namespace) -> None:
-    """Flags win over the project settings (MIGRATION_GUARD_* / migration-guard.toml), then defaults."""
-    if args.dir is not None and getattr(args, "audit_dir", True) is not None:
-        return
-    from migration_guard.settings import load_project_settings
+    """Flags win over the project settings (MIGRATION_GUARD_* / migration-guard.toml), then defaults;
+    defaults are under the project root found from the current folder."""
+    from migration_guard.local.project import audit_dir, migrations_dir, require_folder
 
-    project = load_project_settings()
-    if args.dir is None:
-        args.dir = Path(project.migrations_dir)
-    if getattr(args, "audit_dir", True) is None:
-        args.audit_dir = Path(project.audit_dir)
+    args.dir = require_folder(migrations_dir(args.dir))
+    if hasattr(args, "audit_dir"):
+        args.audit_dir = audit_dir(args.audit_dir)
 
 
 def build_request(args: argparse.Namespace, url: str) -> ApplyRequest:

@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help=(
             f"the migrations folder, used when no PATH is given (default: {DEFAULT_DIR}, or migrations-dir "
-            "from migration-guard.toml / MIGRATION_GUARD_MIGRATIONS_DIR)"
+            "from migration-guard.toml / MIGRATION_GUARD_MIGRATIONS_DIR, under the project root found by "
+            "walking up from the current folder)"
         ),
     )
     parser.add_argument(
@@ -195,37 +196,20 @@ def load(sel: Selection) -> tuple[list[Migration], list[str]]:
     return migrations, notes
 
 
-def _has_project_config(start: Path) -> bool:
-    """Is there anything for the project settings to read? Checked without importing pydantic
-    (~0.1–0.2 s), which most lint runs never need."""
-    if any(k.startswith("MIGRATION_GUARD_") for k in os.environ):
-        return True
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / "migration-guard.toml").is_file():
-            return True
-        pyproject = folder / "pyproject.toml"
-        try:
-            if pyproject.is_file() and "[tool.migration-guard]" in pyproject.read_text("utf-8", "replace"):
-                return True
-        except OSError:
-            pass
-        if (folder / ".git").exists():
-            return False
-    return False
+def _defaults(args: argparse.Namespace) -> tuple[Path, str]:
+    """(migrations folder, supabase mode): flags win over the project settings, which win over
+    defaults; the folder is under the project root found from the current folder."""
+    from migration_guard.local.project import find_root, has_settings, migrations_dir
 
-
-def _defaults(args: argparse.Namespace) -> tuple[str, str]:
-    """(migrations folder, supabase mode): flags win over the project settings, which win over defaults."""
     directory: str | None = getattr(args, "dir", None)
     mode: str | None = getattr(args, "supabase", None)
-    if (directory is None or mode is None) and _has_project_config(Path.cwd()):
-        from migration_guard.settings import load_project_settings
+    if mode is None:
+        root = find_root()
+        if has_settings(root):
+            from migration_guard.settings import load_project_settings
 
-        project = load_project_settings()
-        directory = directory or project.migrations_dir
-        mode = mode or project.supabase
-    return directory or DEFAULT_DIR, mode or "auto"
+            mode = load_project_settings(root).supabase
+    return migrations_dir(directory), mode or "auto"
 
 
 def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
@@ -236,12 +220,9 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
     if args.paths:
         paths = [Path(p) for p in args.paths]
     else:
-        directory = Path(default_dir)
-        if not directory.is_dir():
-            raise UserError(
-                f"{directory}: no such folder; pass migration files or folders as PATH, or --dir DIR"
-            )
-        paths = [directory]
+        from migration_guard.local.project import require_folder
+
+        paths = [require_folder(default_dir)]
     sel = select(paths)
     base_versions: tuple[str, ...] = ()
     if args.base:

@@ -17,7 +17,9 @@ HELP = "show applied / pending / drifted migrations for a database"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help=f"database to inspect (default: ${URL_ENV[0]} or ${URL_ENV[1]})")
-    parser.add_argument("--dir", type=Path, help="migrations folder (default: the project's, supabase/migrations)")
+    parser.add_argument(
+        "--dir", type=Path, help="migrations folder (default: supabase/migrations under the project root)"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument(
         "--allow-out-of-order", action="store_true", help="count older unapplied files as pending rather than a problem"

@@ -47,7 +47,7 @@ def find_root(start: Path | None = None) -> Path | None:
     return None
 
 
-def _has_settings(root: Path | None) -> bool:
+def has_settings(root: Path | None) -> bool:
     """Is there anything for the project settings to read (cheap: decides whether to import pydantic)?"""
     if any(k.startswith("MIGRATION_GUARD_") for k in os.environ):
         return True
@@ -66,7 +66,7 @@ def display(path: Path) -> Path:
 
 def configured_migrations_dir(root: Path | None) -> str:
     """``migrations-dir`` from MIGRATION_GUARD_MIGRATIONS_DIR / the config file, else the default."""
-    if not _has_settings(root):
+    if not has_settings(root):
         return DEFAULT_MIGRATIONS_DIR
     from migration_guard.settings import load_project_settings
 
@@ -81,6 +81,9 @@ def migrations_dir(flag: str | Path | None) -> Path:
     root = find_root()
     configured = Path(configured_migrations_dir(root))
     if root is None:
+        here = Path.cwd()
+        if configured == Path(DEFAULT_MIGRATIONS_DIR) and here.parts[-2:] == ("supabase", "migrations"):
+            return Path(".")  # inside a Supabase project without config.toml: never nest a second one
         return configured
     return display(root / configured)
 
@@ -97,3 +100,37 @@ def require_folder(directory: Path) -> Path:
     if not directory.is_dir():
         raise missing_folder(directory)
     return directory
+
+
+LOCAL_AUDIT_DIR = Path(".migration-guard") / "audit"
+IGNORE_ALL = "# Created by migration-guard: local audit records, never committed.\n*\n"
+
+
+def audit_dir(flag: Path | None) -> Path:
+    """``--audit-dir`` wins; else ``audit-dir`` from the settings (default ``.migration-guard/audit``)
+    under the project root. The tool's own ``.migration-guard`` folder gets a ``.gitignore`` so
+    `git add -A` never commits audit records."""
+    if flag is not None:
+        return flag
+    root = find_root()
+    base = root or Path.cwd()
+    configured = Path(LOCAL_AUDIT_DIR)
+    if has_settings(root):
+        from migration_guard.settings import load_project_settings
+
+        configured = Path(load_project_settings(root).audit_dir)
+    target = base / configured
+    if configured.parts and configured.parts[0] == LOCAL_AUDIT_DIR.parts[0]:
+        ignore_folder(base / LOCAL_AUDIT_DIR.parts[0])
+    return display(target)
+
+
+def ignore_folder(folder: Path) -> None:
+    """Create ``folder`` with a ``.gitignore`` that ignores everything in it (as pytest does for its cache)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text(IGNORE_ALL, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot create the audit folder: {exc.strerror}") from None
