@@ -153,3 +153,15 @@ def test_check_speaks_lint_formats(branch: Path) -> None:
     assert github.stdout.startswith("::notice::Base: main (merge-base")
     assert "::error file=supabase/migrations/20240201000000_drop_legacy.sql,line=3" in github.stdout
     assert github.stdout.rstrip().splitlines()[-1].startswith("FAIL: 1 blocking issue")
+
+
+def test_named_files_are_the_change(branch: Path) -> None:
+    mig = branch / "supabase" / "migrations"
+    result = cli(branch, "check", "--no-dry-run", str(mig / "20240201000000_drop_legacy.sql"))
+    assert result.stdout.splitlines()[0] == (
+        "Base: none (named on the command line): checking 20240201000000_drop_legacy.sql")
+    assert "Checking 1 migration" in result.stdout and result.returncode == 1
+    mixed = cli(branch, "check", "--all", str(mig / "20240201000000_drop_legacy.sql"))
+    assert mixed.returncode == 2 and "not both" in mixed.stderr
+    elsewhere = cli(branch, "check", str(branch / "supabase" / "config.toml"))
+    assert elsewhere.returncode == 2 and "not a migration file" in elsewhere.stderr

@@ -13,9 +13,11 @@ import json
 import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migration_guard.checkrun import CheckOptions, CheckReport, discover_migrations, run_check
+from migration_guard.errors import UserError
 
 if TYPE_CHECKING:
     from migration_guard.local.scope import Scope
@@ -36,6 +38,9 @@ GITHUB_ANNOTATION_LIMIT = 10  # GitHub shows at most 10 annotations per level an
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="migration files to check as the change, with the earlier files of their folder as "
+                             "context and dry-run baseline (default: what the branch changes, see --base)")
     parser.add_argument("--dir", metavar="DIR", help="the migrations folder (default: supabase/migrations, or "
                         "migrations-dir from migration-guard.toml / MIGRATION_GUARD_MIGRATIONS_DIR, under the "
                         "project root found from the current folder)")
@@ -67,9 +72,15 @@ def options_from_args(args: argparse.Namespace) -> tuple[CheckOptions, Scope]:
     from migration_guard.settings import load_project_settings
 
     project = load_project_settings(find_root())
-    directory = require_folder(migrations_dir(args.dir))
+    named = [Path(p) for p in getattr(args, "paths", None) or []]
+    if named and (args.base or args.all or args.dir):
+        raise UserError("name migration files (PATH) or use --dir / --base / --all, not both")
+    directory = require_folder(named[0].parent if named else migrations_dir(args.dir))
     paths = discover_migrations(directory)
-    scope = scope_mod.resolve(directory, paths, args.base, args.all)
+    if named:
+        scope = scope_mod.named(directory, paths, named)
+    else:
+        scope = scope_mod.resolve(directory, paths, args.base, args.all)
     postgres_url = args.postgres_url or (project.postgres_url.get_secret_value() if project.postgres_url else None)
     options = CheckOptions(
         migrations_dir=directory,
@@ -98,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
     secrets = tuple(s for s in (opts.postgres_url, opts.stats_url) if s)
     out = hide_internal_roles(render(args.format, report, scope))
     sys.stdout.write(redact(out, secrets))
+    if report.plan_error and report.plan_error.startswith("cannot connect"):
+        # The report above is the static part; the dry run never reached its server (exit 2, as
+        # every command exits on a connection error).
+        sys.stdout.flush()
+        print(f"migration-guard: error: dry run: {redact(report.plan_error, secrets)}", file=sys.stderr)
+        return 2
     return report.exit_code
 
 

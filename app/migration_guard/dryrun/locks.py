@@ -276,9 +276,10 @@ def span_text(span: LockSpan) -> str:
     if not span.later:
         return f"held from line {span.line} until commit (the file's last statement){stronger}"
     n = len(span.later)
+    where = f"line {span.later[0].line}" if n == 1 else f"lines {span.later[0].line}–{span.later[-1].line}"
     return (
         f"held from line {span.line} until commit, across {n} later statement{'s' if n != 1 else ''} "
-        f"(lines {span.later[0].line}–{span.later[-1].line}){stronger}, {_ms(span.held_ms)} in the dry run"
+        f"({where}){stronger}, {_ms(span.held_ms)} in the dry run"
     )
 
 

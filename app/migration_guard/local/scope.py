@@ -67,3 +67,21 @@ def resolve(directory: Path, paths: list[Path], base: str | None, check_all: boo
         "plus uncommitted and untracked files"
     )
     return Scope(changed, line, ref, commit, versions)
+
+
+def named(directory: Path, paths: list[Path], files: list[Path]) -> Scope:
+    """Migration files named on the command line are the change; they must be in one folder."""
+    listed = {p.resolve(): p for p in paths}
+    chosen: list[Path] = []
+    for f in files:
+        if not f.is_file():
+            raise UserError(f"{f}: no such file")
+        if f.resolve().parent != directory.resolve():
+            raise UserError(f"{f}: not in {directory}; name migration files of one folder")
+        if f.resolve() not in listed:
+            raise UserError(f"{f}: not a migration file of {directory} (a .sql file)")
+        chosen.append(listed[f.resolve()])
+    order = {p: i for i, p in enumerate(paths)}
+    changed = tuple(sorted(dict.fromkeys(chosen), key=lambda p: order[p]))
+    names = ", ".join(p.name for p in changed)
+    return Scope(changed, f"Base: none (named on the command line): checking {names}")
