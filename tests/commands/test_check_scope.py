@@ -165,3 +165,21 @@ def test_named_files_are_the_change(branch: Path) -> None:
     assert mixed.returncode == 2 and "not both" in mixed.stderr
     elsewhere = cli(branch, "check", str(branch / "supabase" / "config.toml"))
     assert elsewhere.returncode == 2 and "not a migration file" in elsewhere.stderr
+
+
+def test_a_repository_without_commits_checks_every_file(tmp_path: Path) -> None:
+    mig = tmp_path / "supabase" / "migrations"
+    mig.mkdir(parents=True)
+    (mig / "20240101000000_init.sql").write_text(INIT)
+    git(tmp_path, "init", "-q", "-b", "main")
+    result = cli(tmp_path, "check", "--no-dry-run")
+    assert result.stdout.splitlines()[0] == "Base: none (the repository has no commit yet): checking every migration"
+    assert "Checking 1 migration" in result.stdout
+
+
+def test_nothing_changed_says_so_and_points_at_all(branch: Path) -> None:
+    git(branch, "checkout", "-q", "main")
+    result = cli(branch, "check", "--no-dry-run")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[1] == (
+        "ok: no migration changes in supabase/migrations: nothing to check (--all checks every migration)")

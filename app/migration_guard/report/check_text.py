@@ -83,6 +83,8 @@ def render_check_text(report: CheckReport, color: bool = False, scope_line: str 
         return "\n".join([*out, f"{_paint('refused', 'bad', color)}: {report.refused}"]) + "\n"
     if not report.changed:
         nothing = f"{_paint('ok', 'ok', color)}: no migration changes in {where}: nothing to check"
+        if scope_line and scope_line.startswith("Base: ") and not scope_line.startswith("Base: none"):
+            nothing += " (--all checks every migration)"
         return "\n".join([*out, nothing]) + "\n"
 
     since = f" since {report.base}" if report.base and not scope_line else ""
