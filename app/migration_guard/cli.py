@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "action": "action",
     "apply": "apply",
     "status": "status",
+    "ledger": "ledger",
     "new": "new",
     "reset": "reset",
     "seed": "seed",

@@ -32,6 +32,7 @@ Command = Literal["check", "deploy"]
 
 DEFAULT_MIGRATIONS_DIR = "supabase/migrations"
 DEFAULT_AUDIT_DIR = "migration-guard-audit"
+LOCAL_AUDIT_DIR = ".migration-guard/audit"  # the CLI's, under the project root (git-ignored)
 
 
 def _split_list(value: Any) -> Any:
@@ -255,7 +256,10 @@ class ProjectSettings(BaseSettings):
     fail_on: FailOn = Field(
         default="error", description="Exit non-zero on `error` findings, any `warning`, or `never`."
     )
-    audit_dir: str = Field(default=DEFAULT_AUDIT_DIR, description="Folder where `apply` writes its audit log.")
+    audit_dir: str = Field(
+        default=LOCAL_AUDIT_DIR,
+        description="Folder where `apply` and `ledger repair` write their audit log, relative to the project root.",
+    )
     # Rule configuration (rule_config.py), as squawk and ruff name it.
     disable: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Rule ids to turn off; an unknown id is an error."

@@ -266,7 +266,7 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_missing_default_folder(tmp_path: Path) -> None:
     proc = cli(cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("migration-guard: error: supabase/migrations: no such folder")
+    assert proc.stderr.startswith("migration-guard: error: supabase/migrations: no such migrations folder;")
     assert len(proc.stderr.splitlines()) == 1
 
 

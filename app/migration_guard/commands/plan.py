@@ -25,7 +25,7 @@ DESCRIPTION = (
     "record the locks it takes, the tables and indexes it rewrites, the rows it touches and its "
     "errors; then diff the catalog (affected objects and their dependents) and report database "
     "advisories new in these migrations. Migrations run as a non-superuser role, as on hosted Supabase. "
-    "Exit status: 0 every migration applied, 1 one failed, 2 usage error."
+    "Exit status: 0 every migration applied, 1 one failed, 2 usage, input or connection error."
 )
 DEFAULT_DIR = "supabase/migrations"
 FORMATS = ("text", "json", "markdown")
@@ -33,7 +33,8 @@ FORMATS = ("text", "json", "markdown")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--dir", default=DEFAULT_DIR, metavar="DIR", help=f"the migrations folder (default: {DEFAULT_DIR})"
+        "--dir", default=None, metavar="DIR",
+        help=f"the migrations folder (default: {DEFAULT_DIR} under the project root found from the current folder)",
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--new", nargs="+", metavar="FILE", help="the new migration files (default: the newest file)")
@@ -43,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--supabase", choices=("auto", "on", "off"), default="auto",
                         help="Supabase compatibility bootstrap (roles, auth, storage, …); auto: detected as in lint")
-    parser.add_argument("--postgres", choices=("url", "local", "docker"),
-                        help="where the throwaway server comes from "
-                        "(default: --postgres-url if given, else local binaries, else docker)")
+    parser.add_argument("--postgres", choices=("auto", "url", "local", "docker"),
+                        help="where the throwaway server comes from; auto (default): --postgres-url if given, "
+                        "else local binaries, else docker")
     parser.add_argument("--postgres-url", metavar="URL",
                         help="a server to use (a service container); the dry run creates and drops its own database "
                         "there (also MIGRATION_GUARD_POSTGRES_URL)")
@@ -125,13 +126,15 @@ def run(args: argparse.Namespace) -> int:
     add_secret(args.stats_url)
     if args.postgres == "url" and not url:
         raise UserError("--postgres url needs --postgres-url URL")
+    from migration_guard.local.project import migrations_dir, require_folder
+
     options = PlanOptions(
-        migrations_dir=Path(args.dir),
+        migrations_dir=require_folder(migrations_dir(args.dir)),
         new=[Path(p) for p in args.new] if args.new else None,
         base=args.base,
         seed=Path(args.seed) if args.seed else None,
         supabase=args.supabase,
-        postgres=args.postgres,
+        postgres=None if args.postgres in (None, "auto") else args.postgres,
         postgres_url=url,
         postgres_bin=Path(args.postgres_bin) if args.postgres_bin else None,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
@@ -151,17 +154,20 @@ def run(args: argparse.Namespace) -> int:
     except psycopg.Error as exc:  # the dry-run server itself failed (not a migration): one line, no traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"dry-run database failed: {redact(first, [s for s in (url, args.stats_url) if s])}") from None
+    from migration_guard.dryrun.locks import hide_internal_roles
+
     if args.format == "json":
-        sys.stdout.write(json.dumps(plan_to_json(result), indent=2) + "\n")
+        out = json.dumps(plan_to_json(result), indent=2) + "\n"
     elif args.format == "markdown":
-        sys.stdout.write(_markdown(result))
+        out = _markdown(result)
     else:
-        sys.stdout.write(render_text(result))
+        out = render_text(result)
+    sys.stdout.write(hide_internal_roles(out))
     if not result.ok:
         failed = next((r for r in result.migrations if r.status == "failed"), None)
         if failed is not None and failed.error is not None:
             e = failed.error
-            print(f"migration-guard: error: {failed.path}:{e.line}: {e.message}", file=sys.stderr)
+            print(f"migration-guard: error: {failed.path}:{e.line}: {hide_internal_roles(e.message)}", file=sys.stderr)
         elif result.warnings:  # stopped before any migration ran (e.g. the seed needs a missing extension)
             print(f"migration-guard: error: {result.warnings[0]}", file=sys.stderr)
     return 0 if result.ok else 1
