@@ -34,6 +34,13 @@ class CheckOptions:
     base: str | None = None
     head: str | None = None
     run_url: str = ""
+    # The dry run's limits and fidelity (issues 10, 12): passed through to the plan as they are.
+    statement_timeout: str | None = None
+    time_budget: str | None = None
+    disk_limit: str | None = None
+    strict_extensions: bool = False
+    pg_version: int | None = None
+    baseline: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +226,12 @@ def _dry_run(
         postgres_url=opts.postgres_url,
         stub_extensions=tuple(opts.stub_extensions),
         stats_url=opts.stats_url,
+        statement_timeout=opts.statement_timeout,
+        time_budget=opts.time_budget,
+        disk_limit=opts.disk_limit,
+        strict_extensions=opts.strict_extensions,
+        pg_version=opts.pg_version,
+        baseline=opts.baseline,
     )
     try:
         return run_plan(options), None

@@ -228,6 +228,7 @@ class PlanResult:
     findings: tuple[Finding, ...] = ()
     table_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what the dry run did differently from a real run (stubs, seed skipped)
+    version_note: str = ""  # the dry run's PostgreSQL major is not the project's: what that can hide
 
 
 @dataclass(frozen=True)

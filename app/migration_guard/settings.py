@@ -41,6 +41,20 @@ def _split_list(value: Any) -> Any:
     return value
 
 
+def _check_duration(value: str) -> str:
+    from migration_guard.dryrun.limits import parse_duration
+
+    parse_duration(value)  # raises ValueError with a readable message
+    return value
+
+
+def _check_size(value: str) -> str:
+    from migration_guard.dryrun.limits import parse_size
+
+    parse_size(value)
+    return value
+
+
 def _input(name: str, description: str, default: Any = None) -> Any:
     """A field read from ``INPUT_<NAME>`` with the hyphens GitHub keeps."""
     return Field(default=default, validation_alias=f"INPUT_{name.upper()}", description=description)
@@ -127,7 +141,35 @@ class ActionSettings(BaseSettings):
         "allow-out-of-order", "`deploy` applies a pending migration older than the newest applied one.", False
     )
 
-    _split = field_validator("stub_extensions", "protected_environments", mode="before")(_split_list)
+    # -- the dry run's limits and fidelity (issues 10 and 12) --
+    dry_run_statement_timeout: str = _input(
+        "dry-run-statement-timeout",
+        "Longest a statement may run in the dry run (e.g. `60s`); PR SQL cannot lift it.", "60s",
+    )
+    dry_run_time_budget: str = _input(
+        "dry-run-time-budget", "Wall-clock budget of the whole dry run (e.g. `10min`); then it stops.", "10min"
+    )
+    dry_run_disk_limit: str = _input(
+        "dry-run-disk-limit",
+        "Most the dry run's database may grow, and the temp files of one session (e.g. `2GB`).", "2GB",
+    )
+    strict_extensions: bool = _input(
+        "strict-extensions",
+        "No stand-in extensions in the dry run: an extension the server lacks stops it.", False,
+    )
+    pg_version: int | None = _input(
+        "pg-version",
+        "The PostgreSQL major the project runs (default: `[db] major_version` in supabase/config.toml).",
+    )
+    baseline: Annotated[list[str], NoDecode] = _input(
+        "baseline",
+        "Schema files replayed before the history in the dry run (a `supabase db dump`; comma or space separated).",
+        [],
+    )
+
+    _split = field_validator("stub_extensions", "protected_environments", "baseline", mode="before")(_split_list)
+    _durations = field_validator("dry_run_statement_timeout", "dry_run_time_budget")(_check_duration)
+    _sizes = field_validator("dry_run_disk_limit")(_check_size)
 
     @classmethod
     def input_name(cls, field: str) -> str:
@@ -171,6 +213,7 @@ def _first_error(exc: ValidationError, name: Any) -> str:
     msg = err["msg"]
     if err["type"] == "literal_error":
         msg = msg.replace("Input should be", "must be")
+    msg = msg.removeprefix("Value error, ")
     return f"{name(loc)}: {msg}{shown}"
 
 
@@ -198,7 +241,29 @@ class ProjectSettings(BaseSettings):
     )
     audit_dir: str = Field(default=DEFAULT_AUDIT_DIR, description="Folder where `apply` writes its audit log.")
 
-    _split = field_validator("stub_extensions", mode="before")(_split_list)
+    # -- the dry run's limits and fidelity (issues 10 and 12) --
+    dry_run_statement_timeout: str = Field(
+        default="60s", description="Longest a statement may run in the dry run (`--statement-timeout`)."
+    )
+    dry_run_time_budget: str = Field(
+        default="10min", description="Wall-clock budget of a whole dry run (`--time-budget`)."
+    )
+    dry_run_disk_limit: str = Field(
+        default="2GB", description="Most the dry-run database may grow; also a session's temp files (`--disk-limit`)."
+    )
+    strict_extensions: bool = Field(
+        default=False, description="No stand-in extensions: a missing extension stops the dry run."
+    )
+    pg_version: int | None = Field(
+        default=None, description="The project's PostgreSQL major (default: `[db] major_version` in config.toml)."
+    )
+    baseline: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Schema files replayed before the history (`--baseline`)."
+    )
+
+    _split = field_validator("stub_extensions", "baseline", mode="before")(_split_list)
+    _durations = field_validator("dry_run_statement_timeout", "dry_run_time_budget")(_check_duration)
+    _sizes = field_validator("dry_run_disk_limit")(_check_size)
 
     @classmethod
     def settings_customise_sources(

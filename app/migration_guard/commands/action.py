@@ -137,6 +137,12 @@ def check_options(settings: ActionSettings, ctx: GitHubContext) -> CheckOptions:
         "run_url": ctx.run_url,
         "base": ctx.base_sha,
         "head": ctx.head_sha,
+        "statement_timeout": settings.dry_run_statement_timeout,
+        "time_budget": settings.dry_run_time_budget,
+        "disk_limit": settings.dry_run_disk_limit,
+        "strict_extensions": settings.strict_extensions,
+        "pg_version": settings.pg_version,
+        "baseline": tuple(Path(p) for p in settings.baseline),
     }
     if not directory.is_dir():
         raise UserError(f"{directory}: migrations folder not found in the checkout (the `migrations-dir` input)")
@@ -177,7 +183,10 @@ def check_step(settings: ActionSettings, ctx: GitHubContext) -> int:
         workflow.error(reason, title="migration-guard refused to run")
         publish_check(report, settings, ctx, comment=False)
         return 1
-    report = run_check(check_options(settings, ctx))
+    from migration_guard.commands.plan import terminate_on_sigterm
+
+    with terminate_on_sigterm():  # the runner's cancel (docker stop): tear the dry-run server down
+        report = run_check(check_options(settings, ctx))
     publish_check(report, settings, ctx)
     return report.exit_code
 

@@ -46,9 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=("error", "warning", "never"),
                         help="exit 1 on blocking findings (error, default), on any warning too, or never")
     parser.add_argument("--no-dry-run", action="store_true", help="static checks only (no Postgres needed)")
+    from migration_guard.commands.plan import add_dry_run_arguments
+
+    add_dry_run_arguments(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> CheckOptions:
+    from migration_guard.commands.plan import dry_run_options
     from migration_guard.settings import load_project_settings
 
     project = load_project_settings()
@@ -80,6 +84,7 @@ def options_from_args(args: argparse.Namespace) -> CheckOptions:
         dry_run=not args.no_dry_run,
         base_versions=base_versions,
         base=args.base,
+        **dry_run_options(args),  # type: ignore[arg-type]
     )
 
 
@@ -89,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
     for secret in (opts.postgres_url, opts.stats_url):
         log.add_secret(secret)
-    report = run_check(opts)
+    from migration_guard.commands.plan import terminate_on_sigterm
+
+    with terminate_on_sigterm():  # the runner's cancel: tear the dry-run server down like Ctrl-C does
+        report = run_check(opts)
     secrets = tuple(s for s in (opts.postgres_url, opts.stats_url) if s)
     if args.format == "json":
         from migration_guard.commands.action import _scrub
