@@ -141,13 +141,15 @@ def guard_available(bin_dir: Path) -> bool:
     return lay is not None and (lay.pkglib_dir / "mg_guard.so").exists()
 
 
-def local_settings(bin_dir: Path, dbname: str) -> dict[str, str]:
+def local_settings(bin_dir: Path, dbname: str, strict: bool = False) -> dict[str, str]:
     settings: dict[str, str] = {}
     preload = []
     if guard_available(bin_dir):
         preload.append("mg_guard")
     # pg_cron refuses CREATE EXTENSION unless preloaded and pointed at the database (REPLAY.md, dbdev).
-    if cron_available(bin_dir):
+    from migration_guard.dryrun.sharetree import replaced_by_standin
+
+    if cron_available(bin_dir) and not replaced_by_standin(bin_dir, "pg_cron", strict):
         preload.append("pg_cron")
         settings["cron.database_name"] = dbname
     if preload:
@@ -171,7 +173,7 @@ def local_server(
     from migration_guard.dryrun.sharetree import build
 
     resolved = find_bin_dir(bin_dir)
-    settings = local_settings(resolved, DRYRUN_DB)
+    settings = local_settings(resolved, DRYRUN_DB, strict_extensions)
     tree = build(resolved, strict=strict_extensions)
     executable = tree.postgres if tree is not None else None
     template: Path | None = None
