@@ -230,9 +230,42 @@ def run_plan(options: PlanOptions) -> PlanResult:
             with _migrator(server, password, role) as conn, watchdog:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
                 run = _Run(options, server, admin, conn, watchdog, limits, skips, warnings)
+                preinstalled = _standins(admin)
                 result = run.plan(migrations, is_new, first_new, len(baseline), seeds, use_supabase, exposed, base)
+                result = _with_standins(result, server, preinstalled, {u.name for u in uses})
                 return errortext.clean(result, createrole=bool(row and row[0]))
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+STANDINS_USED = """
+select e.extname from pg_catalog.pg_extension e
+join pg_catalog.pg_available_extensions a on a.name = e.extname
+where a.comment like 'Migration Guard stand-in:%' order by 1
+"""
+
+
+def standins_warning(names: list[str]) -> str:
+    return (f"dry run used stand-ins for: {', '.join(names)}: locks and row counts on their objects are not "
+            "measured (--strict-extensions stops on them instead)")
+
+
+def _standins(conn: psycopg.Connection[Any]) -> set[str]:
+    return {str(r[0]) for r in conn.execute(STANDINS_USED).fetchall()}
+
+
+def _with_standins(result: PlanResult, server: Any, preinstalled: set[str], named: set[str]) -> PlanResult:
+    """Name the stand-in extensions the history used, read from the server after the run (the control
+    file's comment marks ours): those it created, and those the bootstrap installed that it names in a
+    CREATE EXTENSION. A stand-in the bootstrap installed and nothing names is not news."""
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True, connect_timeout=10) as conn:
+            present = _standins(conn)
+    except psycopg.Error:  # torn down by a limit: the limit is the report's news
+        return result
+    names = sorted((present - preinstalled) | (present & named))
+    if not names:
+        return result
+    return replace(result, warnings=(*result.warnings, standins_warning(names)))
 
 
 def _load_baseline(path: Path) -> Migration:

@@ -70,6 +70,8 @@ def render_check_text(report: CheckReport, color: bool = False) -> str:
     if not report.changed:
         return f"{_paint('ok', 'ok', color)}: no migration changes in {where}: nothing to check\n"
 
+    if report.plan is not None and report.plan.version_note:
+        out.append(_paint(f"⚠ {report.plan.version_note}", "warn", color))
     since = f" since {report.base}" if report.base else ""
     out.append(_paint(f"Checking {_plural(len(report.changed), 'migration')} in {where}{since}", "bold", color))
     out.extend(f"  {p}" for p in report.changed)
