@@ -130,10 +130,12 @@ def test_standin_functions_run_as_their_caller_and_cannot_be_replaced(db: str) -
         platform = ("pg_graphql", "supabase_vault")
         assert owners == sorted((n, SUPERUSER if n in platform else MIGRATION_ROLE, [SUPERUSER]) for n in OURS)
         definer = su.execute(
-            "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
-            "where n.nspname in ('net', 'pgmq', 'vault', 'graphql', 'pgsodium') and p.prosecdef"
+            "select p.oid::regprocedure::text from pg_depend d join pg_proc p on p.oid = d.objid "
+            "join pg_extension e on e.oid = d.refobjid "
+            "where d.classid = 'pg_proc'::regclass and d.deptype = 'e' and e.extname = any(%s) and p.prosecdef",
+            (OURS,),
         ).fetchall()
-        assert definer == []
+        assert definer == []  # every stand-in function runs with its caller's rights
     with as_migration_role(db) as conn:
         for ddl in (
             "create or replace function net.http_post(url text, body jsonb, params jsonb, headers jsonb, "

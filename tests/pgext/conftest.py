@@ -10,6 +10,7 @@ test-only name (``mg_test_vector_<pid>``) removed at the end of the session.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -115,22 +116,51 @@ def guard_server(share_tree: sharetree.ShareTree | None) -> Iterator[LocalPostgr
         yield server
 
 
-@pytest.fixture
-def migrator_db(guard_server: LocalPostgres) -> Iterator[str]:
-    """A fresh database owned by the migrator role; yields a conninfo that logs in as the migrator."""
+@contextlib.contextmanager
+def _database(server: LocalPostgres) -> Iterator[str]:
+    """A database owned by the migrator role; yields a conninfo that logs in as the migrator."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(guard_server.conninfo(), autocommit=True) as conn:
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" OWNER {MIGRATOR}')
     try:
-        yield guard_server.conninfo(dbname=name, user=MIGRATOR)
+        yield server.conninfo(dbname=name, user=MIGRATOR)
     finally:
-        with psycopg.connect(guard_server.conninfo(), autocommit=True) as conn:
+        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def vector_db(migrator_db: str, vector_ext: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    """A connection, as the migrator, to a database where the stand-in `vector` is created in public."""
-    with psycopg.connect(migrator_db, autocommit=True) as conn:
-        conn.execute(f"CREATE EXTENSION {vector_ext}")
-        yield conn
+def migrator_db(guard_server: LocalPostgres) -> Iterator[str]:
+    """A fresh database for tests that create the extension themselves."""
+    with _database(guard_server) as conninfo:
+        yield conninfo
+
+
+@pytest.fixture(scope="session")
+def shared_migrator_db(guard_server: LocalPostgres) -> Iterator[str]:
+    """One database for the tests that only need a place to run (a database costs ~1 s to make)."""
+    with _database(guard_server) as conninfo:
+        yield conninfo
+
+
+@pytest.fixture(scope="session")
+def vector_shared_db(guard_server: LocalPostgres, vector_ext: str) -> Iterator[str]:
+    with _database(guard_server) as conninfo:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f"CREATE EXTENSION {vector_ext}")
+        yield conninfo
+
+
+@pytest.fixture
+def vector_db(vector_shared_db: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A connection, as the migrator, to a database with the stand-in `vector` in public; the test's
+    tables go into a fresh schema of its own (first on search_path), dropped afterwards."""
+    schema = f"s_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(vector_shared_db, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"SET search_path = {schema}, public")
+        try:
+            yield conn
+        finally:
+            conn.execute("RESET ALL")
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -27,8 +27,8 @@ def superuser(guard_server: LocalPostgres) -> Iterator[Conn]:
 
 
 @pytest.fixture
-def migrator(migrator_db: str) -> Iterator[Conn]:
-    with psycopg.connect(migrator_db, autocommit=True) as conn:
+def migrator(shared_migrator_db: str) -> Iterator[Conn]:
+    with psycopg.connect(shared_migrator_db, autocommit=True) as conn:
         yield conn
 
 
@@ -159,6 +159,29 @@ def test_grant_inside_do_execute_and_functions_is_refused(migrator: Conn) -> Non
     )
     refused(migrator, "select definer_grant()")
     refused(migrator, "do $$ begin execute 'create role r_do in role pg_execute_server_program'; end $$")
+    cannot_run_programs(migrator)
+
+
+def test_superuser_code_run_for_the_migrator_is_limited_too(
+    guard_server: LocalPostgres, superuser: Conn, migrator: Conn
+) -> None:
+    """A superuser session that SET ROLEs to the migrator, and a superuser's SECURITY DEFINER helper
+    with an injection bug called by the migrator: both limited."""
+    superuser.execute("set role migrator")
+    refused(superuser, "grant pg_execute_server_program to anon")
+    superuser.execute("reset role")
+    with psycopg.connect(guard_server.conninfo(dbname=migrator.info.dbname), autocommit=True) as admin:
+        admin.execute(
+            "create function public.run_as_admin(sql text) returns void language plpgsql security definer"
+            " set search_path = pg_catalog as $$ begin execute sql; end $$"
+        )
+        try:
+            refused(migrator, "select public.run_as_admin('grant pg_execute_server_program to migrator')")
+            refused(migrator, "select public.run_as_admin($q$alter role supabase_admin password 'x'$q$)")
+            migrator.execute("select public.run_as_admin('create role helper_made_role in role anon')")
+            migrator.execute("drop role helper_made_role")
+        finally:
+            admin.execute("drop function public.run_as_admin(text)")
     cannot_run_programs(migrator)
 
 

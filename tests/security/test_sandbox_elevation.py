@@ -116,3 +116,34 @@ def test_a_server_whose_postgres_is_superuser_still_runs_pr_sql_as_a_non_superus
     assert result.ok, errors(result)
     assert FALLBACK_ROLE_WARNING in result.warnings
     assert "mg_migrator" not in " ".join(result.warnings)
+
+
+def test_elevated_extensions_never_leave_the_migration_role_an_event_trigger_or_pg_catalog_objects(
+    tmp_path: Path, url_server: str
+) -> None:
+    """Objects an elevated CREATE EXTENSION makes belong to the migration role. pgaudit's event
+    triggers would then run code it can replace in every later command (the next elevated script,
+    as superuser); pg_cron's job table says which role a job runs as; and objects in pg_catalog are
+    what our superuser sessions search. On main all three are created for the migration role."""
+    r1 = plan(tmp_path / "a", {"20240101000000_x.sql": "create extension pgaudit;\n"},
+              postgres="url", postgres_url=url_server)
+    assert any('extension "pgaudit" is refused' in e and "event trigger" in e for e in errors(r1)), errors(r1)
+    r2 = plan(tmp_path / "b", {"20240101000000_x.sql": "do $$ begin execute 'create extension pg_cron'; end $$;\n"},
+              postgres="url", postgres_url=url_server)
+    assert not r2.ok
+    r3 = plan(tmp_path / "c", {"20240101000000_x.sql": "create extension citext schema pg_catalog;\n"},
+              postgres="url", postgres_url=url_server)
+    assert any("objects in pg_catalog" in e for e in errors(r3)), errors(r3)
+
+
+def test_alter_extension_update_is_never_elevated(tmp_path: Path, url_server: str) -> None:
+    """An extension created (elevated) at an old version cannot be updated through the elevation:
+    update scripts would run in a superuser session. On main the CREATE EXTENSION runs the hijack."""
+    sql = (
+        "create extension pg_stat_statements version '1.8';\n"
+        "alter extension pg_stat_statements update;\n"
+    )
+    result = plan(tmp_path, {"20240101000000_x.sql": sql}, postgres="url", postgres_url=url_server)
+    [run] = result.migrations
+    assert run.error is not None and run.error.line == 2, errors(result)
+    assert "permission denied" in run.error.message

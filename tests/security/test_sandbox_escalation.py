@@ -183,6 +183,9 @@ begin
   return a::text operator(pg_catalog.||) b;
 end $f$;
 create operator public.|| (leftarg = name, rightarg = text, function = public.mg_cat);
+do $d$ begin  -- the database owner may change what new sessions get; our connection options outrank it
+  execute format('alter database %I set search_path = public, pg_catalog', current_database());
+end $d$;
 create table public.bait (id bigint primary key);
 """
     result = plan(tmp_path, {"20240101000000_attack.sql": sql})

@@ -17,6 +17,7 @@ from sandbox_helpers import errors, hijack, plan, project, shared_folder
 from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap
 from migration_guard.dryrun.extension_policy import ALLOWED, REFUSED
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
+from migration_guard.dryrun.providers import cron_available
 from migration_guard.dryrun.sharetree import build
 
 
@@ -111,3 +112,21 @@ def test_no_superuser_object_is_left_for_the_migration_role_to_hijack() -> None:
                 "select count(*) from pg_default_acl d join pg_roles r on r.oid = d.defaclrole where r.rolsuper"
             ).fetchone()
             assert acl == (0,)
+
+
+@pytest.mark.skipif(not cron_available(find_bin_dir()), reason="pg_cron not installed (postgresql-15-cron)")
+def test_cron_jobs_cannot_be_made_to_run_as_another_role(tmp_path: Path) -> None:
+    """pg_cron runs a job as cron.job.username. The migration role may schedule (as on Supabase) but
+    not write another role's name there, directly or by update, although BYPASSRLS skips pg_cron's
+    policy. On main the job table belongs to the migration role (created elevated): anything goes."""
+    sql = (
+        "create extension if not exists pg_cron;\n"
+        "select cron.schedule('nightly', '0 3 * * *', 'select 1');\n"
+        "do $$ begin update cron.job set username = 'supabase_admin'; "
+        "raise exception 'LOOT: job re-owned'; exception when insufficient_privilege then null; end $$;\n"
+        "do $$ begin insert into cron.job (schedule, command, nodename, nodeport, database, username) "
+        "values ('* * * * *', 'select 1', '', 5432, current_database(), 'supabase_admin'); "
+        "raise exception 'LOOT: job as superuser'; exception when insufficient_privilege then null; end $$;\n"
+    )
+    result = plan(tmp_path, {"20240101000000_cron.sql": sql})
+    assert result.ok, errors(result)

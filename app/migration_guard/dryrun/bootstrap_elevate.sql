@@ -60,6 +60,22 @@ begin
       'safe for a non-superuser to own (docs/security.md)', bad
       using errcode = 'insufficient_privilege';
   end if;
+  -- What the elevated script created belongs to the migration role. Two things it must never own:
+  -- an event trigger (its function would run in later commands, superusers' included) and objects
+  -- in pg_catalog (which our superuser sessions search).
+  select e.evtname::text into bad from pg_catalog.pg_event_trigger e
+    join pg_catalog.pg_roles r on r.oid operator(pg_catalog.=) e.evtowner
+    where not r.rolsuper limit 1;
+  if bad is null then
+    select e.extname::text into bad from pg_catalog.pg_extension e
+      where e.extnamespace operator(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace
+        and e.extname operator(pg_catalog.<>) 'plpgsql'::pg_catalog.name limit 1;
+  end if;
+  if bad is not null then
+    raise exception 'CREATE EXTENSION refused in the dry run: it would give the migration role "%" '
+      '(an event trigger, or objects in pg_catalog) (docs/security.md)', bad
+      using errcode = 'insufficient_privilege';
+  end if;
 end $$;
 revoke all on function migration_guard_internal.extension_elevate() from public;
 revoke all on function migration_guard_internal.extension_lower() from public;

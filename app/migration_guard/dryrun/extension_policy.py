@@ -72,9 +72,30 @@ AFTER_CREATE: dict[str, str] = {
     "pg_cron": """
 grant usage on schema cron to @extowner@ with grant option;
 grant all on all functions in schema cron to @extowner@ with grant option;
-grant all on all sequences in schema cron to @extowner@ with grant option;
-grant all on all tables in schema cron to @extowner@ with grant option;
+grant usage, select on all sequences in schema cron to @extowner@ with grant option;
+grant select, insert, update, delete on all tables in schema cron to @extowner@ with grant option;
+-- cron.job.username is the role a job runs as, and BYPASSRLS skips pg_cron's own policy: only a
+-- superuser may name another role (jobs cannot even connect in the dry run; this is the second lock).
+create or replace function cron.migration_guard_job_owner() returns trigger
+language plpgsql set search_path = pg_catalog, pg_temp as $mg$
+begin
+  if new.username operator(pg_catalog.<>) current_user::text and not (select r.rolsuper from pg_catalog.pg_roles r
+      where r.rolname operator(pg_catalog.=) current_user) then
+    raise exception 'a cron job runs as the role that schedules it' using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end $mg$;
+drop trigger if exists migration_guard_job_owner on cron.job;
+create trigger migration_guard_job_owner before insert or update on cron.job
+  for each row execute function cron.migration_guard_job_owner();
 """,
+}
+
+# Not elevated on servers without our extension folder (url/docker), where an extension's objects end
+# up owned by the migration role: what that ownership would give it.
+NOT_ELEVATED: dict[str, str] = {
+    "pg_cron": "owning cron.job would let it run jobs as any role (its username column)",
+    "pgaudit": "owning its event triggers' functions would let it run code in every later DDL, superusers' included",
 }
 
 
@@ -84,13 +105,16 @@ class Decision:
     reason: str = ""
 
 
-def decide(name: str, standins: frozenset[str] | set[str] = frozenset()) -> Decision:
+def decide(name: str, standins: frozenset[str] | set[str] = frozenset(), elevated: bool = False) -> Decision:
     """The verdict for ``CREATE EXTENSION name``; ``standins`` are the stand-ins this server offers
-    (a stand-in of http/pg_net does nothing on the network, so it is allowed where the real one is not)."""
+    (a stand-in of http/pg_net does nothing on the network, so it is allowed where the real one is not);
+    ``elevated``: the server creates extensions through the event triggers (url/docker providers)."""
     if name in standins:
         return Decision("allowed")
     if name in REFUSED:
         return Decision("refused", REFUSED[name])
+    if elevated and name in NOT_ELEVATED:
+        return Decision("refused", NOT_ELEVATED[name] + " (the local provider creates it safely)")
     if name in ALLOWED:
         return Decision("allowed")
     return Decision("unknown", "it has not been reviewed as safe for a non-superuser to own")
@@ -107,5 +131,6 @@ def refusal_message(name: str, decision: Decision, path: str = "", line: int = 0
 
 
 def allowed_sql_array() -> str:
-    """``ALLOWED`` as a SQL text[] literal, for the event triggers of the url/docker providers."""
-    return "array[" + ", ".join("'" + n.replace("'", "''") + "'" for n in sorted(ALLOWED)) + "]::text[]"
+    """What the event triggers of the url/docker providers elevate, as a SQL text[] literal."""
+    names = sorted(ALLOWED - set(NOT_ELEVATED))
+    return "array[" + ", ".join("'" + n.replace("'", "''") + "'" for n in names) + "]::text[]"

@@ -167,7 +167,7 @@ def dry_run_extensions(bin_dir: Path, strict: bool = False) -> set[str] | None:
 
 
 def refused(
-    uses: list[ExtensionUse], stubs: Iterable[str], standins: frozenset[str], have: set[str]
+    uses: list[ExtensionUse], stubs: Iterable[str], standins: frozenset[str], have: set[str], elevated: bool = False
 ) -> tuple[ExtensionUse, policy.Decision] | None:
     """The first CREATE EXTENSION the sandbox does not allow (``extension_policy``), unless stubbed.
 
@@ -178,7 +178,7 @@ def refused(
     for use in uses:
         if use.name in stubbed:
             continue
-        decision = policy.decide(use.name, standins)
+        decision = policy.decide(use.name, standins, elevated)
         if decision.verdict == "allowed":
             continue
         if use.name in have or (decision.verdict == "refused" and use.name not in STUB_SCHEMAS):

@@ -204,7 +204,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
             tree = server.extra.get("sharetree")
             have = ext.available(admin)
             standins = tree.standins if tree is not None else frozenset()
-            refused = ext.refused(uses, options.stub_extensions, standins, have)
+            refused = ext.refused(uses, options.stub_extensions, standins, have, elevated=tree is None)
             if refused is not None:
                 return _refused(base, refused, migrations, is_new)
             missing = ext.missing(uses, have, options.stub_extensions)
