@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from migration_guard.dryrun import extensions as ext
-from migration_guard.dryrun import history
+from migration_guard.dryrun import history, platform_conflicts
 from migration_guard.dryrun.limits import LimitHit, Limits, Watchdog, apply_role_settings, hit_from_error
 from migration_guard.errors import UserError
 from migration_guard.model import (
@@ -60,6 +60,7 @@ class PlanOptions:
     disk_limit: str | None = None
     strict_extensions: bool = False  # no stand-ins: a missing extension stops the plan
     pg_version: int | None = None  # the project's major (else `[db] major_version` in supabase/config.toml)
+    search_path: str | None = None  # the runner's session search_path, e.g. "storage, public"
     baseline: tuple[Path, ...] = ()  # schema files replayed before the history (a `supabase db dump`)
 
 
@@ -225,6 +226,13 @@ def run_plan(options: PlanOptions) -> PlanResult:
             # Limits the migration role cannot lift (temp_file_limit is superuser-only); the watchdog
             # enforces the rest from its own session.
             apply_role_settings(admin, role, server.dbname, limits)
+            if options.search_path:  # the runner's session state (postgres-migrations: storage, public)
+                admin.execute(
+                    sql.SQL("alter role {} in database {} set search_path to {}").format(
+                        sql.Identifier(role), sql.Identifier(server.dbname),
+                        sql.SQL(", ").join(sql.Literal(p) for p in search_path_items(options.search_path)),
+                    )
+                )
             watchdog = Watchdog(lambda: psycopg.connect(server.conninfo(), autocommit=True), role, limits,
                                 started + limits.time_budget, own_server=server.provider_name != "url")
             with _migrator(server, password, role) as conn, watchdog:
@@ -418,6 +426,14 @@ def _refused(
     return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
+def search_path_items(value: str) -> list[str]:
+    """``"storage, public"`` → ``["storage", "public"]`` (double quotes around a name are removed)."""
+    items = [item.strip().strip('"') for item in value.split(",")]
+    if not all(items):
+        raise UserError(f"--search-path {value!r}: expected schema names separated by commas")
+    return items
+
+
 def _migrator(server: Any, password: str | None, role: str) -> psycopg.Connection[Any]:
     kwargs: dict[str, Any] = {"autocommit": True}
     if password:
@@ -478,6 +494,7 @@ class _Run:
         self.limits = limits
         self.skips = skips
         self.warnings = warnings
+        self.supabase = False  # set by plan(): platform-conflict hints only for Supabase histories
         self.hit: LimitHit | None = None
 
     def watcher(self) -> psycopg.Connection[Any]:
@@ -531,6 +548,7 @@ class _Run:
         from migration_guard.dryrun import advisories, catalog
         from migration_guard.dryrun.trace import outside_transaction
 
+        self.supabase = use_supabase
         runs: list[MigrationRun] = []
         progress = Progress(self.options.progress)
         failed = False
@@ -616,7 +634,7 @@ class _Run:
         """A missing object that a later-sorting file creates: the history is out of order; say so."""
         if run.status != "failed" or run.error is None or self.hit is not None:
             return run
-        why = history.out_of_order(m, run.error, later)
+        why = history.out_of_order(m, run.error, later) or platform_conflicts.conflict(run.error, self.supabase)
         return replace(run, error=replace(run.error, hint=why)) if why else run
 
     def _late_seeds(self, seeds: list[Migration]) -> None:
