@@ -47,6 +47,8 @@ def _stand_ins(data: dict[str, Any]) -> set[str]:
         ("supabase__dbdev", 54, {"pg_cron"}, ()),
         ("pgflow-dev__pgflow", 20, {"pgmq", "pg_net", "pg_cron"}, ()),
         ("onlook-dev__onlook", 20, set(), ()),
+        # vector and the Stripe wrapper on stand-ins; its seed (a db dump: session_replication_role) loads.
+        ("QuivrHQ__quivr", 69, {"vector", "wrappers"}, ()),
     ],
 )
 def test_supabase_projects_replay_fully_with_their_stand_ins_listed(

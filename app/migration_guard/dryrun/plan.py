@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -60,7 +61,9 @@ class PlanOptions:
     disk_limit: str | None = None
     strict_extensions: bool = False  # no stand-ins: a missing extension stops the plan
     pg_version: int | None = None  # the project's major (else `[db] major_version` in supabase/config.toml)
-    search_path: str | None = None  # the runner's session search_path, e.g. "storage, public"
+    # The migration runner's session settings, e.g. (("search_path", "storage, public"),) for
+    # postgres-migrations in supabase/storage; applied as the migration role's defaults (RESET keeps them).
+    session_settings: tuple[tuple[str, str], ...] = ()
     baseline: tuple[Path, ...] = ()  # schema files replayed before the history (a `supabase db dump`)
 
 
@@ -226,11 +229,11 @@ def run_plan(options: PlanOptions) -> PlanResult:
             # Limits the migration role cannot lift (temp_file_limit is superuser-only); the watchdog
             # enforces the rest from its own session.
             apply_role_settings(admin, role, server.dbname, limits)
-            if options.search_path:  # the runner's session state (postgres-migrations: storage, public)
+            for key, value in options.session_settings:  # the runner's session state (e.g. search_path)
                 admin.execute(
-                    sql.SQL("alter role {} in database {} set search_path to {}").format(
-                        sql.Identifier(role), sql.Identifier(server.dbname),
-                        sql.SQL(", ").join(sql.Literal(p) for p in search_path_items(options.search_path)),
+                    sql.SQL("alter role {} in database {} set {} = {}").format(
+                        sql.Identifier(role), sql.Identifier(server.dbname), sql.Identifier(*key.split(".")),
+                        sql.SQL(", ").join(sql.Literal(v) for v in setting_values(key, value)),
                     )
                 )
             watchdog = Watchdog(lambda: psycopg.connect(server.conninfo(), autocommit=True), role, limits,
@@ -426,11 +429,25 @@ def _refused(
     return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
-def search_path_items(value: str) -> list[str]:
-    """``"storage, public"`` → ``["storage", "public"]`` (double quotes around a name are removed)."""
-    items = [item.strip().strip('"') for item in value.split(",")]
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def parse_session_setting(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` (``--session-setting``) → (key, value); one clear line when malformed."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not _SETTING_NAME.fullmatch(key):
+        raise UserError(f"--session-setting {text!r}: expected NAME=VALUE, e.g. search_path='storage, public'")
+    return key, value.strip()
+
+
+def setting_values(key: str, value: str) -> list[str]:
+    """A list setting (search_path) as its items; any other setting as one value."""
+    if key.lower() != "search_path":
+        return [value.strip("'")]
+    items = [item.strip().strip("'").strip('"') for item in value.strip("'").split(",")]
     if not all(items):
-        raise UserError(f"--search-path {value!r}: expected schema names separated by commas")
+        raise UserError(f"--session-setting search_path={value!r}: expected schema names separated by commas")
     return items
 
 

@@ -141,11 +141,21 @@ def guard_available(bin_dir: Path) -> bool:
     return lay is not None and (lay.pkglib_dir / "mg_guard.so").exists()
 
 
+def privileged_available(bin_dir: Path) -> bool:
+    """mg_privileged.so (pgext/): BYPASSRLS roles and extension-backed foreign-data wrappers as on Supabase."""
+    from migration_guard.dryrun.sharetree import layout
+
+    lay = layout(bin_dir)
+    return lay is not None and (lay.pkglib_dir / "mg_privileged.so").exists()
+
+
 def local_settings(bin_dir: Path, dbname: str, strict: bool = False) -> dict[str, str]:
     settings: dict[str, str] = {}
     preload = []
     if guard_available(bin_dir):
         preload.append("mg_guard")
+    if privileged_available(bin_dir):  # after mg_guard: its hook runs first and elevates, mg_guard still checks
+        preload.append("mg_privileged")
     # pg_cron refuses CREATE EXTENSION unless preloaded and pointed at the database (REPLAY.md, dbdev).
     from migration_guard.dryrun.sharetree import replaced_by_standin
 
