@@ -95,7 +95,9 @@ def test_alter_role_never_reaches_a_superuser(server: LocalPostgres, db: str) ->
 def test_an_extension_backed_foreign_data_wrapper_as_quivr_creates_it(server: LocalPostgres, db: str) -> None:
     with _as(server, db) as conn:
         conn.execute("CREATE EXTENSION wrappers WITH SCHEMA public")
-        conn.execute("CREATE FOREIGN DATA WRAPPER stripe_wrapper HANDLER stripe_fdw_handler VALIDATOR stripe_fdw_validator")
+        conn.execute(
+            "CREATE FOREIGN DATA WRAPPER stripe_wrapper HANDLER stripe_fdw_handler VALIDATOR stripe_fdw_validator"
+        )
         conn.execute(
             "CREATE SERVER stripe_server FOREIGN DATA WRAPPER stripe_wrapper "
             "OPTIONS (api_key_id 'x', api_url 'https://api.stripe.com/v1')"
