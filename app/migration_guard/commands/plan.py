@@ -80,6 +80,9 @@ def add_dry_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pg-version", type=int, metavar="MAJOR",
                         help="the PostgreSQL major the project runs (default: pg-version, or [db] major_version "
                         "in supabase/config.toml); the report says when the dry run's server differs")
+    parser.add_argument("--session-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting your migration runner gives its session, e.g. "
+                        "search_path='storage, public' (repeatable)")
     parser.add_argument("--baseline", nargs="+", metavar="FILE",
                         help="schema replayed before the history: a `supabase db dump` output or plain SQL "
                         "(default: the baseline setting)")
@@ -87,6 +90,7 @@ def add_dry_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def dry_run_options(args: argparse.Namespace) -> dict[str, object]:
     """PlanOptions fields from the flags above, falling back to the project settings."""
+    from migration_guard.dryrun.plan import parse_session_setting
     from migration_guard.settings import load_project_settings
 
     project = load_project_settings()
@@ -97,6 +101,7 @@ def dry_run_options(args: argparse.Namespace) -> dict[str, object]:
         "strict_extensions": project.strict_extensions if args.strict_extensions is None else True,
         "pg_version": args.pg_version or project.pg_version,
         "baseline": tuple(Path(p) for p in (args.baseline or project.baseline)),
+        "session_settings": tuple(parse_session_setting(t) for t in getattr(args, "session_setting", []) or []),
     }
 
 

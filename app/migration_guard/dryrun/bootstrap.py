@@ -35,6 +35,12 @@ def _read(name: str) -> str:
     return resources.files("migration_guard.dryrun").joinpath(name).read_text(encoding="utf-8")
 
 
+# Supabase's supautils lets `postgres` set session_replication_role: `supabase db dump` output and
+# seeds start with `SET session_replication_role = replica`. Only where no event trigger guards
+# CREATE EXTENSION (replica mode switches event triggers off); PostgreSQL 15's GRANT SET ON PARAMETER.
+REPLICATION_ROLE_SETTING = 'grant set on parameter session_replication_role to "{{MIGRATION_ROLE}}";\n'
+
+
 def bootstrap_sql(supabase: bool = True, elevate: bool = False, role: str = MIGRATION_ROLE) -> str:
     """The bootstrap as one SQL text for migration role ``role``."""
     parts = [_read("bootstrap_base.sql")]
@@ -42,6 +48,8 @@ def bootstrap_sql(supabase: bool = True, elevate: bool = False, role: str = MIGR
         parts.append(_read("bootstrap_elevate.sql"))
     if supabase:
         parts += [_read("bootstrap_roles.sql"), _read("bootstrap_supabase.sql")]
+        if not elevate:
+            parts.append(REPLICATION_ROLE_SETTING)
     text = "\n".join(parts).replace("{{ALLOWED_EXTENSIONS}}", allowed_sql_array())
     return text.replace("{{MIGRATION_ROLE}}", role)
 
@@ -52,6 +60,7 @@ def bootstrap_hash(supabase: bool = True) -> str:
     for name in _PARTS:
         h.update(_read(name).encode())
     h.update(allowed_sql_array().encode())
+    h.update(REPLICATION_ROLE_SETTING.encode())
     return h.hexdigest()[:16]
 
 

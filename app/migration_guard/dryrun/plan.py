@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -25,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 from migration_guard.dryrun import extensions as ext
-from migration_guard.dryrun import history
+from migration_guard.dryrun import history, platform_conflicts
 from migration_guard.dryrun.limits import LimitHit, Limits, Watchdog, apply_role_settings, hit_from_error
 from migration_guard.errors import UserError
 from migration_guard.model import (
@@ -63,6 +64,9 @@ class PlanOptions:
     disk_limit: str | None = None
     strict_extensions: bool = False  # no stand-ins: a missing extension stops the plan
     pg_version: int | None = None  # the project's major (else `[db] major_version` in supabase/config.toml)
+    # The migration runner's session settings, e.g. (("search_path", "storage, public"),) for
+    # postgres-migrations in supabase/storage; applied as the migration role's defaults (RESET keeps them).
+    session_settings: tuple[tuple[str, str], ...] = ()
     baseline: tuple[Path, ...] = ()  # schema files replayed before the history (a `supabase db dump`)
 
 
@@ -239,6 +243,13 @@ def run_plan(options: PlanOptions) -> PlanResult:
             # Limits the migration role cannot lift (temp_file_limit is superuser-only); the watchdog
             # enforces the rest from its own session.
             apply_role_settings(admin, role, server.dbname, limits)
+            for key, value in options.session_settings:  # the runner's session state (e.g. search_path)
+                admin.execute(
+                    sql.SQL("alter role {} in database {} set {} = {}").format(
+                        sql.Identifier(role), sql.Identifier(server.dbname), sql.Identifier(*key.split(".")),
+                        sql.SQL(", ").join(sql.Literal(v) for v in setting_values(key, value)),
+                    )
+                )
             watchdog = Watchdog(lambda: psycopg.connect(server.conninfo(), autocommit=True), role, limits,
                                 started + limits.time_budget, own_server=server.provider_name != "url")
             with _migrator(server, password, role) as conn, watchdog:
@@ -446,6 +457,28 @@ def _refused(
     return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def parse_session_setting(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` (``--session-setting``) → (key, value); one clear line when malformed."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not _SETTING_NAME.fullmatch(key):
+        raise UserError(f"--session-setting {text!r}: expected NAME=VALUE, e.g. search_path='storage, public'")
+    return key, value.strip()
+
+
+def setting_values(key: str, value: str) -> list[str]:
+    """A list setting (search_path) as its items; any other setting as one value."""
+    if key.lower() != "search_path":
+        return [value.strip("'")]
+    items = [item.strip().strip("'").strip('"') for item in value.strip("'").split(",")]
+    if not all(items):
+        raise UserError(f"--session-setting search_path={value!r}: expected schema names separated by commas")
+    return items
+
+
 def _migrator(server: Any, password: str | None, role: str) -> psycopg.Connection[Any]:
     kwargs: dict[str, Any] = {"autocommit": True}
     if password:
@@ -506,6 +539,7 @@ class _Run:
         self.limits = limits
         self.skips = skips
         self.warnings = warnings
+        self.supabase = False  # set by plan(): platform-conflict hints only for Supabase histories
         self.hit: LimitHit | None = None
 
     def watcher(self) -> psycopg.Connection[Any]:
@@ -559,6 +593,7 @@ class _Run:
         from migration_guard.dryrun import advisories, catalog
         from migration_guard.dryrun.trace import outside_transaction
 
+        self.supabase = use_supabase
         runs: list[MigrationRun] = []
         progress = Progress(self.options.progress)
         failed = False
@@ -644,7 +679,7 @@ class _Run:
         """A missing object that a later-sorting file creates: the history is out of order; say so."""
         if run.status != "failed" or run.error is None or self.hit is not None:
             return run
-        why = history.out_of_order(m, run.error, later)
+        why = history.out_of_order(m, run.error, later) or platform_conflicts.conflict(run.error, self.supabase)
         return replace(run, error=replace(run.error, hint=why)) if why else run
 
     def _late_seeds(self, seeds: list[Migration]) -> None:

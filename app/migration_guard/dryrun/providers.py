@@ -141,13 +141,25 @@ def guard_available(bin_dir: Path) -> bool:
     return lay is not None and (lay.pkglib_dir / "mg_guard.so").exists()
 
 
-def local_settings(bin_dir: Path, dbname: str) -> dict[str, str]:
+def privileged_available(bin_dir: Path) -> bool:
+    """mg_privileged.so (pgext/): BYPASSRLS roles and extension-backed foreign-data wrappers as on Supabase."""
+    from migration_guard.dryrun.sharetree import layout
+
+    lay = layout(bin_dir)
+    return lay is not None and (lay.pkglib_dir / "mg_privileged.so").exists()
+
+
+def local_settings(bin_dir: Path, dbname: str, strict: bool = False) -> dict[str, str]:
     settings: dict[str, str] = {}
     preload = []
     if guard_available(bin_dir):
         preload.append("mg_guard")
+    if privileged_available(bin_dir):  # after mg_guard: its hook runs first and elevates, mg_guard still checks
+        preload.append("mg_privileged")
     # pg_cron refuses CREATE EXTENSION unless preloaded and pointed at the database (REPLAY.md, dbdev).
-    if cron_available(bin_dir):
+    from migration_guard.dryrun.sharetree import replaced_by_standin
+
+    if cron_available(bin_dir) and not replaced_by_standin(bin_dir, "pg_cron", strict):
         preload.append("pg_cron")
         settings["cron.database_name"] = dbname
     if preload:
@@ -171,7 +183,7 @@ def local_server(
     from migration_guard.dryrun.sharetree import build
 
     resolved = find_bin_dir(bin_dir)
-    settings = local_settings(resolved, DRYRUN_DB)
+    settings = local_settings(resolved, DRYRUN_DB, strict_extensions)
     tree = build(resolved, strict=strict_extensions)
     executable = tree.postgres if tree is not None else None
     template: Path | None = None
@@ -214,8 +226,8 @@ def _prepare_cache(
             if prepare is not None:
                 prepare(server)
             with psycopg.connect(server.conninfo(DRYRUN_DB), autocommit=True) as conn:
-                # The dry run needs only its own database: fewer bytes to copy on every start.
-                conn.execute("DROP DATABASE postgres")
+                # The dry run needs only its own database and `postgres` (Supabase's database name:
+                # migrations grant and revoke on database "postgres"): fewer bytes to copy per start.
                 conn.execute("ALTER DATABASE template1 IS_TEMPLATE false")
                 conn.execute("DROP DATABASE template1")
                 conn.execute("CHECKPOINT")

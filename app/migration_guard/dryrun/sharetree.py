@@ -39,6 +39,28 @@ STANDIN_COMMENT = "Migration Guard stand-in:"
 _TRUSTED_LINE = re.compile(r"^\s*trusted\s*=.*$", re.MULTILINE)
 _DIRECTORY = re.compile(r"^\s*directory\s*=", re.MULTILINE)
 _MODULE = re.compile(r"^\s*module_pathname\s*=\s*'([^']*)'", re.MULTILINE)
+_DEFAULT_VERSION = re.compile(r"^\s*default_version\s*=\s*'([^']*)'", re.MULTILINE)
+
+# Stand-ins preferred over a real extension older than this version: Debian bookworm's pg_cron 1.4
+# rejects second schedules ('1 second', pgflow) that Supabase's pg_cron 1.6 accepts, and a dry run
+# never needs a job to actually run.
+PREFERRED_STANDINS: dict[str, tuple[int, ...]] = {"pg_cron": (1, 5)}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    m = _DEFAULT_VERSION.search(text)
+    return tuple(int(x) for x in re.findall(r"\d+", m.group(1))) if m else ()
+
+
+def _replaces_real(name: str, real_control: Path) -> bool:
+    """Does our stand-in replace this installation's real extension (too old to replay Supabase SQL)?"""
+    floor = PREFERRED_STANDINS.get(name)
+    if floor is None:
+        return False
+    try:
+        return _version(real_control.read_text(encoding="utf-8")) < floor
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -113,7 +135,8 @@ def offered_standins(lay: Layout, strict: bool) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         control = folder / f"{folder.name}.control"
-        if not control.is_file() or (lay.extension_dir / control.name).exists():
+        real = lay.extension_dir / control.name
+        if not control.is_file() or (real.exists() and not _replaces_real(folder.name, real)):
             continue
         module = _MODULE.search(control.read_text(encoding="utf-8"))
         if module:
@@ -153,8 +176,11 @@ def _populate(root: Path, lay: Layout, strict: bool) -> frozenset[str]:
             (share / entry.name).symlink_to(entry)
     ext_dir = share / "extension"
     ext_dir.mkdir()
+    offered = offered_standins(lay, strict)
     for entry in lay.extension_dir.glob("*.control"):
         name = entry.name[: -len(".control")]
+        if name in offered:  # replaced by our stand-in (PREFERRED_STANDINS)
+            continue
         after = policy.AFTER_CREATE.get(name)
         text = rewrite_control(name, entry.read_text(encoding="utf-8"), None if after else lay.extension_dir)
         (ext_dir / entry.name).write_text(text)
@@ -162,7 +188,6 @@ def _populate(root: Path, lay: Layout, strict: bool) -> frozenset[str]:
             for script in lay.extension_dir.glob(f"{glob.escape(name)}--*.sql"):
                 body = script.read_text(encoding="utf-8")
                 (ext_dir / script.name).write_text(f"{body}\n-- Migration Guard: as Supabase's after-create\n{after}")
-    offered = offered_standins(lay, strict)
     for folder in offered.values():
         for f in folder.iterdir():
             if f.is_file() and (f.suffix in (".control", ".sql")):
@@ -197,6 +222,14 @@ def build(bin_dir: Path, strict: bool = False) -> ShareTree | None:
         raise
     _BUILT[memo] = tree
     return tree
+
+
+def replaced_by_standin(bin_dir: Path, name: str, strict: bool = False) -> bool:
+    """Will the dry-run server offer our stand-in instead of this installation's real ``name``?"""
+    lay = layout(bin_dir)
+    if lay is None or name not in offered_standins(lay, strict):
+        return False
+    return (lay.extension_dir / f"{name}.control").exists()
 
 
 def available(bin_dir: Path, strict: bool = False) -> set[str] | None:
