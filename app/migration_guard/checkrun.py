@@ -37,6 +37,13 @@ class CheckOptions:
     base: str | None = None
     head: str | None = None
     run_url: str = ""
+    # The dry run's limits and fidelity (issues 10, 12): passed through to the plan as they are.
+    statement_timeout: str | None = None
+    time_budget: str | None = None
+    disk_limit: str | None = None
+    strict_extensions: bool = False
+    pg_version: int | None = None
+    baseline: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,7 @@ def discover_migrations(directory: Path) -> list[Path]:
 
 def run_check(opts: CheckOptions) -> CheckReport:
     """Lint the changed migrations in context and dry-run them on top of the unchanged ones."""
-    from migration_guard.flows.check import dry_run_step, lint_step, select_step, verdict_step
+    from migration_guard.flows.check import dedupe_step, dry_run_step, lint_step, select_step, verdict_step
 
     if opts.fail_on not in FAIL_ON:
         raise UserError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {opts.fail_on!r}")
@@ -129,7 +136,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
             base=opts.base, head=opts.head,
         )
     linted = lint_step(opts, selection)
-    dry = dry_run_step(opts, selection, linted.supabase)
+    dry = dedupe_step(linted, dry_run_step(opts, selection, linted.supabase))
     verdict = verdict_step(linted, dry, opts.fail_on)
     return CheckReport(
         migrations_dir=str(opts.migrations_dir),

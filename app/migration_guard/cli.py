@@ -24,9 +24,11 @@ COMMANDS: dict[str, str] = {
     "action": "action",
     "apply": "apply",
     "status": "status",
+    "ledger": "ledger",
     "new": "new",
     "reset": "reset",
     "seed": "seed",
+    "mcp": "mcp",
 }
 
 

@@ -109,6 +109,12 @@ def dry_run_step(opts: CheckOptions, selection: Selection, is_supabase: bool) ->
         postgres_url=opts.postgres_url,
         stub_extensions=tuple(opts.stub_extensions),
         stats_url=opts.stats_url,
+        statement_timeout=opts.statement_timeout,
+        time_budget=opts.time_budget,
+        disk_limit=opts.disk_limit,
+        strict_extensions=opts.strict_extensions,
+        pg_version=opts.pg_version,
+        baseline=opts.baseline,
     )
     try:
         plan = run_plan(options)
@@ -146,6 +152,20 @@ def verdict_for(blocking: int, warnings: int, fail_on: str) -> str:
     if fail_on == "warning" and warnings:
         return "fail"
     return "pass"
+
+
+def dedupe_step(lint: LintStep, dry: DryRunStep) -> DryRunStep:
+    """One finding per problem: a database advisory a lint finding already reports is dropped (lint's
+    finding has the line and the fix)."""
+    if dry.plan is None or not dry.plan.advisories:
+        return dry
+    from dataclasses import replace
+
+    from migration_guard.dryrun.advisories import without_lint_duplicates
+
+    findings = merge_findings(lint.findings, dry.plan)
+    kept = tuple(without_lint_duplicates(dry.plan.advisories, findings))
+    return replace(dry, plan=replace(dry.plan, advisories=kept))
 
 
 def verdict_step(lint: LintStep, dry: DryRunStep, fail_on: str) -> Verdict:
