@@ -44,6 +44,7 @@ class CheckOptions:
     strict_extensions: bool = False
     pg_version: int | None = None
     baseline: tuple[Path, ...] = ()
+    session_settings: tuple[tuple[str, str], ...] = ()  # the runner's session state (plan --session-setting)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ def dry_run_step(opts: CheckOptions, selection: Selection, is_supabase: bool) ->
         strict_extensions=opts.strict_extensions,
         pg_version=opts.pg_version,
         baseline=opts.baseline,
+        session_settings=opts.session_settings,
     )
     try:
         plan = run_plan(options)
