@@ -100,7 +100,8 @@ def _has_write_access(repo: Repository, review: PullRequestReview) -> tuple[bool
     except GithubException as exc:
         if exc.status == 404:
             return False, f"author_association {association}, not a collaborator"
-        raise
+        # Fail closed, and say why: the token may not read collaborators (403).
+        return False, f"author_association {association}, permission unreadable: {describe(exc)}"
     return permission in WRITE_PERMISSIONS, f"author_association {association}, permission {permission}"
 
 
