@@ -8,6 +8,7 @@ lacks it, and the gate refuses rather than guess.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +27,10 @@ class History:
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
         # The container's root user runs git in a workspace owned by the runner: safe.directory.
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a fetch must fail, never ask for a password
         return subprocess.run(
             ["git", "-c", f"safe.directory={self.root}", "-c", "safe.directory=*", *args],
-            cwd=self.root, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+            cwd=self.root, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, env=env,
         )
 
     def is_repository(self) -> bool:

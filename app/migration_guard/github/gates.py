@@ -100,7 +100,8 @@ def _has_write_access(repo: Repository, review: PullRequestReview) -> tuple[bool
     except GithubException as exc:
         if exc.status == 404:
             return False, f"author_association {association}, not a collaborator"
-        raise
+        # Fail closed, and say why: the token may not read collaborators (403).
+        return False, f"author_association {association}, permission unreadable: {describe(exc)}"
     return permission in WRITE_PERMISSIONS, f"author_association {association}, permission {permission}"
 
 
@@ -184,7 +185,13 @@ def check_review(gh: Github, target: ReviewTarget) -> GateResult:
             if counted:
                 return GateResult("review", True, f"#{pr.number} approved by {', '.join(sorted(counted))}", pr.number)
         if len(pulls) == 1 and problems == [f"#{pulls[0].number} is not merged"]:
-            return GateResult("review", False, f"commit {short} belongs to #{pulls[0].number}, which is not merged")
+            number = pulls[0].number
+            return GateResult(
+                "review",
+                False,
+                f"commit {short} belongs to #{number}, which is not merged; merge it after approval and deploy "
+                "the merge (migrations reach an environment only through a reviewed pull request)",
+            )
         return GateResult(
             "review",
             False,
