@@ -34,7 +34,8 @@ def _internal_roles() -> re.Pattern[str] | None:
     names = {n for n in names if n and n not in _REAL_ROLES}
     if not names:
         return None
-    return re.compile(r"(?<![\w$])\"?(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\"?(?![\w$])")
+    # Quotes stay: the name may sit in a JSON string or in `role "…"` of a server message.
+    return re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")(?![\w$])")
 
 
 def hide_internal_roles(text: str) -> str:
