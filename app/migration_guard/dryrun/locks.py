@@ -29,7 +29,8 @@ _REAL_ROLES = frozenset({"postgres", "supabase_admin", "anon", "authenticated", 
 def _internal_roles() -> re.Pattern[str] | None:
     from migration_guard.dryrun import bootstrap
 
-    names = {str(getattr(bootstrap, "MIGRATION_ROLE", ""))}
+    # Whichever the bootstrap defines: the migration role, its fallback, the cluster superuser.
+    names = {str(getattr(bootstrap, attr, "")) for attr in ("MIGRATION_ROLE", "FALLBACK_ROLE", "SUPERUSER")}
     names |= {str(n) for n in getattr(bootstrap, "INTERNAL_ROLES", ())}
     names = {n for n in names if n and n not in _REAL_ROLES}
     if not names:
