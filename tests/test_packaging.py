@@ -1,8 +1,7 @@
 """Properties of the Docker action's packaging: action.yml and the Dockerfile.
 
-The image cannot be built here (no Docker engine on these machines, so no `docker build` in the
-tests): these checks read the files, and everything the entrypoint does is tested by running
-`migration-guard action` with GitHub's environment (tests/commands/test_action.py).
+These checks read the files; tests/container/ builds the image and runs the action in it, and
+tests/commands/test_action.py runs `migration-guard action` with GitHub's environment.
 """
 
 from __future__ import annotations
@@ -85,12 +84,40 @@ def test_outputs() -> None:
     assert all(spec["description"] for spec in outputs.values())
 
 
+def stages() -> list[list[tuple[str, str]]]:
+    out: list[list[tuple[str, str]]] = []
+    for word, args in dockerfile():
+        if word == "FROM":
+            out.append([])
+        if out:
+            out[-1].append((word, args))
+    return out
+
+
 def test_dockerfile_base_is_pinned_and_slim() -> None:
-    steps = dockerfile()
-    froms = [args for word, args in steps if word == "FROM"]
-    assert len(froms) == 1
-    image = froms[0]
+    froms = [args for word, args in dockerfile() if word == "FROM"]
+    assert len(froms) == 2  # a build stage, then the image
+    images = {args.split()[0] for args in froms}
+    assert len(images) == 1  # both on the same base: the compiled .so files match its PostgreSQL
+    image = images.pop()
     assert re.fullmatch(r"python:3\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?", image), image
+
+
+def test_final_image_has_no_build_tools_llvm_or_optional_extras() -> None:
+    final = " ".join(args for _, args in stages()[-1])
+    for tool in ("gcc", "make ", "binutils", "postgresql-server-dev", "build-essential", "clang"):
+        assert tool not in final, tool
+    assert "--purge" in final and "libllvm14" in final and "bitcode" in final  # JIT off in the dry run: no LLVM
+    assert "COPY --from=build /opt/migration-guard /opt/migration-guard" in " ".join(
+        f"{w} {a}" for w, a in stages()[-1]
+    )
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(d.lower().startswith("faker") for d in project["dependencies"])  # the `seed` extra only
+    assert any(d.lower().startswith("faker") for d in project["optional-dependencies"]["seed"])
+    for ext in ("cron", "pgtap", "hypopg", "plpgsql-check", "partman", "rum", "pgaudit"):
+        assert f'"postgresql-${{PG_MAJOR}}-{ext}"' in final, ext
 
 
 def test_dockerfile_installs_postgres_server_and_git() -> None:

@@ -92,3 +92,21 @@ def test_pr_check_shape() -> None:
     assert checkout["with"]["fetch-depth"] == 0
     assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in steps)
     assert data["jobs"]["check"]["permissions"]["security-events"] == "write"
+
+
+def test_release_workflow_passes_actionlint_and_publishes_a_multi_arch_image(actionlint: str, tmp_path: Path) -> None:
+    release = ROOT / ".github" / "workflows" / "release.yml"
+    proc = subprocess.run([actionlint, "-no-color", str(release)], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = yaml.safe_load(release.read_text())
+    assert data[True]["push"]["tags"]  # `on:` (YAML reads the key as True): tags only
+    steps = data["jobs"]["image"]["steps"]
+    build = next(s for s in steps if str(s.get("uses", "")).startswith("docker/build-push-action"))
+    assert build["with"]["push"] is True
+    assert set(build["with"]["platforms"].split(",")) == {"linux/amd64", "linux/arm64"}
+    assert any(str(s.get("uses", "")).startswith("docker/setup-buildx-action") for s in steps)
+    login = next(s for s in steps if str(s.get("uses", "")).startswith("docker/login-action"))
+    assert login["with"]["registry"] == "ghcr.io"
+    assert data["jobs"]["image"]["permissions"] == {"contents": "read", "packages": "write"}
+    pin = "\n".join(s.get("run", "") for s in data["jobs"]["pin"]["steps"])
+    assert 'image="docker://ghcr.io/' in pin and "action.yml" in pin  # users' @v1 runs the published image

@@ -7,20 +7,31 @@ from pathlib import Path
 
 from migration_guard.errors import UserError
 
+# The checkout may belong to another user than us: in a Docker action we are root and the
+# workspace is the runner's (uid 1001). git then refuses every command ("dubious ownership")
+# unless the folder is a safe.directory. `*` on the command line trusts it for this call only:
+# nothing is written to any git config, and users are never told to change theirs.
+TRUST = ("-c", "safe.directory=*")
+
+
+def git_argv(*args: str) -> list[str]:
+    """The argv of one git command, trusting the checkout whoever owns it (every git call uses this)."""
+    return ["git", *TRUST, *args]
+
+
+def run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run git in ``cwd`` and return the result whatever the exit code (the caller decides)."""
+    try:
+        return subprocess.run(git_argv(*args), cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise UserError("git is not installed; it is needed to compare commits") from None
+
 
 def _git(cwd: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", "-c", f"safe.directory={cwd.resolve()}", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise UserError("git is not installed; it is needed for --base") from None
+    proc = run_git(cwd, *args)
     if proc.returncode != 0:
-        msg = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        msg = lines[-1].strip() if lines else f"exit {proc.returncode}"
         raise UserError(f"git {' '.join(args[:2])} failed: {msg}")
     return proc.stdout
 

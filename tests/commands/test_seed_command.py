@@ -200,3 +200,21 @@ def test_profiles_made_by_a_signup_trigger(pg_url: str) -> None:
     assert "public.profiles: 0 row(s) (every auth.users row already has one (10 present))" in proc.stdout
     assert q(pg_url, "select count(*) from public.profiles") == [(10,)]
     assert q(pg_url, "select count(*), count(distinct profile_id) > 1 from public.notes") == [(10, True)]
+
+
+def test_without_faker_seed_says_which_extra_to_install(pg_url: str) -> None:
+    """Faker is the `seed` extra (the action's image leaves it out): its absence is one clear line.
+    The real CLI in a subprocess, with `faker` made unimportable (None in sys.modules) as if absent."""
+    code = "import sys; sys.modules['faker'] = None; from migration_guard.cli import main; sys.exit(main())"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "seed", "--database-url", pg_url, "--synthetic", "5"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "migration-guard: error: seed --synthetic needs Faker: pip install 'migration-guard[seed]'"
+    ]
+    help_proc = subprocess.run(
+        [sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert help_proc.returncode == 0 and "seed" in help_proc.stdout  # every other command still loads

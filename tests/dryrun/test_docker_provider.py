@@ -94,3 +94,31 @@ def test_image_defaults_and_the_superuser_of_supabase_images() -> None:
     assert default_image().startswith("postgres:")
     assert superuser_for("postgres:15") == "postgres"
     assert superuser_for("supabase/postgres:15.8.1.060") == "supabase_admin"
+
+
+def test_on_an_engine_without_a_bridge_the_server_shares_the_host_network_on_loopback() -> None:
+    args = container_args("postgres:15", 54331, in_container=False, hostname="", host_network=True)
+    assert args["network_mode"] == "host" and "ports" not in args
+    assert "listen_addresses=127.0.0.1" in args["command"]
+    joined = container_args("postgres:15", 54332, in_container=True, hostname="f" * 64)
+    assert joined["network_mode"] == f"container:{'f' * 64}" and "listen_addresses=127.0.0.1" in joined["command"]
+    published = container_args("postgres:15", 54333, in_container=False, hostname="")
+    assert not any(c.startswith("listen_addresses") for c in published["command"])  # the image's own (all)
+
+
+def test_bridge_detection_asks_the_engine() -> None:
+    from migration_guard.dryrun.docker import has_bridge_network
+
+    class Networks:
+        def __init__(self, names: list[str]) -> None:
+            self.names = names
+
+        def list(self, names: list[str]) -> list[str]:
+            return [n for n in self.names if n in names]
+
+    class Client:
+        def __init__(self, names: list[str]) -> None:
+            self.networks = Networks(names)
+
+    assert has_bridge_network(Client(["bridge", "host", "none"])) is True
+    assert has_bridge_network(Client(["host", "none"])) is False  # dockerd --bridge=none

@@ -63,6 +63,25 @@ def run(args: argparse.Namespace) -> int:
     del args
     log.configure()
     settings, ctx = prepare()
+    try:
+        return _run_command(settings, ctx)
+    finally:
+        hand_over_outputs(settings, ctx)
+
+
+def hand_over_outputs(settings: ActionSettings, ctx: GitHubContext) -> None:
+    """What this run wrote into the workspace goes to the workspace's owner (we run as root)."""
+    from migration_guard.ownership import hand_over
+
+    written = [Path(settings.audit_dir)]
+    if settings.sarif_file:
+        written.append(Path(settings.sarif_file))
+    if FETCHED:
+        written.append(ctx.workspace / ".git")  # objects and refs a shallow checkout's fetch added
+    hand_over(written, ctx.workspace)
+
+
+def _run_command(settings: ActionSettings, ctx: GitHubContext) -> int:
     if settings.command == "deploy":
         try:  # imported by name: the deploy module lands separately and is heavy (apply, psycopg)
             deploy = importlib.import_module("migration_guard.deploy")
@@ -78,12 +97,15 @@ def run(args: argparse.Namespace) -> int:
 # --- the pull-request check ---------------------------------------------------------------------
 
 
+FETCHED: list[str] = []  # commits this run fetched into the checkout (their files get handed over)
+
+
 def _git(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # The workspace belongs to another user than the container's root: git needs safe.directory.
-    return subprocess.run(
-        ["git", "-c", f"safe.directory={workspace}", "-c", "safe.directory=*", *args],
-        cwd=workspace, capture_output=True, text=True, check=False,
-    )
+    from migration_guard.gitdiff import run_git
+
+    if args and args[0] == "fetch":
+        FETCHED.append(args[-1])
+    return run_git(workspace, *args)
 
 
 def _has_commit(workspace: Path, sha: str) -> bool:
@@ -137,6 +159,12 @@ def check_options(settings: ActionSettings, ctx: GitHubContext) -> CheckOptions:
         "run_url": ctx.run_url,
         "base": ctx.base_sha,
         "head": ctx.head_sha,
+        "statement_timeout": settings.dry_run_statement_timeout,
+        "time_budget": settings.dry_run_time_budget,
+        "disk_limit": settings.dry_run_disk_limit,
+        "strict_extensions": settings.strict_extensions,
+        "pg_version": settings.pg_version,
+        "baseline": tuple(Path(p) for p in settings.baseline),
     }
     if not directory.is_dir():
         raise UserError(f"{directory}: migrations folder not found in the checkout (the `migrations-dir` input)")
@@ -177,7 +205,20 @@ def check_step(settings: ActionSettings, ctx: GitHubContext) -> int:
         workflow.error(reason, title="migration-guard refused to run")
         publish_check(report, settings, ctx, comment=False)
         return 1
-    report = run_check(check_options(settings, ctx))
+    from migration_guard.commands.plan import terminate_on_sigterm
+
+    try:
+        with terminate_on_sigterm():  # the runner's cancel (docker stop): tear the dry-run server down
+            report = run_check(check_options(settings, ctx))
+    except Exception as exc:  # bad input or a bug: the summary, outputs and audit record are still written
+        from migration_guard.flows.check import failure_reason
+
+        reason, code = failure_reason(exc, tuple(settings.secrets()))
+        opts = CheckOptions(migrations_dir=Path(settings.migrations_dir), changed=(), fail_on=settings.fail_on,
+                            run_url=ctx.run_url, base=ctx.base_sha, head=ctx.head_sha)
+        workflow.error(reason, title="migration-guard check failed")
+        publish_check(refused_report(opts, reason), settings, ctx, comment=False)
+        raise UserError(reason, exit_code=code) from None  # and the usual one line on stderr
     publish_check(report, settings, ctx)
     return report.exit_code
 
@@ -206,11 +247,14 @@ def publish_check(
         write_sarif(report, Path(sarif_path))
 
     audit_file = _audit(report, settings, ctx, secrets)
-    workflow.append_summary(render_summary(report))
+    from migration_guard.redact import redact
+
+    # Error texts in the report come from PR SQL and the server: scrubbed like the JSON report.
+    workflow.append_summary(redact(render_summary(report), secrets))
 
     comment_url = ""
     if comment and settings.comment and ctx.pr_number is not None:
-        comment_url = _comment(render_markdown(report), settings, ctx)
+        comment_url = _comment(redact(render_markdown(report), secrets), settings, ctx)
 
     outputs = {
         "verdict": report.verdict,

@@ -64,9 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=("error", "warning", "never"),
                         help="exit 1 on blocking findings (error, default), on any warning too, or never")
     parser.add_argument("--no-dry-run", action="store_true", help="static checks only (no Postgres needed)")
+    from migration_guard.commands.plan import add_dry_run_arguments
+
+    add_dry_run_arguments(parser)
 
 
 def options_from_args(args: argparse.Namespace) -> tuple[CheckOptions, Scope]:
+    from migration_guard.commands.plan import dry_run_options
     from migration_guard.local import scope as scope_mod
     from migration_guard.local.project import find_root, migrations_dir, require_folder
     from migration_guard.settings import load_project_settings
@@ -94,6 +98,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[CheckOptions, Scope]:
         dry_run=not args.no_dry_run,
         base_versions=scope.base_versions,
         base=scope.base,
+        **dry_run_options(args),  # type: ignore[arg-type]
     )
     return options, scope
 
@@ -105,7 +110,10 @@ def run(args: argparse.Namespace) -> int:
     opts, scope = options_from_args(args)
     for secret in (opts.postgres_url, opts.stats_url):
         log.add_secret(secret)
-    report = run_check(opts)
+    from migration_guard.commands.plan import terminate_on_sigterm
+
+    with terminate_on_sigterm():  # the runner's cancel: tear the dry-run server down like Ctrl-C does
+        report = run_check(opts)
     secrets = tuple(s for s in (opts.postgres_url, opts.stats_url) if s)
     out = hide_internal_roles(render(args.format, report, scope))
     sys.stdout.write(redact(out, secrets))

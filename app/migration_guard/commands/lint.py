@@ -12,9 +12,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import UserError
 from migration_guard.model import LintOptions, LintResult, Migration
+
+if TYPE_CHECKING:
+    from migration_guard.rule_config import RuleConfig
 
 HELP = "check migration files for dangerous operations (locks, rewrites, data loss, missing RLS)"
 DESCRIPTION = (
@@ -212,6 +216,19 @@ def _defaults(args: argparse.Namespace) -> tuple[Path, str]:
     return migrations_dir(directory), mode or "auto"
 
 
+def _pg_version() -> int | None:
+    """The project's ``pg-version`` setting, for version-dependent advice (None when not set)."""
+    from migration_guard.local.project import find_root, has_settings
+
+    root = find_root()
+    if not has_settings(root):
+        return None
+    from migration_guard.settings import load_project_settings
+
+    value = load_project_settings(root).pg_version
+    return int(value) if isinstance(value, int) else None
+
+
 def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
     from migration_guard import supabase
     from migration_guard.linter import lint
@@ -236,13 +253,33 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
         exposed_schemas=supabase.exposed_schemas(supabase.find_config(start)),
         report_paths=frozenset(m.display_path for m in migrations if _key(m.path) in sel.report),
         base_versions=base_versions,
+        pg_version=_pg_version(),
     )
     try:
         result = lint(migrations, options)
     except RecursionError:
         names = ", ".join(m.display_path for m in migrations if _key(m.path) in sel.report)
         raise UserError(f"{names}: {TOO_DEEP}") from None
+    rules = project_rule_config()
+    if rules.active:
+        result = LintResult(rules.apply(result.findings), result.files, result.statements)
     return result, migrations, notes
+
+
+def project_rule_config(start: Path | None = None) -> RuleConfig:
+    """``disable`` / ``severity`` / ``exclude`` from the project settings (nothing to read: no config)."""
+    from migration_guard.local.project import find_root, has_settings
+    from migration_guard.rule_config import RuleConfig
+
+    root = find_root(start)
+    if not has_settings(root):
+        return RuleConfig()
+    from migration_guard.settings import find_config_file, load_project_settings
+
+    project = load_project_settings(root)
+    found = find_config_file(root or Path.cwd())
+    origin = found[0].name if found else "MIGRATION_GUARD_* environment"
+    return RuleConfig.build(project.disable, project.severity, project.exclude, origin=origin)
 
 
 def _use_color() -> bool:
@@ -267,7 +304,7 @@ def render(fmt: str, result: LintResult, migrations: list[Migration], notes: lis
         return render_annotations(result.findings, GITHUB_ANNOTATION_LIMIT) + summary_line(result) + "\n"
     from migration_guard.report.text import render_text
 
-    return render_text(result, color=_use_color(), notes=notes)
+    return render_text(result, color=_use_color(), notes=notes, sources={m.display_path: m.text for m in migrations})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,10 +7,12 @@ output one of the renderers in ``report/``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -50,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "there (also MIGRATION_GUARD_POSTGRES_URL)")
     parser.add_argument("--postgres-bin", metavar="DIR", help="folder with initdb and postgres")
     parser.add_argument("--postgres-image", metavar="IMAGE", help="image for --postgres docker (default postgres:15)")
-    parser.add_argument("--cache-dir", metavar="DIR", help="keep a prepared data dir here for fast starts")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="keep a prepared data dir here for fast starts (default: MIGRATION_GUARD_CACHE_DIR, "
+                        "which the action's image sets to the one it baked)")
     parser.add_argument("--stub-extension", action="append", default=[], metavar="NAME",
                         help="stand in a no-op for an extension this server lacks (warned in the report); "
                         "repeatable")
@@ -58,11 +62,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read-only connection to staging/production: real row counts and sizes of affected tables")
     parser.add_argument("--format", choices=FORMATS, default="text", help="text (default), json or markdown")
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    add_dry_run_arguments(parser)
+
+
+def add_dry_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The dry run's limits and fidelity options, shared by `plan` and `check` (defaults: project settings)."""
+    parser.add_argument("--statement-timeout", metavar="DURATION",
+                        help="longest a statement may run in the dry run, e.g. 30s, 2min (default 60s, or "
+                        "dry-run-statement-timeout); enforced even if the SQL turns statement_timeout off")
+    parser.add_argument("--time-budget", metavar="DURATION",
+                        help="wall-clock budget of the whole dry run (default 10min, or dry-run-time-budget)")
+    parser.add_argument("--disk-limit", metavar="SIZE",
+                        help="most the dry-run database may grow, and one session's temp files, e.g. 500MB "
+                        "(default 2GB, or dry-run-disk-limit)")
+    parser.add_argument("--strict-extensions", action="store_true", default=None,
+                        help="use no stand-in extensions: an extension the server lacks stops the dry run")
+    parser.add_argument("--pg-version", type=int, metavar="MAJOR",
+                        help="the PostgreSQL major the project runs (default: pg-version, or [db] major_version "
+                        "in supabase/config.toml); the report says when the dry run's server differs")
+    parser.add_argument("--session-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting your migration runner gives its session, e.g. "
+                        "search_path='storage, public' (repeatable)")
+    parser.add_argument("--baseline", nargs="+", metavar="FILE",
+                        help="schema replayed before the history: a `supabase db dump` output or plain SQL "
+                        "(default: the baseline setting)")
+
+
+def dry_run_options(args: argparse.Namespace) -> dict[str, object]:
+    """PlanOptions fields from the flags above, falling back to the project settings."""
+    from migration_guard.dryrun.plan import parse_session_setting
+    from migration_guard.settings import load_project_settings
+
+    project = load_project_settings()
+    return {
+        "statement_timeout": args.statement_timeout or project.dry_run_statement_timeout,
+        "time_budget": args.time_budget or project.dry_run_time_budget,
+        "disk_limit": args.disk_limit or project.dry_run_disk_limit,
+        "strict_extensions": project.strict_extensions if args.strict_extensions is None else True,
+        "pg_version": args.pg_version or project.pg_version,
+        "baseline": tuple(Path(p) for p in (args.baseline or project.baseline)),
+        "session_settings": tuple(parse_session_setting(t) for t in getattr(args, "session_setting", []) or []),
+    }
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     # SIGTERM (a cancelled CI job) must unwind like Ctrl-C so the server and temp dir are removed.
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C while the block runs (plan, check and the action's check use it)."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,19 +147,18 @@ def run(args: argparse.Namespace) -> int:
         stats_url=args.stats_url,
         progress=not args.no_progress,
         postgres_image=args.postgres_image,
+        **dry_run_options(args),  # type: ignore[arg-type]
     )
     import psycopg
 
     from migration_guard.redact import redact
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        result = run_plan(options)
+        with terminate_on_sigterm():
+            result = run_plan(options)
     except psycopg.Error as exc:  # the dry-run server itself failed (not a migration): one line, no traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"dry-run database failed: {redact(first, [s for s in (url, args.stats_url) if s])}") from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     from migration_guard.dryrun.locks import hide_internal_roles
 
     if args.format == "json":

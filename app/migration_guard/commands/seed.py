@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 
 from migration_guard.errors import UserError
-from migration_guard.local.synthetic import seed_synthetic
 from migration_guard.local.target import require_local
 from migration_guard.log import add_secret
 from migration_guard.redact import describe_database
+
+SeedFunction = Callable[..., list[Any]]
 
 HELP = "fill a local database with realistic synthetic rows generated from its schema"
 DESCRIPTION = (
@@ -41,11 +44,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _generator() -> SeedFunction:
+    """The generator, which needs Faker: an optional extra, not in the action's image."""
+    try:
+        from migration_guard.local.synthetic import seed_synthetic
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "faker":
+            raise
+        raise UserError("seed --synthetic needs Faker: pip install 'migration-guard[seed]'") from None
+    return seed_synthetic
+
+
 def run(args: argparse.Namespace) -> int:
     url: str = args.database_url
     add_secret(url)
     if args.synthetic < 1:
         raise UserError("--synthetic N must be at least 1")
+    seed_synthetic = _generator()
     require_local(url, args.force_remote, action="seed")
     try:
         conn = psycopg.connect(url, autocommit=True)

@@ -1,8 +1,9 @@
 """The Docker engine provider: ``postgres:<major>`` (or any image, e.g. Supabase's own) via the SDK.
 
 Inside a container action the server joins our network namespace
-(``network_mode=container:<own id>``, the id being the hostname) and answers on 127.0.0.1; outside
-a container its port is published on 127.0.0.1 only. Trust auth, fast settings, readiness by
+(``network_mode=container:<own id>``, the id read from our mounts) and answers on 127.0.0.1; outside
+a container its port is published on 127.0.0.1 only, or, on an engine without a bridge network,
+it shares the host's network and listens on 127.0.0.1 only. Trust auth, fast settings, readiness by
 polling a connection, and the container is removed on exit whatever happens.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import time
@@ -35,15 +37,47 @@ def inside_container() -> bool:
     return False
 
 
+def own_container_id() -> str:
+    """Our container's id, to join its network namespace; the hostname when it cannot be read.
+
+    The hostname is the id's first 12 characters on a bridge network (GitHub's job network), but
+    with `--network host` it is the machine's name; the engine's bind mounts of /etc/hostname and
+    /etc/resolv.conf name the container's folder, and so its full id, in any network mode.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            m = re.search(r"/containers/([0-9a-f]{64})/(?:hostname|resolv\.conf|hosts)\b", line)
+            if m:
+                return m.group(1)
+    return socket.gethostname()
+
+
+def has_bridge_network(client: Any) -> bool:
+    """False when the engine runs without its default bridge (`dockerd --bridge=none`): no port
+    publishing there, so the server shares the host's network and listens on 127.0.0.1 only."""
+    networks = getattr(client, "networks", None)
+    if networks is None:
+        return True
+    try:
+        return bool(networks.list(names=["bridge"]))
+    except Exception:
+        return True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def container_args(image: str, port: int, in_container: bool, hostname: str) -> dict[str, Any]:
+def container_args(
+    image: str, port: int, in_container: bool, hostname: str, host_network: bool = False
+) -> dict[str, Any]:
     """The keyword arguments for ``client.containers.run`` (pure, so it is unit-tested)."""
     settings = {k: v for k, v in FAST_SETTINGS.items() if k != "listen_addresses"}
+    if in_container or host_network:
+        # A shared network namespace: only loopback, never the job's network or the machine's.
+        settings["listen_addresses"] = "127.0.0.1"
     command = ["postgres", "-p", str(port)]
     for key, value in settings.items():
         command += ["-c", f"{key}={value}"]
@@ -60,6 +94,8 @@ def container_args(image: str, port: int, in_container: bool, hostname: str) -> 
     }
     if in_container:
         args["network_mode"] = f"container:{hostname}"
+    elif host_network:
+        args["network_mode"] = "host"
     else:
         args["ports"] = {f"{port}/tcp": ("127.0.0.1", port)}
     return args
@@ -128,7 +164,9 @@ def docker_server(
     image = image or os.environ.get("MIGRATION_GUARD_POSTGRES_IMAGE") or default_image()
     user = superuser_for(image)
     port = free_port()
-    args = container_args(image, port, inside_container(), socket.gethostname())
+    in_container = inside_container()
+    host_network = not in_container and not has_bridge_network(client)
+    args = container_args(image, port, in_container, own_container_id() if in_container else "", host_network)
     container = client.containers.run(**args)
     try:
         wait_ready(ready(port), timeout=ready_timeout)

@@ -87,6 +87,8 @@ def render_check_text(report: CheckReport, color: bool = False, scope_line: str 
             nothing += " (--all checks every migration)"
         return "\n".join([*out, nothing]) + "\n"
 
+    if report.plan is not None and report.plan.version_note:
+        out.append(_paint(f"⚠ {report.plan.version_note}", "warn", color))
     since = f" since {report.base}" if report.base and not scope_line else ""
     out.append(_paint(f"Checking {_plural(len(report.changed), 'migration')} in {where}{since}", "bold", color))
     out.extend(f"  {p}" for p in report.changed)

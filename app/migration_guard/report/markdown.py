@@ -112,6 +112,8 @@ def _verdict_line(r: CheckReport) -> str:
 
 def _intro(r: CheckReport) -> str:
     lines: list[str] = []
+    if r.plan is not None and r.plan.version_note:  # first: what this dry run could not see
+        lines += [f"> ⚠️ {esc.text(r.plan.version_note, one_line=True)}", ""]
     if r.refused:
         lines.append(esc.text(r.refused))
     elif not r.changed:

@@ -69,6 +69,8 @@ def _migration(run: MigrationRun) -> list[str]:
 
 def render_text(result: PlanResult) -> str:
     lines = [f"Dry run on PostgreSQL {result.postgres_version} ({result.provider})", ""]
+    if result.version_note:  # the first thing to know: what this dry run could not see
+        lines.insert(0, f"⚠ {result.version_note}")
     new = [r for r in result.migrations if r.new]
     old = [r for r in result.migrations if not r.new]
     applied = sum(1 for r in old if r.status == "applied")
