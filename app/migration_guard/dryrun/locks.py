@@ -19,8 +19,9 @@ from typing import Any
 
 from migration_guard.model import Lock, MigrationRun, StatementTrace
 
-# Roles the dry run creates for itself, shown to the reader as this instead.
-INTERNAL_ROLE_LABEL = "<migration role>"
+# Roles the dry run creates for itself are shown as the role they stand for, as errortext does
+# for the plan's messages (this is the last pass, over whatever a renderer printed).
+INTERNAL_ROLE_LABEL = "postgres"
 # Real Supabase role names are what production shows too: never hidden.
 _REAL_ROLES = frozenset({"postgres", "supabase_admin", "anon", "authenticated", "service_role"})
 
