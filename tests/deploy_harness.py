@@ -115,10 +115,16 @@ class Deploy:
         git(self.root, "commit", "-q", "--allow-empty", "-m", message)
         return git(self.root, "rev-parse", "HEAD")
 
-    def open_pull(self, number: int = 7, merged: bool = True, base_ref: str = "main", author: str = "octocat") -> str:
+    def open_pull(
+        self, number: int = 7, merged: bool = True, base_ref: str = "main", author: str = "octocat",
+        checked: bool = True,
+    ) -> str:
         """The uncommitted changes become pull request `number` (a branch), merged into main with
-        --no-ff when `merged`; returns the pull request's head commit."""
+        --no-ff when `merged`; returns the pull request's head commit. ``checked``: a passing
+        Migration Guard check of the pull request left its comment (with the files' digests)."""
         base = self.sha
+        in_pull = [self.root / line for line in git(self.root, "status", "--porcelain", "--untracked-files=all",
+                                                    "--", "supabase").splitlines() for line in [line[3:]]]
         merge = None
         if merged:
             git(self.root, "checkout", "-q", "-b", f"pr-{number}-{base[:7]}")
@@ -139,6 +145,9 @@ class Deploy:
             user=author,
         )
         self.fake.link_commit(REPO, merge or head, number)
+        if checked:
+            files = sorted(p for p in in_pull if p.suffix == ".sql" and p.exists())
+            self.fake.add_check_comment(REPO, number, "supabase/migrations", files)
         return head
 
     def approve(self, reviewer: str = "alice", user_type: str = "User", merged: bool = True) -> None:

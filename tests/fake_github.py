@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -194,6 +195,19 @@ class FakeGitHub:
 
     def link_commit(self, repo: str, sha: str, number: int) -> None:
         self.commit_pulls.setdefault((repo, sha), []).append(number)
+
+    def add_check_comment(
+        self, repo: str, number: int, migrations_dir: str, files: Iterable[Path], verdict: str = "pass"
+    ) -> int:
+        """The sticky comment a Migration Guard check (as github-actions[bot]) leaves on the pull request,
+        with the digests of ``files`` (pinning.py) and its verdict, as the action's check writes it."""
+        from migration_guard.github.comment import marker
+        from migration_guard.migrations.loader import load_migration
+        from migration_guard.pinning import Pins
+
+        pins = Pins.of([load_migration(f) for f in files], verdict)
+        body = f"{marker(migrations_dir)}\n### Migration Guard: {verdict}\n\n---\n{pins.marker()}"
+        return self.add_comment(repo, number, body, user="github-actions[bot]", user_type="Bot")
 
     def set_environment(
         self,

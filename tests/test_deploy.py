@@ -38,9 +38,11 @@ def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
     assert {"gate": "review", "result": "passed", "reason": "#7 approved by alice"} in run.audit[-1]["gates"]
     assert "## Deploy to `production`: applied" in run.summary
     assert "| review | passed | #7 approved by alice |" in run.summary
-    # The pre-deploy report went to the merged pull request as a comment.
+    assert {"gate": "checked", "result": "passed",
+            "reason": "every pending migration is the one the check of #7 passed"} in run.audit[-1]["gates"]
+    # The pre-deploy report went to the merged pull request as a comment, next to the PR check's.
     comments = deploy.fake.comments(REPO, 7)
-    assert len(comments) == 1 and "Deploy to `production`" in comments[0]["body"]
+    assert len(comments) == 2 and "Deploy to `production`" in comments[1]["body"]
     with psycopg.connect(deploy.target) as conn:
         side = conn.execute(
             "SELECT applied_by, triggering_actor, environment, sha, run_url, override_reason "
@@ -91,7 +93,7 @@ def test_override_passes_findings_and_review_and_is_audited(deploy: Deploy) -> N
     assert run.proc.returncode == 0, run.text
     assert deploy.ledger() == ["20240101000000", "20240201000000"]
     skipped = {r["event"]: r for r in run.audit if r["outcome"] == "skipped" and r["override"]}
-    assert set(skipped) == {"gate:findings", "gate:review"}
+    assert set(skipped) == {"gate:findings", "gate:review", "gate:checked"}  # no check ran: overridden too
     assert skipped["gate:findings"]["findings"] == ["drop-table@supabase/migrations/20240201000000_drop.sql:2"]
     override = [r for r in run.audit if r["event"] == "override"]
     assert override and override[0]["reason"] == reason and override[0]["actor"] == "alice"
@@ -136,7 +138,7 @@ def test_review_gate_refuses_an_unmerged_pull_request(deploy: Deploy) -> None:
 
 def test_review_not_required_when_switched_off(deploy: Deploy) -> None:
     deploy.add("20240201000000", "notes", CLEAN)
-    run = deploy.run(require_approval="false", environment="staging")
+    run = deploy.run(require_approval="false", require_checked="false", environment="staging")
     assert run.proc.returncode == 0, run.text
     assert deploy.ledger() == ["20240101000000", "20240201000000"]
 
@@ -230,7 +232,7 @@ def test_override_notice_goes_on_the_pull_request_when_there_is_one(deploy: Depl
     run = deploy.run("workflow_dispatch", override="true", override_reason=reason)
     assert run.proc.returncode == 0, run.text
     bodies = [c["body"] for c in deploy.fake.comments(REPO, 7)]
-    assert len(bodies) == 2  # the pre-deploy report and the override notice
+    assert len(bodies) == 3  # the PR check's report, the pre-deploy report and the override notice
     notice = next(b for b in bodies if "Emergency override" in b)
     assert reason in notice and "requested by: alice (run started by bob)" in notice
     assert "findings (1 blocking finding(s) overridden)" in notice

@@ -44,6 +44,8 @@ class CheckOptions:
     strict_extensions: bool = False
     pg_version: int | None = None
     baseline: tuple[Path, ...] = ()
+    session_settings: tuple[tuple[str, str], ...] = ()  # the migration runner's session settings
+    rules: Any = None  # rule_config.RuleConfig: the project's disable / severity / exclude
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class CheckReport:
     files: int = 0
     statements: int = 0
     migrations: tuple[Migration, ...] = field(default=(), repr=False)  # loaded files (for SARIF snippets)
+    # What a deploy checks against (pinning.py): the changed files' digests and this verdict.
+    pins: dict[str, Any] | None = None
+    # Reviewer checklists for AI-authored or unexplained files (review_checklist.py), markdown.
+    checklists: tuple[str, ...] = ()
 
     @property
     def lint_result(self) -> LintResult:
@@ -92,6 +98,7 @@ class CheckReport:
             "findings": [f.to_json() for f in self.findings],
             "plan": plan,
             "plan_error": self.plan_error,
+            "pins": self.pins,
             "run_url": self.run_url or None,
         }
 
@@ -137,7 +144,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
         )
     linted = lint_step(opts, selection)
     dry = dedupe_step(linted, dry_run_step(opts, selection, linted.supabase))
-    verdict = verdict_step(linted, dry, opts.fail_on)
+    verdict = verdict_step(linted, dry, opts.fail_on, opts.rules)
     return CheckReport(
         migrations_dir=str(opts.migrations_dir),
         changed=tuple(str(p) for p in selection.changed),

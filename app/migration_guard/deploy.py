@@ -222,6 +222,8 @@ def _deploy(
         lambda: gates.dry_run_gate(report),
         lambda: gates.findings_gate(report, settings.override),
         lambda: gates.review_gate(gh, ctx, settings.migrations_dir, settings.require_approval, settings.override),
+        lambda: gates.pinning_gate(gh, ctx, settings.migrations_dir, [m.path for m in state.pending],
+                                   state.pull_request, settings.require_checked, settings.override),
         lambda: gates.environment_gate(gh, ctx, state.environment, settings.protected_environments),
     ]
     for step in steps:

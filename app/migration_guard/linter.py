@@ -315,9 +315,14 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
     ctx = Context(migrations, options)
     report = options.report_paths
     ctx.change = change = change_of(migrations, report)
-    last_of_change = max(change, default=-1)
-    # Files of the change are judged at its end: a table one file creates and a later file of the
-    # same change secures (RLS, policies, the FK's index) ships secured.
+    # End-of-file rules (RLS, policies, the FK's index, keys, views, grants) judge a file once the
+    # files shipping with it have run: a table one file creates and a later one secures ships
+    # secured. With a change known, that is the change; linting a whole history, it is the history
+    # (what was fixed by a later migration is not news; the locks and rewrites each file takes are
+    # still judged file by file).
+    everything = report is None or all(m.display_path in report for m in migrations)
+    group = frozenset(range(len(migrations))) if everything else change
+    last_of_change = max(group, default=-1)
     deferred: list[tuple[Migration, list[tuple[Rule, Hit]], dict[str, object]]] = []
     per_file: dict[int, list[Finding]] = {}
     statements = 0
@@ -341,7 +346,7 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
         if reported:
             files += 1
             statements += len(migration.statements)
-            if index in change and index < last_of_change:
+            if index in group and index < last_of_change:
                 deferred.append((migration, hits, ctx.save_file_state()))
             else:
                 per_file[index] = _file_findings(migration, hits, dispatch, ctx)

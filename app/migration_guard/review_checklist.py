@@ -35,16 +35,16 @@ def assistant_coauthors(messages: str) -> list[str]:
 
 def commit_messages(root: Path, base: str | None, head: str | None, path: Path) -> str:
     """Messages of the commits in base..head that touched ``path`` ('' outside git or without a base)."""
-    from migration_guard.errors import UserError
-    from migration_guard.gitdiff import _git
+    from migration_guard.gitdiff import run_git
 
     if not base:
         return ""
     try:
         rel = path.resolve().relative_to(root.resolve())
-        return _git(root, "log", "--format=%B%x00", f"{base}..{head or 'HEAD'}", "--", str(rel))
-    except (UserError, ValueError):
+    except ValueError:
         return ""
+    proc = run_git(root, "log", "--format=%B%x00", f"{base}..{head or 'HEAD'}", "--", str(rel))
+    return proc.stdout if proc.returncode == 0 else ""
 
 
 @dataclass(frozen=True)

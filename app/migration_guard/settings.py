@@ -145,6 +145,12 @@ class ActionSettings(BaseSettings):
         "allow-out-of-order", "`deploy` applies a pending migration older than the newest applied one.", False
     )
 
+    require_checked: bool = _input(
+        "require-checked",
+        "`deploy` refuses a pending migration that no passing Migration Guard check of the merged pull request "
+        "saw as it is now (digests in the check's comment).",
+        True,
+    )
     # Rule configuration (rule_config.py): squawk/ruff-style, validated against the rule registry.
     disable_rules: Annotated[list[str], NoDecode] = _input(
         "disable-rules", "Rule ids to turn off (comma or space separated); an unknown id is an error.", []

@@ -389,3 +389,23 @@ def test_github_format_caps_annotations_at_ten_per_level_and_says_so(tmp_path: P
     notice = next(line for line in lines if line.startswith("::notice::"))
     assert "2 more errors not shown" in notice
     assert lines[-1].startswith("12 errors, ")
+
+
+def test_pg_version_setting_gives_version_dependent_advice(tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        {
+            "20240101000000_users.sql": INIT,
+            "20240102000000_plan.sql": "-- intent: plans\nalter table public.users add column plan text default 'x';\n",
+        },
+    )
+    (tmp_path / ".git").mkdir()  # the settings file is looked up to the repository root
+
+    def rules() -> list[str]:
+        proc = cli("--format", "json", cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        return [f["rule"] for f in json.loads(proc.stdout)["findings"]]
+
+    assert "add-column-volatile-default" not in rules()  # a constant default is stored once (11+)
+    (tmp_path / "migration-guard.toml").write_text("pg-version = 10\n")
+    assert "add-column-volatile-default" in rules()  # before 11 it rewrites the table

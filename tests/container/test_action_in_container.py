@@ -209,6 +209,7 @@ def test_staging_deploy_on_push_to_develop(runner: ActionRunner, github: FakeGit
     github.add_pull(REPO, PR, head_sha=head, base_sha="e" * 40, merged=True, merge_commit_sha=merge)
     github.link_commit(REPO, merge, PR)
     github.add_review(REPO, PR, "carol", "APPROVED")
+    github.add_check_comment(REPO, PR, "supabase/migrations", sorted((ws / "supabase" / "migrations").glob("*.sql")))
     inputs = {"command": "deploy", "environment": "staging", "database-url": target}
 
     run = runner.run(inputs, "push", push_event(merge, "develop"), merge, "refs/heads/develop")
@@ -236,6 +237,7 @@ def test_production_deploy_refused_without_required_reviewers(
     github.add_pull(REPO, PR, head_sha=head, base_sha="e" * 40, merged=True, merge_commit_sha=merge)
     github.link_commit(REPO, merge, PR)
     github.add_review(REPO, PR, "carol", "APPROVED")
+    github.add_check_comment(REPO, PR, "supabase/migrations", sorted((ws / "supabase" / "migrations").glob("*.sql")))
     github.set_environment(REPO, "production", wait_timer=5)  # protected by a timer only: not enough
     inputs = {"command": "deploy", "environment": "production", "database-url": target}
 

@@ -40,10 +40,17 @@ def test_rls_enabled_later_in_same_file_counts_temp_tables_ignored(hits: Hits) -
     assert hits("table-without-rls", sql, supabase=True) == []
 
 
-def test_rls_enabled_in_a_later_file_does_not_count(hits: Hits) -> None:
+def test_rls_enabled_in_a_later_file_counts_only_when_it_ships_along(hits: Hits) -> None:
     first = "CREATE TABLE a (id bigint PRIMARY KEY);"
     second = "ALTER TABLE a ENABLE ROW LEVEL SECURITY;\nCREATE POLICY p ON a USING (true);"
-    assert hits("table-without-rls", first, second, supabase=True) == [(1, 1)]
+    # The change is only the first file: it ships an open table (the fix comes in a later change).
+    alone = frozenset({"20240101000000_m0.sql"})
+    assert hits("table-without-rls", first, second, supabase=True, report=alone) == [(1, 1)]
+    # Both files in the change, or a whole history where the later file secured it: nothing to report.
+    both = frozenset({"20240101000000_m0.sql", "20240101000001_m1.sql"})
+    assert hits("table-without-rls", first, second, supabase=True, report=both) == []
+    assert hits("table-without-rls", first, second, supabase=True) == []
+    assert hits("table-without-rls", first, "SELECT 1;", supabase=True) == [(1, 1)]
 
 
 def test_rls_enabled_no_policy(hits: Hits) -> None:

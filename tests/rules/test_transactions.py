@@ -109,6 +109,8 @@ def test_concurrently_per_runner_supabase_cli_runs_it_outside_its_batch(hits: Hi
     assert hits("concurrent-in-transaction", sql) == every
     assert hits("concurrent-in-transaction", ("V2__x.sql", sql), supabase=True) == every
     assert hits("concurrent-splits-migration", sql) == []
-    # Alone in its file: nothing is split.
+    # Alone in its file (SET lines and other standalone statements aside): nothing is split.
     assert hits("concurrent-splits-migration", "CREATE INDEX CONCURRENTLY i ON t (a);", supabase=True) == []
+    alone = "SET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY j;"
+    assert hits("concurrent-splits-migration", alone, supabase=True) == []
     assert hits("concurrent-in-transaction", "CREATE INDEX CONCURRENTLY i ON t (a);", supabase=True) == []

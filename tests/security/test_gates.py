@@ -96,6 +96,7 @@ def test_approval_of_an_earlier_commit_counts_when_only_other_files_changed(depl
     deploy.fake.add_pull(REPO, 7, head_sha=head, base_sha=base, merged=True, merge_commit_sha=deploy.sha)
     deploy.fake.link_commit(REPO, deploy.sha, 7)
     deploy.fake.add_review(REPO, 7, "alice", "APPROVED", commit_id=reviewed)
+    deploy.fake.add_check_comment(REPO, 7, "supabase/migrations", [deploy.migrations / "20240201000000_notes.sql"])
     deploy.protect()
     run = deploy.run()
     assert run.proc.returncode == 0, run.text

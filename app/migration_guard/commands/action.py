@@ -165,6 +165,7 @@ def check_options(settings: ActionSettings, ctx: GitHubContext) -> CheckOptions:
         "strict_extensions": settings.strict_extensions,
         "pg_version": settings.pg_version,
         "baseline": tuple(Path(p) for p in settings.baseline),
+        "rules": action_rule_config(settings),
     }
     if not directory.is_dir():
         raise UserError(f"{directory}: migrations folder not found in the checkout (the `migrations-dir` input)")
@@ -180,6 +181,14 @@ def check_options(settings: ActionSettings, ctx: GitHubContext) -> CheckOptions:
     cwd = Path.cwd().resolve()
     rel = tuple(p.resolve().relative_to(cwd) if p.resolve().is_relative_to(cwd) else p for p in changed)
     return CheckOptions(changed=rel, base_versions=_base_versions(directory, ctx.base_sha), **common)
+
+
+def action_rule_config(settings: ActionSettings) -> Any:
+    """The inputs disable-rules / rule-severity / exclude-paths, validated (an unknown rule id: exit 2)."""
+    from migration_guard.rule_config import RuleConfig, parse_severity_pairs
+
+    severity = parse_severity_pairs(settings.rule_severity or "", "input `rule-severity`")
+    return RuleConfig.build(settings.disable_rules, severity, settings.exclude_paths, origin="action inputs")
 
 
 def fork_refusal(ctx: GitHubContext) -> str | None:
@@ -219,7 +228,9 @@ def check_step(settings: ActionSettings, ctx: GitHubContext) -> int:
         workflow.error(reason, title="migration-guard check failed")
         publish_check(refused_report(opts, reason), settings, ctx, comment=False)
         raise UserError(reason, exit_code=code) from None  # and the usual one line on stderr
-    publish_check(report, settings, ctx)
+    from migration_guard.flows.review import review_step
+
+    publish_check(review_step(report, ctx.workspace, ctx.base_sha, ctx.head_sha), settings, ctx)
     return report.exit_code
 
 
@@ -293,7 +304,8 @@ def write_sarif(report: CheckReport, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     snippets = statement_texts(report.migrations, report.findings)
-    path.write_text(render_sarif(report.lint_result, list(all_rules()), snippets), encoding="utf-8")
+    properties = {"migration-guard/pins": report.pins} if report.pins is not None else None
+    path.write_text(render_sarif(report.lint_result, list(all_rules()), snippets, properties), encoding="utf-8")
 
 
 def _audit(report: CheckReport, settings: ActionSettings, ctx: GitHubContext, secrets: tuple[str, ...]) -> str:

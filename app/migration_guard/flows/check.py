@@ -18,6 +18,7 @@ from migration_guard.model import Finding, LintOptions, Migration, PlanResult, S
 
 if TYPE_CHECKING:
     from migration_guard.checkrun import CheckOptions
+    from migration_guard.rule_config import RuleConfig
 
 TOO_DEEP = "nested too deeply to analyse (hundreds of levels); split the expression up"
 
@@ -115,6 +116,7 @@ def dry_run_step(opts: CheckOptions, selection: Selection, is_supabase: bool) ->
         strict_extensions=opts.strict_extensions,
         pg_version=opts.pg_version,
         baseline=opts.baseline,
+        session_settings=opts.session_settings,
     )
     try:
         plan = run_plan(options)
@@ -168,8 +170,10 @@ def dedupe_step(lint: LintStep, dry: DryRunStep) -> DryRunStep:
     return replace(dry, plan=replace(dry.plan, advisories=kept))
 
 
-def verdict_step(lint: LintStep, dry: DryRunStep, fail_on: str) -> Verdict:
+def verdict_step(lint: LintStep, dry: DryRunStep, fail_on: str, rules: RuleConfig | None = None) -> Verdict:
     findings = merge_findings(lint.findings, dry.plan)
+    if rules is not None and rules.active:  # the project's disable / severity / exclude (rule_config.py)
+        findings = rules.apply(findings)
     blocking = sum(1 for f in findings if f.blocking)
     if dry.plan is not None:
         blocking += sum(1 for m in dry.plan.migrations if m.new and m.status == "failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,3 +99,43 @@ def environment_gate(
         return GateRecord("environment", REFUSED, f"no `github-token`: cannot check environment `{environment}`")
     result = check_environment(gh, ctx.repository, environment)
     return GateRecord("environment", PASSED if result.passed else REFUSED, result.reason)
+
+
+def pinning_gate(
+    gh: Github | None,
+    ctx: GitHubContext,
+    migrations_dir: str,
+    pending: Sequence[Path],
+    pull_request: int | None,
+    required: bool,
+    override: bool,
+) -> GateRecord:
+    """Every pending file must be one a passing check of the merged pull request saw, byte for what
+    runs (pinning.py): not edited after the check, not merged past a failing or missing check."""
+    from migration_guard.github.comment import find_report
+    from migration_guard.github.gates import merged_pull_for
+    from migration_guard.migrations.loader import load_migration
+    from migration_guard.pinning import Pins, unreviewed
+
+    if not required:
+        return GateRecord("checked", PASSED, "not required (`require-checked: false`)")
+    if gh is None:
+        return GateRecord("checked", OVERRIDDEN if override else REFUSED,
+                          "no `github-token`: cannot read the pull request's check")
+    try:
+        number = pull_request if pull_request is not None else merged_pull_for(gh, ctx.repository, ctx.sha)
+        body = find_report(gh, ctx.repository, number, migrations_dir) if number is not None else None
+    except Exception as exc:  # GitHub down, a bad token: fail closed
+        from migration_guard.github.client import describe
+
+        return GateRecord("checked", OVERRIDDEN if override else REFUSED,
+                          f"cannot read the pull request's check: {describe(exc)}")
+    problems = unreviewed([load_migration(p) for p in pending], Pins.from_comment(body or ""), number)
+    if not problems:
+        return GateRecord("checked", PASSED, f"every pending migration is the one the check of #{number} passed",
+                          pull_request=number)
+    listed = "; ".join(f"{p.file}: {p.reason}" for p in problems)
+    how = ("run the Migration Guard check on the pull request (command: check) and merge only when it passes, "
+           "or use the emergency override")
+    return GateRecord("checked", OVERRIDDEN if override else REFUSED, f"{listed}. To deploy: {how}",
+                      pull_request=number)

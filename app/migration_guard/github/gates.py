@@ -226,3 +226,9 @@ def check_environment(gh: Github, repository: str, environment: str) -> GateResu
             f"holds nothing; {fix}",
         )
     return GateResult("environment", True, f"environment `{environment}` requires reviewers")
+
+
+def merged_pull_for(gh: Github, repository: str, sha: str) -> int | None:
+    """The merged pull request GitHub associates with the commit, if any."""
+    merged = [p for p in pulls_for_commit(gh, repository, sha) if _merged(p)]
+    return merged[0].number if merged else None

@@ -289,11 +289,17 @@ def _advisories(advisories: Iterable[Advisory]) -> Section:
 
 def _footer(r: CheckReport) -> str:
     parts = ["<sub>Migration Guard"]
+    pins = ""
+    if r.pins is not None:  # hidden: what the deploy checks its pending files against
+        from migration_guard.pinning import Pins
+
+        loaded = Pins.from_json(r.pins)
+        pins = "\n" + loaded.marker() if loaded is not None else ""
     if r.run_url:
         parts.append(f"[workflow run]({r.run_url})")
     parts.append("full JSON report and audit log in the run's artifacts")
     parts.append(f"fail-on: {esc.text(r.fail_on)}</sub>")
-    return "---\n" + " · ".join(parts)
+    return "---\n" + " · ".join(parts) + pins
 
 
 def _sections(r: CheckReport) -> list[Section]:
@@ -312,6 +318,8 @@ def _sections(r: CheckReport) -> list[Section]:
         out.append(_affected(merge_renames(r.plan)))
     if r.plan is not None and r.plan.advisories:
         out.append(_advisories(r.plan.advisories))
+    if r.checklists:
+        out.insert(0, Section("### Review carefully\n", list(r.checklists), joiner="\n\n", what="checklists"))
     return out
 
 

@@ -105,7 +105,9 @@ def render_sarif(
     result: LintResult,
     rules: Sequence[Rule],
     statements: Mapping[Location, str] | None = None,
+    properties: Mapping[str, Any] | None = None,
 ) -> str:
+    """SARIF 2.1.0; ``properties`` go on the run (the check's digests: ``migration-guard/pins``)."""
     statements = statements or {}
     index = {r.id: i for i, r in enumerate(rules)}
     seen: dict[tuple[str, str, str], int] = {}
@@ -150,6 +152,7 @@ def render_sarif(
                 },
                 "columnKind": "unicodeCodePoints",
                 "results": results,
+                **({"properties": dict(properties)} if properties else {}),
             }
         ],
     }

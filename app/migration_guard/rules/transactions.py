@@ -93,14 +93,24 @@ CONCURRENT_IN_TRANSACTION = Rule(
 )
 
 
+def _splits_from(stmt: Statement) -> bool:
+    """Would this statement lose its atomicity next to a standalone one? SET / RESET lines do not
+    matter, and the other concurrent statements run standalone themselves."""
+    if stmt.kind in ("VariableSetStmt", "VariableShowStmt"):
+        return False
+    if stmt.kind in _CONCURRENT_KINDS and stmt.kind != "AlterTableStmt":
+        return _concurrent(stmt.node, stmt.kind) not in SUPABASE_CLI_STANDALONE
+    return True
+
+
 def check_concurrent_splits(node: Node, ctx: Context) -> Iterator[Hit]:
     what = _concurrent(node, ctx.kind)
     if what not in SUPABASE_CLI_STANDALONE or not supabase_cli_runs(ctx):
         return
     migration = ctx.migration
     assert migration is not None
-    if len(migration.statements) < 2:
-        return  # alone in its file: nothing to split from
+    if not any(_splits_from(st) for st in migration.statements):
+        return  # alone in its file (with SET lines or other such statements): nothing to split from
     statement = fixes.as_written(ctx)
     yield ctx.hit(
         f"the Supabase CLI runs {what} on its own, outside the file's transaction: the statements before it "
