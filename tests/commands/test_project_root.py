@@ -121,7 +121,7 @@ def test_apply_and_status_from_a_subfolder_use_the_root(supabase_project: Path, 
     audit = list((supabase_project / ".migration-guard" / "audit").glob("*.jsonl"))
     assert len(audit) == 1 and f"audit: ../.migration-guard/audit/{audit[0].name}" in applied.stdout
     # Audit records never reach a commit: the tool's folder ignores itself.
-    assert (supabase_project / ".migration-guard" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (supabase_project / ".migration-guard" / "audit" / ".gitignore").read_text().splitlines()[-1] == "*"
     assert git(supabase_project, "status", "--porcelain", "--untracked-files=all") == \
         " D supabase/migrations/20240102000000_drop.sql\n"
     assert not (supabase_project / "migration-guard-audit").exists()

@@ -134,6 +134,7 @@ def render(fmt: str, report: CheckReport, scope: Scope) -> str:
         data = report.to_json()
         data["scope"] = scope.line
         data["base_commit"] = scope.commit
+        data["lock_spans"] = lock_spans_json(report)
         return json.dumps(_scrub(data, ()), indent=2) + "\n"
     if fmt == "markdown":
         from migration_guard.report.markdown import render_summary
@@ -171,3 +172,29 @@ def hide_internal_roles(text: str) -> str:
     from migration_guard.dryrun.locks import hide_internal_roles as hide
 
     return hide(text)
+
+
+def lock_spans_json(report: CheckReport) -> dict[str, list[dict[str, object]]]:
+    """Per new migration: each blocking lock, from the line that takes it to the commit."""
+    from migration_guard.dryrun.locks import lock_spans, long_hold_text
+
+    out: dict[str, list[dict[str, object]]] = {}
+    for run in report.plan.migrations if report.plan is not None else ():
+        if not run.new:
+            continue
+        out[run.path] = [
+            {
+                "relation": s.relation,
+                "mode": s.mode,
+                "line": s.line,
+                "taken_by": s.work.kind,  # metadata | scan | rewrite | backfill | other
+                "what": s.work.label,
+                "stronger_at": s.stronger_at,
+                "until_commit": s.until_commit,
+                "held_through": [{"line": h.line, "work": h.work.kind, "what": h.work.label} for h in s.later],
+                "held_ms": s.held_ms,
+                "long_hold": long_hold_text(s),
+            }
+            for s in lock_spans(run)
+        ]
+    return out

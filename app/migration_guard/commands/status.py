@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                     "database": database,
                     "migrations": [e.to_json() for e in state.entries],
                     "pending": [e.version for e in state.entries if e.state == "pending"],
+                    "would_apply": [m.version for m in state.pending],  # empty while a problem blocks them
                     "counts": counts(state),
                     "warnings": list(state.warnings),
                     "problems": list(state.problems),

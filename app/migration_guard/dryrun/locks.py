@@ -19,8 +19,9 @@ from typing import Any
 
 from migration_guard.model import Lock, MigrationRun, StatementTrace
 
-# Roles the dry run creates for itself, shown to the reader as this instead.
-INTERNAL_ROLE_LABEL = "<migration role>"
+# Roles the dry run creates for itself are shown as the role they stand for, as errortext does
+# for the plan's messages (this is the last pass, over whatever a renderer printed).
+INTERNAL_ROLE_LABEL = "postgres"
 # Real Supabase role names are what production shows too: never hidden.
 _REAL_ROLES = frozenset({"postgres", "supabase_admin", "anon", "authenticated", "service_role"})
 
@@ -29,12 +30,14 @@ _REAL_ROLES = frozenset({"postgres", "supabase_admin", "anon", "authenticated", 
 def _internal_roles() -> re.Pattern[str] | None:
     from migration_guard.dryrun import bootstrap
 
-    names = {str(getattr(bootstrap, "MIGRATION_ROLE", ""))}
+    # Whichever the bootstrap defines: the migration role, its fallback, the cluster superuser.
+    names = {str(getattr(bootstrap, attr, "")) for attr in ("MIGRATION_ROLE", "FALLBACK_ROLE", "SUPERUSER")}
     names |= {str(n) for n in getattr(bootstrap, "INTERNAL_ROLES", ())}
     names = {n for n in names if n and n not in _REAL_ROLES}
     if not names:
         return None
-    return re.compile(r"(?<![\w$])\"?(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\"?(?![\w$])")
+    # Quotes stay: the name may sit in a JSON string or in `role "…"` of a server message.
+    return re.compile(r"(?<![\w$])(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")(?![\w$])")
 
 
 def hide_internal_roles(text: str) -> str:

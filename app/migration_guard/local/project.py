@@ -108,8 +108,8 @@ IGNORE_ALL = "# Created by migration-guard: local audit records, never committed
 
 def audit_dir(flag: Path | None) -> Path:
     """``--audit-dir`` wins; else ``audit-dir`` from the settings (default ``.migration-guard/audit``)
-    under the project root. The tool's own ``.migration-guard`` folder gets a ``.gitignore`` so
-    `git add -A` never commits audit records."""
+    under the project root. A folder inside the tool's own ``.migration-guard`` gets a ``.gitignore``
+    so `git add -A` never commits audit records (a folder the user names is theirs to decide)."""
     if flag is not None:
         return flag
     root = find_root()
@@ -121,7 +121,7 @@ def audit_dir(flag: Path | None) -> Path:
         configured = Path(load_project_settings(root).audit_dir)
     target = base / configured
     if configured.parts and configured.parts[0] == LOCAL_AUDIT_DIR.parts[0]:
-        ignore_folder(base / LOCAL_AUDIT_DIR.parts[0])
+        ignore_folder(target)
     return display(target)
 
 
