@@ -149,6 +149,7 @@ def test_path_escape_attempts_are_refused_and_the_server_keeps_serving(project: 
         absolute = await s.call_tool("lint_files", {"paths": [str(project.parent / "secret.sql")]})
         (project / "supabase" / "migrations" / "link.sql").symlink_to(project.parent / "secret.sql")
         via_link = await s.call_tool("lint_files", {"paths": ["supabase/migrations/link.sql"]})
+        (project / "supabase" / "migrations" / "link.sql").unlink()  # a folder with it is refused as a whole
         sneaky_name = await s.call_tool(
             "new_migration", {"name": "../../../escape", "intent": "try to write outside", "sql": "select 1;"}
         )

@@ -70,3 +70,18 @@ def test_invalid_schedules_and_unknown_jobs_fail_as_pg_cron_fails(url: str) -> N
                 conn.execute("select cron.schedule(%s, 'select 1')", (bad,))
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="could not find valid entry"):
             conn.execute("select cron.unschedule('nope')")
+
+
+def test_a_job_cannot_be_made_to_run_as_another_role(url: str) -> None:
+    """BYPASSRLS (Supabase's postgres has it) skips pg_cron's policy: column grants keep username ours."""
+    with psycopg.connect(url, user=MIGRATION_ROLE, autocommit=True) as conn:
+        conn.execute("select cron.schedule('nightly', '0 3 * * *', 'select 1')")
+        for sql in (
+            "update cron.job set username = 'supabase_admin'",
+            "insert into cron.job (schedule, command, username) values ('* * * * *', 'select 1', 'supabase_admin')",
+            "select cron.schedule_in_database('x', '* * * * *', 'select 1', current_database(), 'supabase_admin')",
+            "select cron.alter_job(1, username => 'supabase_admin')",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+        assert conn.execute("select distinct username from cron.job").fetchall() == [(MIGRATION_ROLE,)]

@@ -35,9 +35,13 @@ alter table cron.job enable row level security;
 alter table cron.job_run_details enable row level security;
 create policy cron_job_policy on cron.job using (username operator(pg_catalog.=) current_user);
 create policy cron_job_run_details_policy on cron.job_run_details using (username operator(pg_catalog.=) current_user);
+-- A job runs as cron.job.username: nobody but a superuser may write another role's name there.
+-- Column grants, because the migration role has BYPASSRLS (as on Supabase), which skips the policies.
 grant usage on schema cron to public;
-grant select, insert, update, delete on cron.job, cron.job_run_details to public;
-grant usage, select on sequence cron.job_jobid_seq, cron.job_run_details_runid_seq to public;
+grant select, delete on cron.job, cron.job_run_details to public;
+grant insert (schedule, command, jobname, active, database), update (schedule, command, jobname, active, database)
+  on cron.job to public;
+grant usage, select on sequence cron.job_jobid_seq to public;
 
 create function cron._check_schedule(schedule text) returns void
 language plpgsql immutable set search_path = pg_catalog, pg_temp as $$
@@ -80,8 +84,12 @@ language plpgsql set search_path = pg_catalog, pg_temp as $$
 declare id bigint;
 begin
   perform cron._check_schedule(schedule);
-  insert into cron.job (jobname, schedule, command, database, username, active)
-  values (job_name, schedule, command, database, coalesce(username, current_user), active)
+  if schedule_in_database.username is not null and schedule_in_database.username operator(pg_catalog.<>) current_user then
+    raise exception 'permission denied: only a superuser may schedule a job for another user'
+      using errcode = '42501';
+  end if;
+  insert into cron.job (jobname, schedule, command, database, active)
+  values (job_name, schedule, command, database, active)
   on conflict (jobname, username) do update set schedule = excluded.schedule, command = excluded.command,
     database = excluded.database, active = excluded.active
   returning jobid into id;
@@ -115,9 +123,12 @@ begin
   if schedule is not null then
     perform cron._check_schedule(schedule);
   end if;
+  if alter_job.username is not null and alter_job.username operator(pg_catalog.<>) current_user then
+    raise exception 'permission denied: only a superuser may move a job to another user' using errcode = '42501';
+  end if;
   update cron.job j set schedule = coalesce(alter_job.schedule, j.schedule),
     command = coalesce(alter_job.command, j.command), database = coalesce(alter_job.database, j.database),
-    username = coalesce(alter_job.username, j.username), active = coalesce(alter_job.active, j.active)
+    active = coalesce(alter_job.active, j.active)
   where j.jobid operator(pg_catalog.=) job_id;
   if not found then
     raise exception 'could not find valid entry for job %', job_id using errcode = '22023';
