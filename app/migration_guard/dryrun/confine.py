@@ -2,10 +2,11 @@
 
 Defence in depth: the role model already gives pull-request SQL no file-reading primitive. Should
 one be found anyway, the server process (and every process it starts) can read only system folders
-(``/usr``, ``/lib*``, a few ``/etc`` files, ``/proc``), its install tree, and write only its own temp
-folder and ``/dev/shm``: never the workspace (``.git/config``), the home folder or the runner's
-files. Applied in the child between fork and exec; where the kernel or a seccomp profile lacks
-Landlock it is skipped (``supported()`` says which), and the other defences stand alone.
+(``/usr``, ``/lib*``, a few ``/etc`` files; not ``/proc``, where processes of the same user show
+their environment), its install tree, and write only its own temp folder and ``/dev/shm``: never
+the workspace (``.git/config``), the home folder or the runner's files. Applied in the child
+between fork and exec; where the kernel or a seccomp profile lacks Landlock it is skipped
+(``supported()`` says which), and the other defences stand alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _ABI1_ALL = (1 << 13) - 1  # execute … make_sym
 REFER, TRUNCATE = 1 << 13, 1 << 14
 READ = EXECUTE | READ_FILE | READ_DIR
 
-SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/proc", "/etc/ld.so.cache",
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/ld.so.cache",
                "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/ssl", "/dev/urandom",
                "/dev/random")
 SYSTEM_WRITE = ("/dev/shm", "/dev/null")
