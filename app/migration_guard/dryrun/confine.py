@@ -58,13 +58,14 @@ def _handled(version: int) -> int:
     return _ABI1_ALL | (REFER if version >= 2 else 0) | (TRUNCATE if version >= 3 else 0)
 
 
-def restrict(read: Iterable[str | Path], write: Iterable[str | Path]) -> bool:
+def restrict(read: Iterable[str | Path], write: Iterable[str | Path], version: int | None = None,
+             libc: ctypes.CDLL | None = None) -> bool:
     """Restrict this process (and its future children) to ``read`` and ``write`` paths. True when
     applied. Meant for the child of a fork (``preexec_fn``): it cannot be undone."""
-    version = abi()
+    version = abi() if version is None else version
     if version <= 0:
         return False
-    libc = _libc()
+    libc = libc or _libc()
     handled = _handled(version)
     attr = ctypes.c_uint64(handled)
     ruleset = int(libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), ctypes.c_uint32(0)))
@@ -95,10 +96,12 @@ def restrict(read: Iterable[str | Path], write: Iterable[str | Path]) -> bool:
 
 def preexec(read: Iterable[str | Path], write: Iterable[str | Path]) -> Callable[[], None]:
     """A ``preexec_fn`` confining the server to its tree and folder (plus the system paths)."""
-    read_all = [*SYSTEM_READ, *read]
-    write_all = [*SYSTEM_WRITE, *write]
+    read_all = [str(p) for p in (*SYSTEM_READ, *read)]
+    write_all = [str(p) for p in (*SYSTEM_WRITE, *write)]
+    # Loaded here, in the parent: the child between fork and exec should not dlopen or import.
+    version, libc = abi(), _libc()
 
     def apply() -> None:
-        restrict(read_all, write_all)
+        restrict(read_all, write_all, version, libc)
 
     return apply
