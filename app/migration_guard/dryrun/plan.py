@@ -188,7 +188,7 @@ def run_plan(options: PlanOptions) -> PlanResult:
             standins = tree.standins if tree is not None else frozenset()
             refused = ext.refused(uses, options.stub_extensions, standins, have, elevated=tree is None)
             missing = ext.missing(uses, have, options.stub_extensions)
-            if refused is not None and (not missing or uses.index(refused[0]) < uses.index(missing[0])):
+            if refused is not None and (not missing or uses.index(refused[0]) <= uses.index(missing[0])):
                 return _refused(base, refused, migrations, is_new)  # the first stop in run order
             if missing:
                 return _stopped(base, missing, migrations, is_new)
