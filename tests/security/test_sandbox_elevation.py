@@ -131,9 +131,9 @@ def test_elevated_extensions_never_leave_the_migration_role_an_event_trigger_or_
     r1 = plan(tmp_path / "a", {"20240101000000_x.sql": "create extension pgaudit;\n"},
               postgres="url", postgres_url=url_server)
     assert any('extension "pgaudit" is refused' in e and "event trigger" in e for e in errors(r1)), errors(r1)
-    r2 = plan(tmp_path / "b", {"20240101000000_x.sql": "do $$ begin execute 'create extension pg_cron'; end $$;\n"},
+    r2 = plan(tmp_path / "b", {"20240101000000_x.sql": "create extension pg_cron;\n"},
               postgres="url", postgres_url=url_server)
-    assert not r2.ok
+    assert any('extension "pg_cron" is refused' in e and "username" in e for e in errors(r2)), errors(r2)
     r3 = plan(tmp_path / "c", {"20240101000000_x.sql": "create extension citext schema pg_catalog;\n"},
               postgres="url", postgres_url=url_server)
     assert any("objects in pg_catalog" in e for e in errors(r3)), errors(r3)

@@ -88,6 +88,7 @@ end $mg$;
 drop trigger if exists migration_guard_job_owner on cron.job;
 create trigger migration_guard_job_owner before insert or update on cron.job
   for each row execute function cron.migration_guard_job_owner();
+alter table cron.job enable always trigger migration_guard_job_owner;  -- also in session_replication_role replica
 """,
 }
 

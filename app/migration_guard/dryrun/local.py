@@ -100,10 +100,13 @@ class LocalPostgres:
         template_data_dir: Path | None = None,
         superuser: str = "postgres",
         executable: Path | None = None,
+        confine_read: tuple[Path, ...] | None = None,
     ) -> None:
         """``superuser``: the role initdb creates (the dry run uses ``supabase_admin``, as Supabase
         does, so that ``postgres`` can be an ordinary role). ``executable``: the ``postgres`` binary
-        to start, e.g. from a private install tree (``sharetree.py``); initdb runs from ``bin_dir``."""
+        to start, e.g. from a private install tree (``sharetree.py``); initdb runs from ``bin_dir``.
+        ``confine_read``: confine the server's file access (``confine.py``) to the system folders,
+        these paths (read) and its own temp folder (read/write); None: not confined."""
         self.bin_dir = find_bin_dir(bin_dir)
         self.settings = {**FAST_SETTINGS, **(settings or {})}
         self.template_data_dir = template_data_dir
@@ -111,6 +114,7 @@ class LocalPostgres:
         self.proc: subprocess.Popen[bytes] | None = None
         self.user = superuser
         self.executable = executable or self.bin_dir / "postgres"
+        self.confine_read = confine_read
 
     # -- paths -----------------------------------------------------------------------------------
     @property
@@ -192,8 +196,13 @@ class LocalPostgres:
             args += ["-c", f"{key}={value}"]
         assert self.root is not None
         log = open(self.root / "server.log", "wb")  # noqa: SIM115 - closed when the server stops
+        kwargs = self._popen_kwargs()
+        if self.confine_read is not None:
+            from migration_guard.dryrun.confine import preexec
+
+            kwargs["preexec_fn"] = preexec([*self.confine_read, self.executable.parent], [self.root])
         try:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **self._popen_kwargs())  # type: ignore[call-overload]
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
         finally:
             log.close()
         self._wait_ready()

@@ -223,9 +223,9 @@ def run_plan(options: PlanOptions) -> PlanResult:
             have = ext.available(admin)
             standins = tree.standins if tree is not None else frozenset()
             refused = ext.refused(uses, options.stub_extensions, standins, have, elevated=tree is None)
-            if refused is not None:
-                return _refused(base, refused, migrations, is_new)
             missing = ext.missing(uses, have, options.stub_extensions)
+            if refused is not None and (not missing or uses.index(refused[0]) <= uses.index(missing[0])):
+                return _refused(base, refused, migrations, is_new)  # the first stop in run order
             if missing:
                 return _stopped(base, missing, migrations, is_new, options.strict_extensions)
             from migration_guard.dryrun import errortext

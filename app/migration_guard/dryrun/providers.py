@@ -171,6 +171,15 @@ def _local_version(server: LocalPostgres) -> str:
     return server_version(server.conninfo(DRYRUN_DB))
 
 
+def confinement(tree: ShareTree | None) -> tuple[Path, ...] | None:
+    """What the local dry-run server may read besides system folders (``confine.py``): its tree and
+    the real installation it links to. None (not confined) without a tree."""
+    if tree is None:
+        return None
+    lay = tree.layout
+    return (tree.root, lay.bin_dir, lay.share_dir, lay.pkglib_dir)
+
+
 @contextlib.contextmanager
 def local_server(
     bin_dir: Path | None,
@@ -196,7 +205,8 @@ def local_server(
         if not (template / "PG_VERSION").exists():
             _prepare_cache(resolved, settings, prepare, template, tree)
     with LocalPostgres(
-        resolved, settings=settings, template_data_dir=template, superuser=SUPERUSER, executable=executable
+        resolved, settings=settings, template_data_dir=template, superuser=SUPERUSER, executable=executable,
+        confine_read=confinement(tree),
     ) as pg:
         if template is None:
             create_database(pg.conninfo(), DRYRUN_DB)
@@ -219,7 +229,8 @@ def _prepare_cache(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
-        with LocalPostgres(bin_dir, settings=settings, superuser=SUPERUSER, executable=executable) as pg:
+        with LocalPostgres(bin_dir, settings=settings, superuser=SUPERUSER, executable=executable,
+                           confine_read=confinement(tree)) as pg:
             server = Server("local", "", DRYRUN_DB, lambda db: pg.conninfo(db), lambda db: pg.url(db))
             server.extra["sharetree"] = tree
             create_database(pg.conninfo(), DRYRUN_DB)
