@@ -28,9 +28,11 @@ class History:
     def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
         # The container's root user runs git in a workspace owned by the runner: safe.directory.
         env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a fetch must fail, never ask for a password
+        from migration_guard.gitdiff import git_argv
+
         return subprocess.run(
-            ["git", "-c", f"safe.directory={self.root}", "-c", "safe.directory=*", *args],
-            cwd=self.root, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, env=env,
+            git_argv(*args), cwd=self.root, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+            env=env,
         )
 
     def is_repository(self) -> bool:
