@@ -16,7 +16,7 @@ FINGERPRINT = """\
 do $$ begin raise exception 'fingerprint:%', (select md5(string_agg(x, '|' order by x)) from (
   select 'role:' || rolname || rolsuper || rolcreaterole || rolcreatedb || rolbypassrls || rolinherit from pg_roles
   union all select 'ns:' || nspname || ':' || nspowner::regrole || coalesce(nspacl::text, '') from pg_namespace
-  union all select 'rel:' || c.oid::regclass || c.relkind || c.relowner::regrole || coalesce(c.relacl::text, '')
+  union all select 'rel:' || c.oid::regclass || c.relkind::text || c.relowner::regrole || coalesce(c.relacl::text, '')
     from pg_class c where c.relnamespace::regnamespace::text not in ('pg_toast', 'pg_catalog', 'information_schema')
   union all select 'fn:' || p.oid::regprocedure || p.prosecdef || coalesce(p.proconfig::text, '') || p.proowner::regrole
     from pg_proc p where p.pronamespace::regnamespace::text not in ('pg_catalog', 'information_schema')
