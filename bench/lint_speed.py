@@ -12,6 +12,7 @@ Peak RSS comes from ``/usr/bin/time -v`` when present, else from ``getrusage(RUS
 in an isolated child per run. Usage:
 
     python bench/lint_speed.py [--statements 20000] [--rounds 5] [--files 1] [--keep FILE]
+    python bench/lint_speed.py --scenario findings-heavy   # ../shared/bench/gen_big_sql.py --seed 7
 """
 
 from __future__ import annotations
@@ -87,6 +88,20 @@ def generate(statements: int, files: int = 1) -> list[str]:
     return [HEADER + "".join(f"{s};\n\n" for s in stmts[k : k + per_file]) for k in range(0, statements, per_file)]
 
 
+GEN_BIG = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_big_sql.py"
+
+
+def findings_heavy(generator: Path, statements: int) -> str:
+    """The shared findings-heavy file: gen_big_sql.py --statements N --seed 7 (deterministic)."""
+    if not generator.is_file():
+        raise SystemExit(f"{generator}: not found (pass --generator PATH to gen_big_sql.py)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "big.sql"
+        cmd = [sys.executable, str(generator), "--statements", str(statements), "--seed", "7", "--out", str(out)]
+        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+        return out.read_text(encoding="utf-8")
+
+
 def ours() -> list[str]:
     script = Path(sys.executable).with_name("migration-guard")
     base = [str(script)] if script.exists() else [sys.executable, "-m", "migration_guard"]
@@ -150,9 +165,20 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--files", type=int, default=1, help="split the statements over this many migration files")
     ap.add_argument("--keep", type=Path, help="also write the (first) generated migration here")
+    ap.add_argument(
+        "--scenario",
+        choices=("realistic", "findings-heavy"),
+        default="realistic",
+        help="realistic: this script's generator; findings-heavy: ../shared/bench/gen_big_sql.py --seed 7 "
+        "(about a third of the statements produce findings)",
+    )
+    ap.add_argument("--generator", type=Path, default=GEN_BIG, help="gen_big_sql.py (findings-heavy scenario)")
     args = ap.parse_args()
 
-    texts = generate(args.statements, max(args.files, 1))
+    if args.scenario == "findings-heavy":
+        texts = [findings_heavy(args.generator, args.statements)]
+    else:
+        texts = generate(args.statements, max(args.files, 1))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "migrations"
         folder.mkdir()

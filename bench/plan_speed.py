@@ -28,8 +28,8 @@ from pathlib import Path
 
 import psycopg
 
-from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, apply_bootstrap, bootstrap_hash
-from migration_guard.dryrun.local import LocalPostgres
+from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap, bootstrap_hash
+from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
 from migration_guard.dryrun.providers import ephemeral_postgres
 from migration_guard.dryrun.trace import replay_file
 from migration_guard.migrations import discover, load_migration
@@ -86,6 +86,14 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int
     return elapsed, proc.returncode
 
 
+def dry_run_server() -> LocalPostgres:
+    """Shaped like the dry run's: superuser supabase_admin, private install tree (postgres is not superuser)."""
+    from migration_guard.dryrun.sharetree import build
+
+    tree = build(find_bin_dir())
+    return LocalPostgres(superuser=SUPERUSER, executable=tree.postgres if tree else None)
+
+
 def fresh_db(server: LocalPostgres, name: str, supabase: bool) -> None:
     with psycopg.connect(server.conninfo(), autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
@@ -124,13 +132,13 @@ def start_times(cache: Path, rounds: int) -> tuple[float, float]:
     cold, cached = [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
-        with LocalPostgres() as pg:
+        with dry_run_server() as pg:
             cold.append(time.perf_counter() - t0)
             assert pg.proc is not None
 
     def prepare(server: object) -> None:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:  # type: ignore[attr-defined]
-            apply_bootstrap(conn, supabase=True)
+            apply_bootstrap(conn, supabase=True, elevate=server.extra.get("sharetree") is None)  # type: ignore[attr-defined]
 
     key = bootstrap_hash(True) + "-sb"
     with ephemeral_postgres("local", None, None, cache, prepare=prepare, prepare_key=key):
@@ -161,7 +169,7 @@ def main() -> None:
         cache = work / "cache"
         cold_ready, cached_ready = start_times(work / "startcache", args.rounds)
         print(f"ephemeral server ready: cold (initdb) {cold_ready:.3f} s, from --cache-dir {cached_ready:.3f} s")
-        with LocalPostgres() as server:
+        with dry_run_server() as server:
             for label, directory, supabase in projects:
                 files = discover(directory)
                 mode = ["--supabase", "on" if supabase else "off"]

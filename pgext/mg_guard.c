@@ -12,7 +12,8 @@
  * A role is protected when it is, or is a member (directly or through a chain) of, one of the
  * server-access roles above, a role named in mg_guard.reserved_roles (default supabase_admin), or a
  * superuser. Membership chains count, so granting a role that was itself made a member of
- * pg_execute_server_program is refused too. Superusers (the sandbox's own bootstrap) are not limited.
+ * pg_execute_server_program is refused too. Superuser sessions (the sandbox's own bootstrap) are not
+ * limited; a non-superuser session is, even inside a superuser's SECURITY DEFINER function.
  */
 #include "postgres.h"
 
@@ -293,7 +294,13 @@ mg_guard_process_utility(PlannedStmt *pstmt, const char *queryString, bool readO
 						 ProcessUtilityContext context, ParamListInfo params,
 						 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
-	if (pstmt->utilityStmt != NULL && !superuser())
+	/*
+	 * Limited: a non-superuser current user (also after SET ROLE from a superuser session), or a
+	 * non-superuser session running code with a superuser's rights (a superuser's SECURITY DEFINER
+	 * function, a trusted extension's script): none of those has a reason to hand out these roles,
+	 * and any such helper of ours with an injection bug stays harmless.
+	 */
+	if (pstmt->utilityStmt != NULL && (!superuser() || !superuser_arg(GetSessionUserId())))
 		check_statement(pstmt->utilityStmt);
 
 	if (prev_process_utility)

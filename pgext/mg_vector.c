@@ -39,7 +39,20 @@ _PG_init(void)
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-static MgVector *
+MgVector *
+mgv_checked(struct varlena *datum)
+{
+	MgVector   *v = (MgVector *) datum;
+
+	if (VARSIZE(v) < offsetof(MgVector, x) || v->dim < 1 || v->dim > MGV_MAX_DIM ||
+		VARSIZE(v) != MGV_SIZE(v->dim))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid vector value: its size does not match its number of dimensions")));
+	return v;
+}
+
+MgVector *
 mgv_alloc(int dim)
 {
 	MgVector   *v = (MgVector *) palloc0(MGV_SIZE(dim));
@@ -49,7 +62,7 @@ mgv_alloc(int dim)
 	return v;
 }
 
-static void
+void
 mgv_check_dim_count(int dim)
 {
 	if (dim < 1)
@@ -63,16 +76,22 @@ mgv_check_dim_count(int dim)
 }
 
 /* typmod -1 means "any number of dimensions" (a bare `vector`). */
-static void
-mgv_check_typmod(int dim, int32 typmod)
+void
+mgv_check_typmod_of(int dim, int32 typmod, const char *typname)
 {
 	if (typmod != -1 && dim != typmod)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector has %d dimensions, but vector(%d) expects %d", dim, typmod, typmod)));
+				 errmsg("%s has %d dimensions, but %s(%d) expects %d", typname, dim, typname, typmod, typmod)));
 }
 
 static void
+mgv_check_typmod(int dim, int32 typmod)
+{
+	mgv_check_typmod_of(dim, typmod, "vector");
+}
+
+void
 mgv_check_element(float4 value)
 {
 	if (isnan(value))
@@ -107,23 +126,23 @@ mgv_same_dims(const MgVector *a, const MgVector *b)
 				 errmsg("vectors have different dimensions: %d and %d", a->dim, b->dim)));
 }
 
+static void mgv_syntax_error(const char *literal, const char *typname, const char *detail) pg_attribute_noreturn();
+
 static void
-mgv_syntax_error(const char *literal, const char *detail)
+mgv_syntax_error(const char *literal, const char *typname, const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type vector: \"%s\"", literal),
+			 errmsg("invalid input syntax for type %s: \"%s\"", typname, literal),
 			 errdetail("%s", detail)));
 }
 
 /* ---- text I/O -------------------------------------------------------------------------------- */
 
-PG_FUNCTION_INFO_V1(mgv_in);
-Datum
-mgv_in(PG_FUNCTION_ARGS)
+/* Parse '[1,2,3]' (whitespace allowed around every token); typname names the type in errors. */
+MgVector *
+mgv_parse(const char *literal, const char *typname)
 {
-	char	   *literal = PG_GETARG_CSTRING(0);
-	int32		typmod = PG_GETARG_INT32(2);
 	const char *p = literal;
 	int			capacity = 16;
 	int			dim = 0;
@@ -133,7 +152,7 @@ mgv_in(PG_FUNCTION_ARGS)
 	while (isspace((unsigned char) *p))
 		p++;
 	if (*p != '[')
-		mgv_syntax_error(literal, "A vector is written as [1,2,3].");
+		mgv_syntax_error(literal, typname, "A vector is written as [1,2,3].");
 	p++;
 	while (isspace((unsigned char) *p))
 		p++;
@@ -151,11 +170,11 @@ mgv_in(PG_FUNCTION_ARGS)
 		while (isspace((unsigned char) *p))
 			p++;
 		if (*p == '\0' || *p == ',' || *p == ']')
-			mgv_syntax_error(literal, "Expected a number.");
+			mgv_syntax_error(literal, typname, "Expected a number.");
 		errno = 0;
 		value = strtof(p, &end);
 		if (end == p)
-			mgv_syntax_error(literal, "Expected a number.");
+			mgv_syntax_error(literal, typname, "Expected a number.");
 		if (errno == ERANGE && isinf(value))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -182,17 +201,26 @@ mgv_in(PG_FUNCTION_ARGS)
 			p++;
 			break;
 		}
-		mgv_syntax_error(literal, *p == '\0' ? "Missing \"]\"." : "Expected \",\" or \"]\" after a number.");
+		mgv_syntax_error(literal, typname, *p == '\0' ? "Missing \"]\"." : "Expected \",\" or \"]\" after a number.");
 	}
 	while (isspace((unsigned char) *p))
 		p++;
 	if (*p != '\0')
-		mgv_syntax_error(literal, "Unexpected text after \"]\".");
+		mgv_syntax_error(literal, typname, "Unexpected text after \"]\".");
 
-	mgv_check_typmod(dim, typmod);
 	result = mgv_alloc(dim);
 	memcpy(result->x, values, sizeof(float4) * dim);
 	pfree(values);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(mgv_in);
+Datum
+mgv_in(PG_FUNCTION_ARGS)
+{
+	MgVector   *result = mgv_parse(PG_GETARG_CSTRING(0), "vector");
+
+	mgv_check_typmod(result->dim, PG_GETARG_INT32(2));
 	PG_RETURN_MGVECTOR(result);
 }
 
@@ -216,27 +244,33 @@ mgv_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf);
 }
 
-PG_FUNCTION_INFO_V1(mgv_typmod_in);
-Datum
-mgv_typmod_in(PG_FUNCTION_ARGS)
+/* The one modifier of vector(n) and halfvec(n): the number of dimensions. */
+int32
+mgv_typmod_value(ArrayType *arr, const char *typname)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
 	int			n;
 	int32	   *mods = ArrayGetIntegerTypmods(arr, &n);
 
 	if (n != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("type vector takes one modifier, the number of dimensions, as in vector(1536)")));
+				 errmsg("type %s takes one modifier, the number of dimensions, as in %s(1536)", typname, typname)));
 	if (mods[0] < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("vector(%d): the number of dimensions must be at least 1", mods[0])));
+				 errmsg("%s(%d): the number of dimensions must be at least 1", typname, mods[0])));
 	if (mods[0] > MGV_MAX_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("vector(%d): the number of dimensions cannot exceed %d", mods[0], MGV_MAX_DIM)));
-	PG_RETURN_INT32(mods[0]);
+				 errmsg("%s(%d): the number of dimensions cannot exceed %d", typname, mods[0], MGV_MAX_DIM)));
+	return mods[0];
+}
+
+PG_FUNCTION_INFO_V1(mgv_typmod_in);
+Datum
+mgv_typmod_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(mgv_typmod_value(PG_GETARG_ARRAYTYPE_P(0), "vector"));
 }
 
 /* ---- binary I/O: [int16 dim][int16 0][float4 x dim], network byte order ---------------------- */
@@ -256,13 +290,13 @@ mgv_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid binary vector: reserved field must be 0")));
-	mgv_check_typmod(dim, typmod);
 	result = mgv_alloc(dim);
 	for (int i = 0; i < dim; i++)
 	{
 		result->x[i] = pq_getmsgfloat4(buf);
 		mgv_check_element(result->x[i]);
 	}
+	mgv_check_typmod(dim, typmod);
 	PG_RETURN_MGVECTOR(result);
 }
 
@@ -319,9 +353,10 @@ mgv_from_array(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot make a vector from an array of %s", format_type_be(elemtype))));
 
+	/* Count first: a huge array is refused before it is unpacked. */
+	mgv_check_dim_count(ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)));
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, &nulls, &n);
-	mgv_check_dim_count(n);
 	mgv_check_typmod(n, typmod);
 
 	result = mgv_alloc(n);

@@ -24,10 +24,22 @@ typedef struct MgVector
 } MgVector;
 
 #define MGV_SIZE(d) (offsetof(MgVector, x) + sizeof(float4) * (d))
-/* Always detoast: values may be compressed, out of line or carry a short (unaligned) header. */
-#define DatumGetMgVector(d) ((MgVector *) PG_DETOAST_DATUM(d))
+/*
+ * Always detoast: values may be compressed, out of line or carry a short (unaligned) header. The
+ * size check costs nothing and means no function can read past a damaged value.
+ */
+extern MgVector *mgv_checked(struct varlena *datum);
+#define DatumGetMgVector(d) mgv_checked(PG_DETOAST_DATUM(d))
 #define PG_GETARG_MGVECTOR(n) DatumGetMgVector(PG_GETARG_DATUM(n))
 #define PG_RETURN_MGVECTOR(v) PG_RETURN_POINTER(v)
+
+/* Shared with mg_halfvec.c, which converts to float vectors and reuses the functions here. */
+extern MgVector *mgv_alloc(int dim);
+extern MgVector *mgv_parse(const char *literal, const char *typname);
+extern void mgv_check_dim_count(int dim);
+extern void mgv_check_element(float4 value);
+extern void mgv_check_typmod_of(int dim, int32 typmod, const char *typname);
+extern int32 mgv_typmod_value(struct ArrayType *arr, const char *typname);
 
 extern void mgv_index_init(void);
 

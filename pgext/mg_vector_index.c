@@ -26,6 +26,9 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
+#include "catalog/pg_type.h"
+#include "access/htup_details.h"
 
 #include "mg_vector.h"
 
@@ -141,6 +144,19 @@ ivfflat_options(Datum reloptions, bool validate)
 
 /* ---- build: check the column as the real AMs do, scan the table, store nothing --------------- */
 
+static const char *
+mgv_type_name(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	char	   *name;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
+	ReleaseSysCache(tup);
+	return name;
+}
+
 static void
 mgv_count_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive, void *state)
 {
@@ -153,15 +169,19 @@ mgv_build(Relation heap, Relation index, IndexInfo *indexInfo, const char *amnam
 	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(index), 0);
 	IndexBuildResult *result = (IndexBuildResult *) palloc0(sizeof(IndexBuildResult));
 	double		indexed = 0;
+	bool		half = strcmp(mgv_type_name(attr->atttypid), "halfvec") == 0;
+	int			max_dim = half ? MGV_MAX_INDEX_DIM * 2 : MGV_MAX_INDEX_DIM;
 
 	if (attr->atttypmod < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s index needs a column with a fixed number of dimensions, like vector(1536)", amname)));
-	if (attr->atttypmod > MGV_MAX_INDEX_DIM)
+				 errmsg("%s index needs a column with a fixed number of dimensions, like %s(1536)",
+						amname, half ? "halfvec" : "vector")));
+	if (attr->atttypmod > max_dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s index supports at most %d dimensions, the column has %d", amname, MGV_MAX_INDEX_DIM, attr->atttypmod)));
+				 errmsg("%s index supports at most %d dimensions for %s, the column has %d",
+						amname, max_dim, half ? "halfvec" : "vector", attr->atttypmod)));
 
 	result->heap_tuples = table_index_build_scan(heap, index, indexInfo, true, true,
 												 mgv_count_callback, &indexed, NULL);

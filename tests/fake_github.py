@@ -7,7 +7,9 @@ repository looks like, run the code under test, then inspect the store::
         gh.add_repo("acme/app")
         gh.add_pull("acme/app", 7, head_sha="abc…", base_sha="def…", head_repo="someone/app")  # a fork PR
         gh.link_commit("acme/app", "abc…", 7)            # GET /repos/acme/app/commits/abc…/pulls → [#7]
-        gh.add_review("acme/app", 7, "alice", "APPROVED")  # user_type="Bot" for bots
+        gh.add_review("acme/app", 7, "alice", "APPROVED")  # user_type="Bot" for bots; commit_id=,
+                                                           # author_association= (default MEMBER)
+        gh.set_permission("acme/app", "bob", "read")      # GET …/collaborators/bob/permission
         gh.set_environment("acme/app", "production", required_reviewers=["alice"])
         gh.forbid_writes("acme/app")                      # POST/PATCH answer 403 (a fork PR's token)
         gh.valid_tokens = {"ghs_good"}                    # any other token → 401 Bad credentials
@@ -23,7 +25,9 @@ Endpoints (enough for PyGithub's calls made by migration-guard):
   PATCH /repos/{o}/{r}/issues/comments/{id}
   GET   /repos/{o}/{r}/commits/{sha}/pulls (PRs whose head or merge commit is sha)
   GET   /repos/{o}/{r}/pulls/{n}/reviews   (paginated)
-  GET   /repos/{o}/{r}/environments/{name} (protection_rules with required_reviewers / wait_timer)
+  GET   /repos/{o}/{r}/environments/{name} (protection_rules with required_reviewers / wait_timer;
+                                           required_reviewers=[] gives a rule with no reviewers)
+  GET   /repos/{o}/{r}/collaborators/{user}/permission (permission and role_name; 404 if never set)
   POST  /repos/{o}/{r}/commits/{sha}/comments
   GET   /user                              (the token's user; 403 for app installation tokens)
 Anything else answers 404 like GitHub does. Unknown repositories answer 404.
@@ -97,6 +101,7 @@ class FakeGitHub:
     valid_tokens: set[str] | None = None  # None: any token (or none) is accepted
     token_user: str = "github-actions[bot]"
     read_only_repos: set[str] = field(default_factory=set)
+    permissions: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, user) → permission
     default_per_page: int = 30
     _next_id: int = 1000
     _server: ThreadingHTTPServer | None = None
@@ -162,14 +167,30 @@ class FakeGitHub:
             title, "closed" if merged else "open",
         )
 
-    def add_review(self, repo: str, number: int, user: str, state: str, user_type: str = "User") -> None:
+    def add_review(
+        self,
+        repo: str,
+        number: int,
+        user: str,
+        state: str,
+        user_type: str = "User",
+        commit_id: str | None = None,
+        author_association: str = "MEMBER",
+    ) -> None:
+        """A review (oldest first, as GitHub lists them); ``commit_id`` defaults to the PR's head."""
         with self._lock:
             self._next_id += 1
             rid = self._next_id
+        head = self.pulls[(repo, number)].head_sha if (repo, number) in self.pulls else None
         self.reviews.setdefault((repo, number), []).append(
             {"id": rid, "user": _user(user, user_type), "state": state, "body": "", "submitted_at": _now(),
-             "commit_id": self.pulls[(repo, number)].head_sha if (repo, number) in self.pulls else None}
+             "commit_id": commit_id or head, "author_association": author_association}
         )
+
+    def set_permission(self, repo: str, user: str, permission: str) -> None:
+        """GET /repos/{repo}/collaborators/{user}/permission answers ``permission`` (admin, maintain,
+        write, triage, read, none); users never set answer 404 (not a collaborator)."""
+        self.permissions[(repo, user)] = permission
 
     def link_commit(self, repo: str, sha: str, number: int) -> None:
         self.commit_pulls.setdefault((repo, sha), []).append(number)
@@ -183,7 +204,7 @@ class FakeGitHub:
         branch_policy: bool = False,
     ) -> None:
         rules: list[dict[str, Any]] = []
-        if required_reviewers:
+        if required_reviewers is not None:  # [] is a rule with nobody in it
             rules.append({
                 "id": 1, "node_id": "r1", "type": "required_reviewers", "prevent_self_review": False,
                 "reviewers": [{"type": "User", "reviewer": _user(u)} for u in required_reviewers],
@@ -232,6 +253,7 @@ class FakeGitHub:
             "url": f"{base}/pulls/{p.number}", "issue_url": f"{base}/issues/{p.number}",
             "html_url": f"https://github.example/{repo}/pull/{p.number}",
             "user": _user(p.user), "merged": p.merged, "merge_commit_sha": p.merge_commit_sha,
+            "merged_at": _now() if p.merged else None,
             "head": {"sha": p.head_sha, "ref": p.head_ref, "label": f"x:{p.head_ref}", "repo": head_repo},
             "base": {"sha": p.base_sha, "ref": p.base_ref, "label": f"x:{p.base_ref}", "repo": self._repo_json(repo)},
         }
@@ -390,6 +412,16 @@ def _make_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     self._error(404, "Not Found")
                     return
                 self._page(fake.reviews.get((repo, int(rest[1])), []), query, path)
+            elif method == "GET" and len(rest) == 3 and rest[0] == "collaborators" and rest[2] == "permission":
+                permission = fake.permissions.get((repo, rest[1]))
+                if permission is None:
+                    self._error(404, f"{rest[1]} is not a user")
+                    return
+                role = {"admin": "admin", "maintain": "maintain", "write": "write", "triage": "triage"}
+                self._send(200, {
+                    "permission": {"maintain": "write", "triage": "read"}.get(permission, permission),
+                    "role_name": role.get(permission, permission), "user": _user(rest[1]),
+                })
             elif method == "GET" and len(rest) == 2 and rest[0] == "environments":
                 env = fake.environments.get((repo, rest[1]))
                 if env is None:

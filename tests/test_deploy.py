@@ -3,220 +3,14 @@ the dry run on the session server, and real PyGithub over HTTP to the local fake
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import os
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from fake_github import FakeGitHub, fake_github
-from migration_guard.dryrun.local import LocalPostgres
+from deploy_harness import CLEAN, DROP, REPO, Deploy, assert_no_secrets, deploy, fake_github, refusals
 
-__all__ = ["fake_github"]
-
-REPO = "acme/app"
-SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
-TOKEN = "ghs_FakeInstallationToken0123456789abcdef"
-PASSWORD = "Depl0y-Pa55word-Zq8"
-ROLE = "mg_deployer"
-
-BASE = "create table public.items (id bigint generated always as identity primary key, name text);\n"
-CLEAN = "-- intent: notes\ncreate table public.notes (id bigint generated always as identity primary key, body text);\n"
-DROP = "-- intent: remove items\ndrop table public.items;\n"
-
-
-@dataclass
-class Run:
-    proc: subprocess.CompletedProcess[str]
-    outputs: dict[str, str]
-    summary: str
-    audit: list[dict[str, object]]
-    audit_text: str
-
-    @property
-    def text(self) -> str:
-        return self.proc.stdout + self.proc.stderr
-
-
-def _outputs(path: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = path.read_text().splitlines() if path.exists() else []
-    i = 0
-    while i < len(lines):
-        name, _, delim = lines[i].partition("<<")
-        j = lines.index(delim, i + 1)
-        out[name] = "\n".join(lines[i + 1 : j])
-        i = j + 1
-    return out
-
-
-class Deploy:
-    def __init__(self, tmp_path: Path, target_url: str, server: LocalPostgres, fake: FakeGitHub) -> None:
-        self.root = tmp_path / "repo"
-        self.migrations = self.root / "supabase" / "migrations"
-        self.migrations.mkdir(parents=True)
-        self.fake = fake
-        self.server = server
-        self.target = target_url
-        # The deploy connects with a password in the URL: it must never show up anywhere.
-        dbname = target_url.split("@/", 1)[1].split("?", 1)[0]
-        self.url = target_url.replace(f"postgresql://{server.user}@", f"postgresql://{ROLE}:{PASSWORD}@")
-        assert dbname in self.url
-        self.tmp = tmp_path
-        self.end_to_end = False  # True: the real CLI in a subprocess (a few tests); else in process
-        fake.add_repo(REPO)
-
-    def add(self, version: str, name: str, sql: str) -> None:
-        (self.migrations / f"{version}_{name}.sql").write_text(sql)
-
-    def approve(self, reviewer: str = "alice", user_type: str = "User", merged: bool = True) -> None:
-        self.fake.add_pull(REPO, 7, head_sha="f" * 40, base_sha="e" * 40, merged=merged, merge_commit_sha=SHA)
-        self.fake.link_commit(REPO, SHA, 7)
-        self.fake.add_review(REPO, 7, reviewer, "APPROVED", user_type=user_type)
-
-    def protect(self, environment: str = "production") -> None:
-        self.fake.set_environment(REPO, environment, required_reviewers=["carol"])
-
-    def run(self, **inputs: str) -> Run:
-        event = self.tmp / "event.json"
-        event.write_text(json.dumps({"after": SHA, "before": "0" * 40, "repository": {"full_name": REPO}}))
-        output, summary = self.tmp / "output.txt", self.tmp / "summary.md"
-        for f in (output, summary):
-            f.write_text("")
-        shutil.rmtree(self.root / "audit", ignore_errors=True)  # one run per audit file in these tests
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "MIGRATION_GUARD_"))}
-        env.update(
-            {
-                "GITHUB_ACTIONS": "true",
-                "GITHUB_API_URL": self.fake.url,
-                "GITHUB_REPOSITORY": REPO,
-                "GITHUB_SHA": SHA,
-                "GITHUB_REF": "refs/heads/main",
-                "GITHUB_REF_NAME": "main",
-                "GITHUB_ACTOR": "alice",
-                "GITHUB_TRIGGERING_ACTOR": "bob",
-                "GITHUB_RUN_ID": "4242",
-                "GITHUB_RUN_ATTEMPT": "1",
-                "GITHUB_EVENT_NAME": "push",
-                "GITHUB_EVENT_PATH": str(event),
-                "GITHUB_WORKSPACE": str(self.root),
-                "GITHUB_OUTPUT": str(output),
-                "GITHUB_STEP_SUMMARY": str(summary),
-                "GITHUB_SERVER_URL": "https://github.example",
-            }
-        )
-        values = {
-            "command": "deploy",
-            "database-url": self.url,
-            "github-token": TOKEN,
-            "environment": "production",
-            "migrations-dir": "supabase/migrations",
-            "audit-dir": "audit",
-            "supabase": "off",
-            "postgres": "url",
-            "postgres-url": self.server.url("postgres"),
-        }
-        values.update({k.replace("_", "-"): v for k, v in inputs.items()})
-        env.update({f"INPUT_{k.upper()}": v for k, v in values.items()})
-        if self.end_to_end:
-            proc = subprocess.run(
-                [sys.executable, "-m", "migration_guard", "action"],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=self.root,
-                stdin=subprocess.DEVNULL,
-                timeout=240,
-            )
-        else:
-            proc = _in_process(env)
-        audit_files = sorted((self.root / "audit").glob("*.jsonl"))
-        audit_text = "".join(p.read_text() for p in audit_files)
-        records = [json.loads(line) for line in audit_text.splitlines()]
-        return Run(proc, _outputs(output), summary.read_text(), records, audit_text)
-
-    def ledger(self) -> list[str]:
-        with psycopg.connect(self.target) as conn:
-            if not conn.execute("SELECT to_regclass('supabase_migrations.schema_migrations')").fetchone()[0]:  # type: ignore[index]
-                return []
-            return [r[0] for r in conn.execute("SELECT version FROM supabase_migrations.schema_migrations ORDER BY 1")]
-
-    def seed_applied(self) -> None:
-        """The base migration is already applied (by an earlier deploy)."""
-        self.add("20240101000000", "items", BASE)
-        from migration_guard.apply.service import ApplyRequest, run_apply
-        from migration_guard.audit import AuditContext, AuditLog
-
-        outcome = run_apply(ApplyRequest(self.target, self.migrations), AuditLog(None, AuditContext()), print)
-        assert outcome.verdict == "applied"
-
-
-def _in_process(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The action entrypoint in this process (same code path as `migration-guard action`, no
-    interpreter start-up): environment swapped in, stdout/stderr captured, cwd restored."""
-    from migration_guard.commands.action import prepare
-    from migration_guard.deploy import run_deploy
-    from migration_guard.errors import UserError
-
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    out, err = io.StringIO(), io.StringIO()
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                settings, ctx = prepare(env)
-                code = run_deploy(settings, ctx)
-            except UserError as exc:
-                print(f"migration-guard: error: {exc.message}", file=sys.stderr)
-                code = exc.exit_code
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
-        os.chdir(saved_cwd)
-    return subprocess.CompletedProcess(["migration-guard", "action"], code, out.getvalue(), err.getvalue())
-
-
-@pytest.fixture
-def deploy(tmp_path: Path, pg_url: str, pg_server: LocalPostgres, fake_github: FakeGitHub) -> Deploy:
-    with psycopg.connect(pg_server.conninfo(), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {ROLE} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
-    d = Deploy(tmp_path, pg_url, pg_server, fake_github)
-    d.seed_applied()
-    return d
-
-
-def _refusals(run: Run) -> list[tuple[str, str]]:
-    """The gate refusals (the closing `deploy` record repeats the reason; checked once here)."""
-    final = run.audit[-1]
-    assert final["event"] == "deploy"
-    gates = [(str(r["event"]), str(r["reason"])) for r in run.audit if r["outcome"] == "refused" and r is not final]
-    if gates:
-        assert final["outcome"] == "refused" and final["reason"] == gates[-1][1]
-    return gates
-
-
-def _assert_no_secrets(run: Run) -> None:
-    # `::add-mask::` lines are consumed by the runner (they are how secrets get masked), never shown.
-    shown = "\n".join(line for line in run.text.splitlines() if not line.startswith("::add-mask::"))
-    assert run.text.count("::add-mask::") >= 2
-    for secret in (PASSWORD, TOKEN):
-        for where, text in (
-            ("output", shown),
-            ("audit", run.audit_text),
-            ("summary", run.summary),
-            ("outputs", json.dumps(run.outputs)),
-        ):
-            assert secret not in text, f"{secret[:4]}… leaked into the {where}"
+__all__ = ["deploy", "fake_github"]
 
 
 def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
@@ -236,7 +30,7 @@ def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
     record = applied[0]
     assert record["environment"] == "production"
     assert record["actor"] == "alice" and record["triggering_actor"] == "bob"
-    assert record["sha"] == SHA and record["ref"] == "refs/heads/main"
+    assert record["sha"] == deploy.sha and record["ref"] == "refs/heads/main"
     assert record["run_url"] == f"https://github.example/{REPO}/actions/runs/4242"
     assert str(record["database"]).startswith("localhost")
     assert len(str(record["checksum"])) == 64
@@ -252,8 +46,8 @@ def test_all_gates_pass_and_the_deploy_applies(deploy: Deploy) -> None:
             "SELECT applied_by, triggering_actor, environment, sha, run_url, override_reason "
             "FROM migration_guard.applied WHERE version = '20240201000000'"
         ).fetchone()
-    assert side == ("alice", "bob", "production", SHA, f"https://github.example/{REPO}/actions/runs/4242", None)
-    _assert_no_secrets(run)
+    assert side == ("alice", "bob", "production", deploy.sha, f"https://github.example/{REPO}/actions/runs/4242", None)
+    assert_no_secrets(run)
 
 
 def test_blocking_findings_refuse(deploy: Deploy) -> None:
@@ -263,25 +57,26 @@ def test_blocking_findings_refuse(deploy: Deploy) -> None:
     run = deploy.run()
     assert run.proc.returncode == 1
     assert run.outputs["verdict"] == "refused"
-    [(event, reason)] = _refusals(run)
+    [(event, reason)] = refusals(run)
     assert event == "gate:findings"
     assert reason.startswith("1 blocking finding(s): drop-table@supabase/migrations/20240201000000_drop.sql:2")
     assert deploy.ledger() == ["20240101000000"]
     assert "Traceback" not in run.text
-    _assert_no_secrets(run)
+    assert_no_secrets(run)
 
 
 def test_override_needs_a_reason(deploy: Deploy) -> None:
     deploy.add("20240201000000", "drop", DROP)
     deploy.approve()
     deploy.protect()
-    run = deploy.run(override="true", override_reason="urgent")
+    run = deploy.run("workflow_dispatch", override="true", override_reason="urgent")
     assert run.proc.returncode == 1
-    assert _refusals(run) == [
+    assert refusals(run) == [
         (
             "gate:override",
-            "an emergency override needs `override-reason` of at least 15 "
-            "characters saying why (it is audited and posted)",
+            "an emergency override needs `override-reason` of at least 15 visible characters saying why "
+            "(it is audited and posted); this one has 6 (spaces, zero-width and other invisible "
+            "characters do not count)",
         )
     ]
     assert deploy.ledger() == ["20240101000000"]
@@ -292,7 +87,7 @@ def test_override_passes_findings_and_review_and_is_audited(deploy: Deploy) -> N
     deploy.add("20240201000000", "drop", DROP)
     deploy.protect()  # no pull request at all: pushed directly
     reason = "items table holds leaked PII, removing it now (INC-1234)"
-    run = deploy.run(override="true", override_reason=reason)
+    run = deploy.run("workflow_dispatch", override="true", override_reason=reason)
     assert run.proc.returncode == 0, run.text
     assert deploy.ledger() == ["20240101000000", "20240201000000"]
     skipped = {r["event"]: r for r in run.audit if r["outcome"] == "skipped" and r["override"]}
@@ -305,14 +100,14 @@ def test_override_passes_findings_and_review_and_is_audited(deploy: Deploy) -> N
     assert migration["override"] is True and migration["reason"] == reason
     assert "Emergency override" in run.summary and reason in run.summary
     # No pull request: the notice goes on the commit.
-    notes = deploy.fake.commit_comments(REPO, SHA)
+    notes = deploy.fake.commit_comments(REPO, deploy.sha)
     assert len(notes) == 1 and reason in notes[0]["body"] and "bob" in notes[0]["body"]
     with psycopg.connect(deploy.target) as conn:
         side = conn.execute(
             "SELECT override_reason, findings_overridden FROM migration_guard.applied WHERE version = '20240201000000'"
         ).fetchone()
     assert side == (reason, ["drop-table@supabase/migrations/20240201000000_drop.sql:2"])
-    _assert_no_secrets(run)
+    assert_no_secrets(run)
 
 
 def test_review_gate_refuses_a_direct_push_and_bot_approvals(deploy: Deploy) -> None:
@@ -320,12 +115,14 @@ def test_review_gate_refuses_a_direct_push_and_bot_approvals(deploy: Deploy) -> 
     deploy.protect()
     run = deploy.run()
     assert run.proc.returncode == 1
-    assert _refusals(run)[0][0] == "gate:review"
-    assert "does not come from a merged pull request" in _refusals(run)[0][1]
+    assert refusals(run)[0][0] == "gate:review"
+    assert "does not come from a merged pull request" in refusals(run)[0][1]
     deploy.approve(reviewer="copilot-swe-agent[bot]")
     run = deploy.run()
     assert run.proc.returncode == 1
-    assert _refusals(run) == [("gate:review", "#7 has no approving review from a human (bot approvals do not count)")]
+    [(event, reason)] = refusals(run)
+    assert event == "gate:review"
+    assert "#7: copilot-swe-agent[bot] is a bot" in reason
     assert deploy.ledger() == ["20240101000000"]
 
 
@@ -334,7 +131,7 @@ def test_review_gate_refuses_an_unmerged_pull_request(deploy: Deploy) -> None:
     deploy.protect()
     deploy.approve(merged=False)
     run = deploy.run()
-    assert _refusals(run) == [("gate:review", f"commit {SHA[:12]} belongs to #7, which is not merged")]
+    assert refusals(run) == [("gate:review", f"commit {deploy.sha[:12]} belongs to #7, which is not merged")]
 
 
 def test_review_not_required_when_switched_off(deploy: Deploy) -> None:
@@ -349,16 +146,17 @@ def test_environment_without_required_reviewers_refuses_even_with_override(deplo
     deploy.approve()
     deploy.fake.set_environment(REPO, "production", wait_timer=5)
     run = deploy.run()
-    assert _refusals(run) == [
+    assert refusals(run) == [
         (
             "gate:environment",
             "environment `production` has no required reviewers; add them in "
             "Settings → Environments → production so GitHub holds the deploy job for approval",
         )
     ]
-    run = deploy.run(override="true", override_reason="the on-call lead approved this on the bridge call")
+    reason = "the on-call lead approved this on the bridge call"
+    run = deploy.run("workflow_dispatch", override="true", override_reason=reason)
     assert run.proc.returncode == 1
-    assert _refusals(run)[0][0] == "gate:environment"
+    assert refusals(run)[0][0] == "gate:environment"
     assert deploy.ledger() == ["20240101000000"]
 
 
@@ -366,7 +164,7 @@ def test_environment_unreadable_fails_closed(deploy: Deploy) -> None:
     deploy.add("20240201000000", "notes", CLEAN)
     deploy.approve()  # no environment configured: the API answers 404
     run = deploy.run()
-    [(event, reason)] = _refusals(run)
+    [(event, reason)] = refusals(run)
     assert event == "gate:environment"
     assert "GitHub API answered 404" in reason and "`actions: read`" in reason
     assert deploy.ledger() == ["20240101000000"]
@@ -378,7 +176,7 @@ def test_missing_database_url_is_a_refusal(deploy: Deploy) -> None:
     run = deploy.run(database_url="")
     assert run.proc.returncode == 1
     assert "Traceback" not in run.text
-    assert _refusals(run)[0][0] == "gate:database"
+    assert refusals(run)[0][0] == "gate:database"
     assert run.outputs["verdict"] == "refused"
 
 
@@ -386,9 +184,9 @@ def test_failing_dry_run_is_refused_even_with_override(deploy: Deploy) -> None:
     deploy.add("20240201000000", "broken", "-- intent: broken\ninsert into public.nowhere values (1);\n")
     deploy.approve()
     deploy.protect()
-    run = deploy.run(override="true", override_reason="we really need this one out today")
+    run = deploy.run("workflow_dispatch", override="true", override_reason="we really need this one out today")
     assert run.proc.returncode == 1
-    [(event, reason)] = _refusals(run)
+    [(event, reason)] = refusals(run)
     assert event == "gate:dry-run"
     assert "nowhere" in reason
     assert deploy.ledger() == ["20240101000000"]
@@ -415,6 +213,8 @@ def test_example_workflows_gate_upload_and_stay_least_privilege(name: str) -> No
     assert deploy_step["with"]["command"] == "deploy"
     assert deploy_step["with"]["environment"] == job["environment"]
     assert deploy_step["with"]["database-url"] == "${{ secrets.DATABASE_URL }}"
+    checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # the review gate compares commits with git
     upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
     assert upload["if"] == "always()"
     assert upload["with"]["path"] == "migration-guard-audit/"
@@ -427,13 +227,13 @@ def test_override_notice_goes_on_the_pull_request_when_there_is_one(deploy: Depl
     deploy.approve()
     deploy.protect()
     reason = "dropping the table the incident team confirmed is unused"
-    run = deploy.run(override="true", override_reason=reason)
+    run = deploy.run("workflow_dispatch", override="true", override_reason=reason)
     assert run.proc.returncode == 0, run.text
     bodies = [c["body"] for c in deploy.fake.comments(REPO, 7)]
     assert len(bodies) == 2  # the pre-deploy report and the override notice
     notice = next(b for b in bodies if "Emergency override" in b)
     assert reason in notice and "requested by: alice (run started by bob)" in notice
     assert "findings (1 blocking finding(s) overridden)" in notice
-    assert deploy.fake.commit_comments(REPO, SHA) == []
+    assert deploy.fake.commit_comments(REPO, deploy.sha) == []
     assert "requested by alice (run started by bob)" in run.summary
-    _assert_no_secrets(run)
+    assert_no_secrets(run)

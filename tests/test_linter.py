@@ -185,12 +185,8 @@ def test_findings_sorted_by_file_order_then_position() -> None:
     assert [(f.path, f.line, f.column) for f in found] == sorted(
         [(f.path, f.line, f.column) for f in found], key=lambda t: (t[0] != a.display_path, t[1], t[2])
     )
-    assert [f.rule for f in found if f.path == a.display_path] == [
-        "drop-table",
-        "missing-intent",
-        "drop-table",
-        "truncate",
-    ]
+    # a runs first here, so it is old history: no missing-intent (only b, the newest, is asked).
+    assert [f.rule for f in found if f.path == a.display_path] == ["drop-table", "drop-table", "truncate"]
 
 
 def test_json_contract_keys() -> None:
@@ -283,3 +279,45 @@ def test_do_block_branches_are_checked_in_text_order_at_their_positions() -> Non
         "  ELSE\n    ALTER TABLE t DROP COLUMN b;\n  END IF;\nEND $$;"
     )
     assert rules(run(mig("20240101000000_a.sql", sql))) == [("drop-column", 5, 5), ("drop-column", 7, 5)]
+
+
+# -- the change being checked ---------------------------------------------------------------------
+
+
+def test_missing_intent_only_on_the_files_of_the_change() -> None:
+    old = mig("20240101000000_old.sql", "CREATE TABLE a (id bigint PRIMARY KEY);")
+    new = mig("20240102000000_new.sql", "CREATE TABLE b (id bigint PRIMARY KEY);")
+    newer = mig("20240103000000_newer.sql", "-- intent: c\nCREATE TABLE c (id bigint PRIMARY KEY);")
+    # A whole history linted: only the newest file is asked (and it has an intent).
+    assert [f.path for f in run(old, new, newer) if f.rule == "missing-intent"] == []
+    assert [f.path for f in run(old, new) if f.rule == "missing-intent"] == [new.display_path]
+    # A change (--base, check, named files): exactly its files.
+    change = frozenset({old.display_path, new.display_path})
+    assert [f.path for f in run(old, new, newer, report_paths=change) if f.rule == "missing-intent"] == [
+        old.display_path,
+        new.display_path,
+    ]
+
+
+def test_later_file_of_the_same_change_secures_the_table() -> None:
+    create = mig(
+        "20240101000000_create.sql",
+        "-- intent: x\nCREATE TABLE public.notes (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));",
+    )
+    secure = mig(
+        "20240101000001_secure.sql",
+        "-- intent: y\nALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY own ON public.notes FOR SELECT TO authenticated USING (true);\n"
+        "CREATE INDEX notes_user_id_idx ON public.notes (user_id);",
+    )
+    unrelated = mig("20240101000002_other.sql", "-- intent: z\nSELECT 1;")
+    both = frozenset({create.display_path, secure.display_path})
+    found = rules(run(create, secure, unrelated, supabase=True, report_paths=both))
+    assert found == []
+    # Shipped alone (the securing file is not part of the change), the CREATE is flagged.
+    alone = rules(run(create, secure, supabase=True, report_paths=frozenset({create.display_path})))
+    assert alone == [("table-without-rls", 2, 1), ("foreign-key-without-index", 2, 66)]
+    # Whole-history lint: files shipped one at a time, each judged at its own end (and the table
+    # holds data by the time the second file indexes it).
+    history = [r for r, *_ in rules(run(create, secure, unrelated, supabase=True))]
+    assert history == ["table-without-rls", "foreign-key-without-index", "index-not-concurrent"]

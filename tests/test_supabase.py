@@ -36,3 +36,15 @@ def test_auto_detects_supabase_sql_without_config(tmp_path: Path) -> None:
     assert resolve_supabase("auto", migrations, [plain, supa]) is True
     assert resolve_supabase("off", migrations, [supa]) is False
     assert resolve_supabase("on", migrations, [plain]) is True
+
+
+def test_platform_schema_references_mark_a_supabase_history(tmp_path: Path) -> None:
+    """pgflow's history references only realtime, vault and net (no auth, no API roles): still Supabase."""
+    migrations = _project(tmp_path, None)
+    plain = parse_migration(Path("1_a.sql"), b"create table t (id bigint primary key);")
+    for sql in (
+        b"create function f() returns void language sql as $$ select realtime.send('{}', 'e', 't', false) $$;",
+        b"select decrypted_secret from vault.decrypted_secrets where name = 'x';",
+        b"select net.http_post(url := 'https://example.com');",
+    ):
+        assert resolve_supabase("auto", migrations, [plain, parse_migration(Path("2_b.sql"), sql)]) is True

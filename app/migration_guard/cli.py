@@ -24,9 +24,11 @@ COMMANDS: dict[str, str] = {
     "action": "action",
     "apply": "apply",
     "status": "status",
+    "ledger": "ledger",
     "new": "new",
     "reset": "reset",
     "seed": "seed",
+    "mcp": "mcp",
 }
 
 
@@ -68,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    if real_process and args.command not in FAST_EXIT:  # lint/rules print only the files' own text
+        from migration_guard.log import secrets
+        from migration_guard.redact import RedactingStream
+
+        # Whatever a command prints passes the redaction once it registered a secret (a URL).
+        sys.stdout = RedactingStream(sys.stdout, secrets)
+        sys.stderr = RedactingStream(sys.stderr, secrets)
     try:
         code: int = args._run(args)
         if real_process and args.command in FAST_EXIT:
@@ -77,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             os._exit(code)
         return code
     except UserError as exc:
-        print(f"migration-guard: error: {exc.message}", file=sys.stderr)
+        from migration_guard.log import secrets
+        from migration_guard.redact import redact
+
+        # A driver or server error inside the message may echo a password back.
+        print(f"migration-guard: error: {redact(exc.message, secrets())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("migration-guard: interrupted", file=sys.stderr)

@@ -1,13 +1,16 @@
 """The action's ``command: deploy``: report, gates, then apply, with every decision audited.
 
+This module orchestrates; the steps live in ``migration_guard.flows`` and return their decisions as
+plain ``GateRecord`` values, which are written here (audit log, summary, annotations) one by one.
 Order (each refusal = an audit record with outcome ``refused``, one line, exit 1; nothing applied):
 
-1. an emergency override needs a reason of at least 15 characters;
+1. an emergency override is honoured only on ``workflow_dispatch`` with a reason of at least 15
+   visible characters;
 2. a database URL (environment secrets are released only after approval) and the `environment`;
 3. the ledger is read and compared with the files (drift refused);
 4. lint + dry run of the pending migrations → step summary and a comment on the commit's PR;
-5. gates: a failing dry run (never overridable); blocking findings (overridable); human review of
-   the commit's pull request (overridable); environment protection (never overridable);
+5. gates: a failing dry run (never overridable); blocking findings (overridable); a real review of
+   the deployed migration files (overridable); environment protection (never overridable);
 6. apply (advisory lock, lock_timeout, retries), then outputs.
 """
 
@@ -24,6 +27,8 @@ from migration_guard.apply.ledger import AppliedFacts
 from migration_guard.apply.runner import RunOptions
 from migration_guard.audit import AuditContext, AuditLog
 from migration_guard.errors import UserError
+from migration_guard.flows.override import MIN_REASON
+from migration_guard.flows.records import OVERRIDDEN, REFUSED, GateRecord
 from migration_guard.github import workflow
 from migration_guard.redact import describe_database, redact
 
@@ -32,10 +37,10 @@ if TYPE_CHECKING:
     from migration_guard.apply.files import LocalMigration
     from migration_guard.checkrun import CheckReport
     from migration_guard.github.context import GitHubContext
-    from migration_guard.github.gates import GateResult
     from migration_guard.settings import ActionSettings
 
-MIN_REASON = 15
+__all__ = ["MIN_REASON", "DeployState", "deploy_secrets", "override_text", "render_summary", "run_deploy"]
+
 Say = Callable[[str], None]
 
 
@@ -47,7 +52,7 @@ class DeployState:
     database: str
     override: bool
     reason: str | None
-    gates: list[tuple[str, str, str]] = field(default_factory=list)  # (gate, passed|refused|overridden, why)
+    gates: list[GateRecord] = field(default_factory=list)  # each gate's decision, in order
     pending: tuple[LocalMigration, ...] = ()
     applied: list[str] = field(default_factory=list)
     verdict: str = "refused"
@@ -102,7 +107,8 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
         code = _deploy(settings, ctx, audit, state, url, say)
     except UserError as exc:
         # Bad input found on the way (a missing folder, an unreachable database): a refusal too.
-        code = _refuse(audit, state, "deploy", exc.message, say)
+        _decide(audit, state, GateRecord("deploy", REFUSED, exc.message), say)
+        code = 1
     except Exception as exc:  # a bug must still leave the audit record, the summary and the outputs
         state.verdict = "failed"
         state.failure = redact(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], secrets)
@@ -116,7 +122,7 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
         override=settings.override,
         findings=state.overridden_findings,
         verdict=state.verdict,
-        gates=[{"gate": g, "result": r, "reason": why} for g, r, why in state.gates],
+        gates=[g.as_row() for g in state.gates],
         applied=state.applied,
         pending=[m.version for m in state.pending],
         tool_version=__version__,
@@ -152,66 +158,56 @@ def _final_outcome(state: DeployState) -> str:
     return {"applied": "applied", "up-to-date": "skipped", "failed": "failed"}.get(state.verdict, "refused")
 
 
-def _refuse(
-    audit: AuditLog, state: DeployState, gate: str, why: str, say: Say, findings: list[str] | None = None
-) -> int:
+def _decide(audit: AuditLog, state: DeployState, record: GateRecord, say: Say) -> bool:
+    """Write one gate's record (state, audit, annotations); True when it refused (stop here)."""
+    state.gates.append(record)
+    if record.pull_request is not None:
+        state.pull_request = state.pull_request or record.pull_request
+    if record.result == OVERRIDDEN:
+        if record.gate == "findings":
+            state.overridden_findings = list(record.findings)
+        audit.record(
+            f"gate:{record.gate}",
+            "skipped",
+            override=True,
+            reason=state.reason,
+            findings=list(record.findings),
+            detail=record.reason,
+        )
+        return False
+    if not record.refused:
+        return False
     state.verdict = "refused"
-    state.refusal = why
-    state.gates.append((gate, "refused", why))
-    audit.record(f"gate:{gate}", "refused", reason=why, override=state.override, findings=findings or [])
-    workflow.error(why, title=f"migration-guard deploy refused ({gate})")
-    say(f"refused ({gate}): {why}")
-    return 1
+    state.refusal = record.reason
+    audit.record(
+        f"gate:{record.gate}", "refused", reason=record.reason, override=state.override, findings=list(record.findings)
+    )
+    workflow.error(record.reason, title=f"migration-guard deploy refused ({record.gate})")
+    say(f"refused ({record.gate}): {record.reason}")
+    return True
 
 
 def _deploy(
     settings: ActionSettings, ctx: GitHubContext, audit: AuditLog, state: DeployState, url: str, say: Say
 ) -> int:
-    import psycopg
+    from migration_guard.apply.service import ApplyRequest, run_apply
+    from migration_guard.flows import gates
+    from migration_guard.flows.ledger import ledger_step
+    from migration_guard.flows.override import override_gate
 
-    from migration_guard.apply.files import load_local
-    from migration_guard.apply.service import ApplyRequest, connect, database_error, read_state, run_apply
-
-    if settings.override and (state.reason is None or len(state.reason) < MIN_REASON):
-        return _refuse(
-            audit,
-            state,
-            "override",
-            f"an emergency override needs `override-reason` of at least {MIN_REASON} characters "
-            "saying why (it is audited and posted)",
-            say,
-        )
-    if not url:
-        return _refuse(
-            audit,
-            state,
-            "database",
-            "no `database-url`: store it as a secret of the GitHub environment and pass it to the "
-            "action (environment secrets are released only after the environment's reviewers approve)",
-            say,
-        )
-    if state.environment == "(unset)":
-        return _refuse(
-            audit,
-            state,
-            "environment",
-            "no `environment` input: name the GitHub environment this job runs under "
-            "(the job should declare the same `environment:`)",
-            say,
-        )
+    for early in (
+        override_gate(settings.override, state.reason, ctx.event_name),
+        gates.inputs_gate(url, None if state.environment == "(unset)" else state.environment),
+    ):
+        if early is not None and _decide(audit, state, early, say):
+            return 1
 
     directory = Path(settings.migrations_dir)
-    files = load_local(directory)
-    conn = connect(url)
-    try:
-        comparison = read_state(conn, files, settings.allow_out_of_order)
-    except psycopg.Error as exc:
-        raise database_error(url, exc) from None
-    finally:
-        conn.close()
-    if comparison.problems:
-        return _refuse(audit, state, "drift", "; ".join(comparison.problems), say)
-    state.pending = comparison.pending
+    ledger = ledger_step(url, directory, settings.allow_out_of_order)
+    drift = gates.drift_gate(ledger.problems)
+    if drift is not None and _decide(audit, state, drift, say):
+        return 1
+    state.pending = ledger.pending
     if not state.pending:
         state.verdict = "up-to-date"
         say(f"{state.database} is up to date: nothing to deploy")
@@ -221,52 +217,16 @@ def _deploy(
     report = _check(settings, ctx, state)
     _publish_report(report, settings, ctx, state, gh, say)
 
-    # Gate: the dry run must pass (an override never lets a failing migration through).
-    dry_failure = _dry_run_failure(report)
-    if dry_failure:
-        return _refuse(audit, state, "dry-run", dry_failure, say)
-    state.gates.append(("dry-run", "passed", "the pending migrations replayed on a throwaway database"))
-
-    blocking = [f for f in report.findings if f.blocking]
-    if blocking:
-        names = [f"{f.rule}@{f.path}:{f.line}" for f in blocking]
-        if not settings.override:
-            return _refuse(
-                audit,
-                state,
-                "findings",
-                f"{len(blocking)} blocking finding(s): {', '.join(names)}; "
-                "fix them, suppress them with a reason, or use the emergency override",
-                say,
-                findings=names,
-            )
-        state.overridden_findings = names
-        state.gates.append(("findings", "overridden", f"{len(blocking)} blocking finding(s) overridden"))
-        audit.record("gate:findings", "skipped", override=True, reason=state.reason, findings=names)
-    else:
-        state.gates.append(("findings", "passed", "no blocking findings"))
-
-    if settings.require_approval:
-        result = _review(gh, ctx)
-        state.pull_request = state.pull_request or result.pull_request
-        if not result.passed:
-            if not settings.override:
-                return _refuse(audit, state, "review", result.reason, say)
-            state.gates.append(("review", "overridden", result.reason))
-            audit.record("gate:review", "skipped", override=True, reason=state.reason, detail=result.reason)
-        else:
-            state.gates.append(("review", "passed", result.reason))
-    else:
-        state.gates.append(("review", "passed", "not required (`require-approval: false`)"))
-
-    protected = {e.strip().lower() for e in settings.protected_environments}
-    if state.environment.lower() in protected:
-        env_result = _environment(gh, ctx, state.environment)
-        if not env_result.passed:
-            return _refuse(audit, state, "environment", env_result.reason, say)
-        state.gates.append(("environment", "passed", env_result.reason))
-    else:
-        state.gates.append(("environment", "passed", f"`{state.environment}` is not a protected environment"))
+    # One at a time: a refusal stops before the next gate asks GitHub anything.
+    steps: list[Callable[[], GateRecord]] = [
+        lambda: gates.dry_run_gate(report),
+        lambda: gates.findings_gate(report, settings.override),
+        lambda: gates.review_gate(gh, ctx, settings.migrations_dir, settings.require_approval, settings.override),
+        lambda: gates.environment_gate(gh, ctx, state.environment, settings.protected_environments),
+    ]
+    for step in steps:
+        if _decide(audit, state, step(), say):
+            return 1
 
     if settings.override:
         _announce_override(settings, ctx, state, gh, audit, say)
@@ -320,22 +280,6 @@ def _client(settings: ActionSettings, ctx: GitHubContext) -> Github | None:
     return make_client(token, ctx.api_url) if token and ctx.repository else None
 
 
-def _review(gh: Github | None, ctx: GitHubContext) -> GateResult:
-    from migration_guard.github.gates import GateResult, check_review
-
-    if gh is None:
-        return GateResult("review", False, "no `github-token`: cannot check that the commit was reviewed")
-    return check_review(gh, ctx.repository, ctx.sha)
-
-
-def _environment(gh: Github | None, ctx: GitHubContext, environment: str) -> GateResult:
-    from migration_guard.github.gates import GateResult, check_environment
-
-    if gh is None:
-        return GateResult("environment", False, f"no `github-token`: cannot check environment `{environment}`")
-    return check_environment(gh, ctx.repository, environment)
-
-
 def _check(settings: ActionSettings, ctx: GitHubContext, state: DeployState) -> CheckReport:
     from migration_guard.checkrun import CheckOptions, run_check
 
@@ -352,18 +296,6 @@ def _check(settings: ActionSettings, ctx: GitHubContext, state: DeployState) -> 
         head=ctx.sha or None,
     )
     return run_check(opts)
-
-
-def _dry_run_failure(report: CheckReport) -> str | None:
-    if report.plan_error:
-        return f"the dry run could not run: {report.plan_error}"
-    if report.plan is not None:
-        for run in report.plan.migrations:
-            if run.new and run.status == "failed":
-                where = f"{run.path}:{run.error.line}" if run.error else run.path
-                message = run.error.message if run.error else "failed"
-                return f"the dry run failed: {where}: {message}"
-    return None
 
 
 def _pull_number(gh: Github | None, ctx: GitHubContext, state: DeployState) -> int | None:
@@ -421,7 +353,7 @@ def _announce_override(
         override=True,
         reason=state.reason,
         findings=state.overridden_findings,
-        gates=[g for g in state.gates if g[1] == "overridden"],
+        gates=[g.as_row() for g in state.gates if g.result == OVERRIDDEN],
     )
     workflow.warning(text.replace("\n", " "), title="migration-guard emergency override")
     say(text)
@@ -442,7 +374,7 @@ def _announce_override(
 
 
 def override_text(state: DeployState, ctx: GitHubContext) -> str:
-    overridden = [f"{g[0]} ({g[2]})" for g in state.gates if g[1] == "overridden"] or ["nothing was blocked"]
+    overridden = [f"{g.gate} ({g.reason})" for g in state.gates if g.result == OVERRIDDEN] or ["nothing was blocked"]
     return (
         f"⚠️ Emergency override of the deploy to `{state.environment}` at {ctx.sha[:12] or 'this commit'}\n\n"
         f"- reason: {state.reason}\n"
@@ -462,9 +394,9 @@ def render_summary(state: DeployState) -> str:
         ]
     if state.gates:
         lines += ["| Gate | Result | Why |", "| --- | --- | --- |"]
-        for gate, result, why in state.gates:
-            cell = why.replace("|", "\\|")
-            lines.append(f"| {gate} | {result} | {cell} |")
+        for g in state.gates:
+            cell = g.reason.replace("|", "\\|")
+            lines.append(f"| {g.gate} | {g.result} | {cell} |")
         lines.append("")
     if state.pending:
         lines.append("| Migration | Applied |")

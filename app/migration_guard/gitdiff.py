@@ -46,7 +46,7 @@ def verify_ref(root: Path, ref: str) -> str:
         return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
     except UserError:
         raise UserError(
-            f"unknown git ref {ref!r} (in a shallow checkout, fetch it first: git fetch origin {ref})"
+            f"unknown git ref {ref!r} (in a shallow checkout, fetch it first: {fetch_hint(ref)})"
         ) from None
 
 
@@ -72,3 +72,85 @@ def files_at(directory: Path, ref: str) -> list[str]:
     rel = directory.resolve().relative_to(root.resolve())
     out = _git(root, "ls-tree", "--name-only", ref, f"{rel}/" if str(rel) != "." else ".")
     return [Path(line).name for line in out.splitlines() if line.endswith(".sql")]
+
+
+# -- the branch's base, found from anywhere in the work tree ------------------------------------------
+# These run git at the work tree's top so that `safe.directory=<top>` covers a checkout owned by
+# another user (a container's mounted workspace): git matches safe.directory against the top, not
+# against the folder it was started in.
+
+
+def fetch_hint(ref: str) -> str:
+    """``origin/main`` → ``git fetch origin main`` (a remote-tracking ref is fetched by its branch name)."""
+    remote, _, branch = ref.partition("/")
+    if branch and remote == "origin":
+        return f"git fetch origin {branch}"
+    return f"git fetch origin {ref}"
+
+
+def find_worktree(start: Path) -> Path | None:
+    """The top of the git work tree holding ``start`` (the nearest folder with a ``.git``), without git."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _names_commit(top: Path, ref: str) -> str | None:
+    try:
+        sha = _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except UserError:
+        return None
+    return sha or None
+
+
+def default_branch(top: Path) -> str | None:
+    """The branch a feature branch is compared with: ``origin/HEAD``, else ``main``, else ``master``."""
+    try:
+        origin_head = _git(top, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD").strip()
+    except UserError:
+        origin_head = ""
+    for ref in (origin_head, "main", "master"):
+        if ref and _names_commit(top, ref):
+            return ref
+    return None
+
+
+def head_commit(top: Path) -> str | None:
+    """HEAD's commit; None in a repository with no commit yet."""
+    return _names_commit(top, "HEAD")
+
+
+def merge_base(top: Path, ref: str) -> str | None:
+    """The commit where HEAD's branch left ``ref``; None without common history (or a shallow clone)."""
+    try:
+        return _git(top, "merge-base", ref, "HEAD").strip() or None
+    except UserError:
+        return None
+
+
+def is_shallow(top: Path) -> bool:
+    try:
+        return _git(top, "rev-parse", "--is-shallow-repository").strip() == "true"
+    except UserError:
+        return False
+
+
+def changed_since(top: Path, directory: Path, base: str) -> list[Path]:
+    """``.sql`` files under ``directory`` added or modified since commit ``base``: committed,
+    uncommitted and untracked (the work tree against ``base``)."""
+    rel = directory.resolve().relative_to(top.resolve())
+    spec = str(rel) if str(rel) != "." else "."
+    # -z: names as they are (no quoting of non-ASCII or odd characters).
+    out = _git(top, "diff", "-z", "--name-only", "--diff-filter=AM", "--no-renames", base, "--", spec)
+    extra = _git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", spec)
+    files = [top / name for name in (out + extra).split("\0") if name.endswith(".sql")]
+    return sorted({f for f in files if f.exists()})
+
+
+def names_at(top: Path, directory: Path, ref: str) -> list[str]:
+    """Names of the .sql files directly in ``directory`` at ``ref`` (run from the work tree's top)."""
+    rel = directory.resolve().relative_to(top.resolve())
+    out = _git(top, "ls-tree", "-z", "--name-only", ref, f"{rel}/" if str(rel) != "." else ".")
+    return [Path(name).name for name in out.split("\0") if name.endswith(".sql")]

@@ -281,11 +281,45 @@ def _visit(
         track(ctx, node)
 
 
+def change_of(migrations: Sequence[Migration], report: frozenset[str] | None) -> frozenset[int]:
+    """Indexes of the files a lint is about: the reported files when only some are (a change given by
+    --base, the check command or named files), else the newest file of each folder (linting a whole
+    history: the old files shipped long ago, one at a time)."""
+    reported = [i for i, m in enumerate(migrations) if report is None or m.display_path in report]
+    if len(reported) < len(migrations):
+        return frozenset(reported)
+    newest: dict[object, int] = {}
+    for i, m in enumerate(migrations):
+        newest[m.path.parent] = i
+    return frozenset(newest.values())
+
+
+def _file_findings(
+    migration: Migration, hits: list[tuple[Rule, Hit]], dispatch: _Dispatch, ctx: Context
+) -> list[Finding]:
+    for rule in dispatch.file_rules:
+        assert rule.check is not None
+        for hit in rule.check(migration, ctx):
+            hits.append((rule, hit))
+    for rule_id, hit in _suppression_hits(migration):
+        meta = get_rule(rule_id)
+        assert meta is not None
+        hits.append((meta, hit))
+    found = list(_findings(migration, hits))
+    found.sort(key=lambda f: (f.line, f.column))
+    return found
+
+
 def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
     dispatch = _dispatch()
     ctx = Context(migrations, options)
     report = options.report_paths
-    findings: list[Finding] = []
+    ctx.change = change = change_of(migrations, report)
+    last_of_change = max(change, default=-1)
+    # Files of the change are judged at its end: a table one file creates and a later file of the
+    # same change secures (RLS, policies, the FK's index) ships secured.
+    deferred: list[tuple[Migration, list[tuple[Rule, Hit]], dict[str, object]]] = []
+    per_file: dict[int, list[Finding]] = {}
     statements = 0
     files = 0
     for index, migration in enumerate(migrations):
@@ -304,19 +338,19 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
                     ctx.enter(frame)
                     _visit(sub_kind, sub_node, reported, dispatch, ctx, hits)
                 ctx.start_statement(stmt)
-        if not reported:
-            continue
-        files += 1
-        statements += len(migration.statements)
-        for rule in dispatch.file_rules:
-            assert rule.check is not None
-            for hit in rule.check(migration, ctx):
-                hits.append((rule, hit))
-        for rule_id, hit in _suppression_hits(migration):
-            meta = get_rule(rule_id)
-            assert meta is not None
-            hits.append((meta, hit))
-        found = list(_findings(migration, hits))
-        found.sort(key=lambda f: (f.line, f.column))
-        findings.extend(found)
+        if reported:
+            files += 1
+            statements += len(migration.statements)
+            if index in change and index < last_of_change:
+                deferred.append((migration, hits, ctx.save_file_state()))
+            else:
+                per_file[index] = _file_findings(migration, hits, dispatch, ctx)
+        if index == last_of_change and deferred:
+            current = ctx.save_file_state()
+            for earlier, earlier_hits, state in deferred:
+                ctx.restore_file_state(state)
+                per_file[ctx.file_index] = _file_findings(earlier, earlier_hits, dispatch, ctx)
+            ctx.restore_file_state(current)
+            deferred.clear()
+    findings = [f for index in sorted(per_file) for f in per_file[index]]
     return LintResult(tuple(findings), files, statements)

@@ -16,9 +16,15 @@ _SECRETS: list[str] = []
 
 
 def add_secret(value: str | None) -> None:
-    """Register a value that must never be printed (a token, a database URL)."""
+    """Register a value that must never be printed (a token, a database URL: ``redact`` masks a
+    URL's password wherever it appears too)."""
     if value and value not in _SECRETS:
         _SECRETS.append(value)
+
+
+def secrets() -> tuple[str, ...]:
+    """Everything registered so far (the CLI redacts its one-line errors with them)."""
+    return tuple(_SECRETS)
 
 
 def _mask(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -228,6 +228,7 @@ class PlanResult:
     findings: tuple[Finding, ...] = ()
     table_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what the dry run did differently from a real run (stubs, seed skipped)
+    version_note: str = ""  # the dry run's PostgreSQL major is not the project's: what that can hide
 
 
 @dataclass(frozen=True)
@@ -238,3 +239,5 @@ class LintOptions:
     report_paths: frozenset[str] | None = None
     # Versions present on the base ref (for out-of-order); empty = no base given.
     base_versions: tuple[str, ...] = ()
+    # The project's PostgreSQL major, for version-dependent advice (None: a supported, current one).
+    pg_version: int | None = None

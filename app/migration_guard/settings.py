@@ -32,12 +32,27 @@ Command = Literal["check", "deploy"]
 
 DEFAULT_MIGRATIONS_DIR = "supabase/migrations"
 DEFAULT_AUDIT_DIR = "migration-guard-audit"
+LOCAL_AUDIT_DIR = ".migration-guard/audit"  # the CLI's, under the project root (git-ignored)
 
 
 def _split_list(value: Any) -> Any:
     """``"a, b c"`` → ``["a", "b", "c"]``: action inputs and env vars are plain strings."""
     if isinstance(value, str):
         return [item for item in value.replace(",", " ").split() if item]
+    return value
+
+
+def _check_duration(value: str) -> str:
+    from migration_guard.dryrun.limits import parse_duration
+
+    parse_duration(value)  # raises ValueError with a readable message
+    return value
+
+
+def _check_size(value: str) -> str:
+    from migration_guard.dryrun.limits import parse_size
+
+    parse_size(value)
     return value
 
 
@@ -94,17 +109,20 @@ class ActionSettings(BaseSettings):
         DEFAULT_AUDIT_DIR,
     )
     override: bool = _input(
-        "override", "Emergency override: let blocking findings and the human-review gate pass (`deploy`).", False
+        "override",
+        "Emergency override (`deploy`, on `workflow_dispatch` only): blocking findings and the review gate pass.",
+        False,
     )
     override_reason: str | None = _input(
-        "override-reason", "Why the override is needed (at least 15 characters); audited and posted."
+        "override-reason", "Why the override is needed (at least 15 visible characters); audited and posted."
     )
     stats_url: SecretStr | None = _input(
         "stats-url", "Read-only connection to staging/production for real row counts and sizes of affected tables."
     )
     require_approval: bool = _input(
         "require-approval",
-        "`deploy` refuses a commit that is not from a merged pull request with an approving human review.",
+        "`deploy` refuses a commit not from a pull request merged into the deployed branch and approved, "
+        "on the deployed migration files, by a human with write access other than its author.",
         True,
     )
     protected_environments: Annotated[list[str], NoDecode] = _input(
@@ -127,7 +145,48 @@ class ActionSettings(BaseSettings):
         "allow-out-of-order", "`deploy` applies a pending migration older than the newest applied one.", False
     )
 
-    _split = field_validator("stub_extensions", "protected_environments", mode="before")(_split_list)
+    # Rule configuration (rule_config.py): squawk/ruff-style, validated against the rule registry.
+    disable_rules: Annotated[list[str], NoDecode] = _input(
+        "disable-rules", "Rule ids to turn off (comma or space separated); an unknown id is an error.", []
+    )
+    rule_severity: str | None = _input(
+        "rule-severity", "Per-rule severity, `RULE=error|warning` pairs (comma or space separated)."
+    )
+    exclude_paths: Annotated[list[str], NoDecode] = _input(
+        "exclude-paths", "Globs of migration paths whose findings are not reported (comma or space separated).", []
+    )
+
+    # -- the dry run's limits and fidelity (issues 10 and 12) --
+    dry_run_statement_timeout: str = _input(
+        "dry-run-statement-timeout",
+        "Longest a statement may run in the dry run (e.g. `60s`); PR SQL cannot lift it.", "60s",
+    )
+    dry_run_time_budget: str = _input(
+        "dry-run-time-budget", "Wall-clock budget of the whole dry run (e.g. `10min`); then it stops.", "10min"
+    )
+    dry_run_disk_limit: str = _input(
+        "dry-run-disk-limit",
+        "Most the dry run's database may grow, and the temp files of one session (e.g. `2GB`).", "2GB",
+    )
+    strict_extensions: bool = _input(
+        "strict-extensions",
+        "No stand-in extensions in the dry run: an extension the server lacks stops it.", False,
+    )
+    pg_version: int | None = _input(
+        "pg-version",
+        "The PostgreSQL major the project runs (default: `[db] major_version` in supabase/config.toml).",
+    )
+    baseline: Annotated[list[str], NoDecode] = _input(
+        "baseline",
+        "Schema files replayed before the history in the dry run (a `supabase db dump`; comma or space separated).",
+        [],
+    )
+
+    _split = field_validator(
+        "stub_extensions", "protected_environments", "disable_rules", "exclude_paths", "baseline", mode="before"
+    )(_split_list)
+    _durations = field_validator("dry_run_statement_timeout", "dry_run_time_budget")(_check_duration)
+    _sizes = field_validator("dry_run_disk_limit")(_check_size)
 
     @classmethod
     def input_name(cls, field: str) -> str:
@@ -171,6 +230,7 @@ def _first_error(exc: ValidationError, name: Any) -> str:
     msg = err["msg"]
     if err["type"] == "literal_error":
         msg = msg.replace("Input should be", "must be")
+    msg = msg.removeprefix("Value error, ")
     return f"{name(loc)}: {msg}{shown}"
 
 
@@ -196,9 +256,44 @@ class ProjectSettings(BaseSettings):
     fail_on: FailOn = Field(
         default="error", description="Exit non-zero on `error` findings, any `warning`, or `never`."
     )
-    audit_dir: str = Field(default=DEFAULT_AUDIT_DIR, description="Folder where `apply` writes its audit log.")
+    audit_dir: str = Field(
+        default=LOCAL_AUDIT_DIR,
+        description="Folder where `apply` and `ledger repair` write their audit log, relative to the project root.",
+    )
+    # Rule configuration (rule_config.py), as squawk and ruff name it.
+    disable: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Rule ids to turn off; an unknown id is an error."
+    )
+    severity: dict[str, str] = Field(
+        default_factory=dict, description='Per-rule severity, e.g. `{ "prefer-text" = "error" }` (error or warning).'
+    )
+    exclude: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Globs of migration paths whose findings are not reported."
+    )
 
-    _split = field_validator("stub_extensions", mode="before")(_split_list)
+    # -- the dry run's limits and fidelity (issues 10 and 12) --
+    dry_run_statement_timeout: str = Field(
+        default="60s", description="Longest a statement may run in the dry run (`--statement-timeout`)."
+    )
+    dry_run_time_budget: str = Field(
+        default="10min", description="Wall-clock budget of a whole dry run (`--time-budget`)."
+    )
+    dry_run_disk_limit: str = Field(
+        default="2GB", description="Most the dry-run database may grow; also a session's temp files (`--disk-limit`)."
+    )
+    strict_extensions: bool = Field(
+        default=False, description="No stand-in extensions: a missing extension stops the dry run."
+    )
+    pg_version: int | None = Field(
+        default=None, description="The project's PostgreSQL major (default: `[db] major_version` in config.toml)."
+    )
+    baseline: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Schema files replayed before the history (`--baseline`)."
+    )
+
+    _split = field_validator("stub_extensions", "disable", "exclude", "baseline", mode="before")(_split_list)
+    _durations = field_validator("dry_run_statement_timeout", "dry_run_time_budget")(_check_duration)
+    _sizes = field_validator("dry_run_disk_limit")(_check_size)
 
     @classmethod
     def settings_customise_sources(

@@ -11,6 +11,10 @@ from migration_guard.model import Migration
 DEFAULT_EXPOSED = ("public",)
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
 SUPABASE_SCHEMAS = ("auth", "storage")
+PLATFORM_REFERENCES = (
+    "realtime.send(", "realtime.broadcast_changes(", "realtime.messages", "supabase_realtime",
+    "vault.secrets", "vault.decrypted_secrets", "vault.create_secret(", "net.http_post(", "net.http_get(",
+)
 
 
 def find_config(start: Path) -> Path | None:
@@ -47,6 +51,9 @@ def references_supabase(migrations: Iterable[Migration]) -> bool:
         if any(f"auth.{x}" in lowered for x in ("uid()", "users", "jwt()", "role()")):
             return True
         if "storage.objects" in lowered or "storage.buckets" in lowered:
+            return True
+        # Platform schemas only Supabase provides: Realtime, Vault, pg_net's `net` (pgflow uses only these).
+        if any(ref in lowered for ref in PLATFORM_REFERENCES):
             return True
         if any(f"to {role}" in lowered or f"to \"{role}\"" in lowered for role in SUPABASE_ROLES):
             return True

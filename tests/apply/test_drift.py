@@ -85,3 +85,77 @@ def test_syntax_error_in_a_pending_file_is_refused_with_file_and_line(folder: Fo
     assert proc.returncode == 1
     assert f"{bad}:3:" in proc.stdout
     assert not table_exists(pg_url, "a")  # refused before anything ran
+
+
+# --- drift judged on what runs ---------------------------------------------------------------------
+APPLIED = (
+    "-- intent: prices\ncreate table prices (id bigint primary key, amount int);\n"
+    "update prices set amount = 1 where id = 7;\nalter table prices drop column amount;\n"
+)
+
+
+def _applied_then_edited(folder: Folder, edited: str) -> tuple[LedgerRow, Path]:
+    path = folder.add("20240101000000", "prices", APPLIED)
+    stored = load_local(folder.path).migrations[0].statements
+    path.write_text(edited)
+    return LedgerRow("20240101000000", "prices", stored), path
+
+
+def test_comment_and_whitespace_edits_are_a_warning_not_drift(folder: Folder) -> None:
+    # The suppression comment our own lint asks for, plus reflowed whitespace and a trailing note.
+    edited = APPLIED.replace(
+        "alter table prices drop column amount;",
+        "-- migration-guard: allow drop-column -- amount moved to price_items in v2\n"
+        "alter table   prices\n    drop column amount;",
+    ) + "-- end of file\n"
+    row, _ = _applied_then_edited(folder, edited)
+    state = compare(load_local(folder.path).migrations, [row])
+    assert state.problems == ()
+    assert [(e.state, e.detail) for e in state.entries] == [
+        ("applied", "edited after apply: only comments or whitespace changed; what runs is the same")
+    ]
+    assert state.warnings == (
+        "20240101000000_prices.sql: edited after it was applied, but only comments or whitespace changed; "
+        "what runs is the same",
+    )
+
+
+def test_a_trailing_comment_is_not_an_extra_statement(folder: Folder) -> None:
+    row, _ = _applied_then_edited(folder, APPLIED + "-- reviewed by ops\n")
+    state = compare(load_local(folder.path).migrations, [row])
+    assert state.problems == () and "statements" not in state.entries[0].detail
+
+
+def test_a_changed_constant_is_drift_even_though_pglast_fingerprints_match(folder: Folder) -> None:
+    from pglast.parser import fingerprint
+
+    assert fingerprint("update prices set amount = 1") == fingerprint("update prices set amount = 2")
+    row, _ = _applied_then_edited(folder, APPLIED.replace("amount = 1", "amount = 2"))
+    state = compare(load_local(folder.path).migrations, [row])
+    assert state.entries[0].state == "drifted"
+    assert "edited after it was applied (statement 2 differs)" in state.problems[0]
+
+
+def test_an_added_statement_is_drift(folder: Folder) -> None:
+    row, _ = _applied_then_edited(folder, APPLIED + "create index on prices (id);\n")
+    state = compare(load_local(folder.path).migrations, [row])
+    assert state.entries[0].detail == "edited after apply: 4 statements run locally, 3 were recorded"
+
+
+def test_apply_goes_on_after_a_comment_only_edit_and_still_refuses_a_real_one(
+    folder: Folder, mg: RunMG, pg_url: str
+) -> None:
+    first = folder.add("20240101000000", "a", "-- intent: a\ncreate table a (id bigint primary key);\n")
+    apply_now(pg_url, folder.path)
+    first.write_text("-- intent: a, the table of As\ncreate table a (\n  id bigint primary key\n);\n-- done\n")
+    folder.add("20240102000000", "b", "-- intent: b\ncreate table b (id bigint primary key);\n")
+    proc = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.startswith("warning: 20240101000000_a.sql: edited after it was applied, but only comments")
+    assert table_exists(pg_url, "b")
+    first.write_text("-- intent: a\ncreate table a (id bigint primary key, extra text);\n")
+    folder.add("20240103000000", "c", "-- intent: c\ncreate table c (id bigint primary key);\n")
+    refused = mg("apply", "--database-url", pg_url, "--dir", folder.path, "--yes")
+    assert refused.returncode == 1
+    assert "20240101000000_a.sql: edited after it was applied (statement 1 differs)" in refused.stdout
+    assert not table_exists(pg_url, "c")

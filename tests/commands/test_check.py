@@ -59,7 +59,8 @@ def test_text_report_lint_and_dry_run(project: Path) -> None:
     result = check(project, "--base", "main")
     assert result.returncode == 1, result.stderr
     out = result.stdout
-    assert "Checking 1 migration in supabase/migrations since main" in out
+    assert out.startswith("Base: --base main (merge-base ")
+    assert "Checking 1 migration in supabase/migrations\n" in out
     assert "supabase/migrations/20240201000000_cleanup.sql:2:1: error[drop-column]" in out
     assert "Dry run on PostgreSQL" in out and "1 earlier migration replayed as the baseline" in out
     assert "lock     AccessExclusiveLock on public.accounts  (blocks reads and writes)" in out
@@ -81,7 +82,7 @@ def test_json_and_markdown_formats(project: Path) -> None:
     assert "all clear" in md.stdout
 
 
-def test_without_base_checks_the_newest_and_fail_on(project: Path) -> None:
+def test_without_base_checks_the_branch_and_fail_on(project: Path) -> None:
     (project / "supabase/migrations/20240201000000_cleanup.sql").write_text(RISKY)
     result = check(project, "--no-dry-run", "--fail-on", "never")
     assert result.returncode == 0

@@ -70,8 +70,10 @@ def test_text_is_compiler_style_with_why_fix_and_summary(dropping: Path) -> None
     head = f"{DROP_PATH}:2:1: error[drop-column] "
     assert any(line.startswith(head) for line in lines), proc.stdout
     at = next(i for i, line in enumerate(lines) if line.startswith(head))
-    assert lines[at + 1] == "  why:"
-    assert "  fix:" in lines[at + 2 :]
+    assert lines[at + 2].startswith(" 2 | ") and lines[at + 3].endswith("| ^")  # source line, caret at col 1
+    assert lines[at + 4] == "  why:"
+    assert "  fix:" in lines[at + 5 :]
+    assert any(line.startswith("  docs: https://") for line in lines[at + 5 :])
     assert lines[-1].startswith("1 error, 0 warnings, 0 suppressed (2 files, ")
     assert "\033[" not in proc.stdout
     assert_clean_stderr(proc)
@@ -264,7 +266,7 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_missing_default_folder(tmp_path: Path) -> None:
     proc = cli(cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("migration-guard: error: supabase/migrations: no such folder")
+    assert proc.stderr.startswith("migration-guard: error: supabase/migrations: no such migrations folder;")
     assert len(proc.stderr.splitlines()) == 1
 
 

@@ -217,7 +217,7 @@ def test_force_remote_lets_a_non_local_url_through(project: Path) -> None:
     # The host does not resolve, so the connection fails: proof that the locality check was passed.
     proc = reset("postgresql://u:pw@nonexistent.invalid:5432/db?connect_timeout=2", project, "--yes", "--force-remote")
     assert proc.returncode == 2
-    assert "cannot connect to the database" in proc.stderr
+    assert "cannot connect to nonexistent.invalid:5432/db: " in proc.stderr and "pw" not in proc.stderr
     assert "refusing" not in proc.stderr
 
 
@@ -284,3 +284,56 @@ def test_asks_on_a_terminal(pg_url: str, project: Path) -> None:
     proc = _reset_on_a_terminal(pg_url, project, "y\n")
     assert proc.returncode == 0, proc.stderr
     assert rows(pg_url, "select title from public.todos") == [("dev todo",)]
+
+
+def test_db_seed_sql_paths_globs_in_order_and_enabled_false(pg_url: str, project: Path) -> None:
+    supabase = project.parent
+    (supabase / "seed.sql").unlink()
+    (supabase / "data").mkdir()
+    (supabase / "data" / "02_todos.sql").write_text(
+        "insert into public.todos (owner, title) values ('00000000-0000-0000-0000-00000000000a', 'glob b');")
+    (supabase / "data" / "01_todos.sql").write_text(
+        "insert into public.todos (owner, title) values ('00000000-0000-0000-0000-00000000000a', 'glob a');")
+    (supabase / "users.sql").write_text(SEED)
+    config = supabase / "config.toml"
+    base = config.read_text()
+    # Listed order wins over names (users before the todos that reference them); a glob's matches
+    # load in name order; a file matched twice loads once; a pattern matching nothing is a warning.
+    config.write_text(base + '[db.seed]\nenabled = true\nsql_paths = ["./users.sql", "./data/*.sql", '
+                      '"./data/01_todos.sql", "./missing/*.sql"]\n')
+    proc = reset(pg_url, project, "--yes", "--seed", "NONE")
+    assert proc.returncode == 0 and rows(pg_url, "select count(*) from public.todos") == [(0,)]
+    proc = reset(pg_url, project, "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "4 seed file(s)" in proc.stdout  # users, data/01, data/02, then seeds/dev
+    assert "[db.seed] sql_paths './missing/*.sql' matches no file" in proc.stderr
+    assert rows(pg_url, "select title from public.todos order by id") == [("glob a",), ("glob b",), ("dev todo",)]
+
+    config.write_text(base + "[db.seed]\nenabled = false\n")
+    proc = reset(pg_url, project, "--yes")
+    assert proc.returncode == 0 and "0 seed file(s)" in proc.stdout
+    assert rows(pg_url, "select count(*) from auth.users") == [(0,)]
+    # A seed set named explicitly still loads (the project's own convention, not the CLI's).
+    (supabase / "seeds" / "test" / "01_todos.sql").write_text(SEED)
+    proc = reset(pg_url, project, "--yes", "--seed", "test")
+    assert proc.returncode == 0 and "1 seed file(s)" in proc.stdout, proc.stderr
+    assert rows(pg_url, "select count(*) from auth.users") == [(1,)]
+    config.write_text(base + '[db.seed]\nsql_paths = ["./users.sql"]\n')  # enabled defaults to true
+    proc = reset(pg_url, project, "--yes", "--seed", "NONE")
+    assert proc.returncode == 0 and "0 seed file(s)" in proc.stdout
+
+
+def test_db_seed_bad_value_is_one_line(pg_url: str, project: Path) -> None:
+    config = project.parent / "config.toml"
+    config.write_text(config.read_text() + '[db.seed]\nsql_paths = "./seed.sql"\n')
+    proc = reset(pg_url, project, "--yes")
+    assert proc.returncode == 2
+    message = f"{config}: [db.seed] sql_paths must be a list of paths or globs"
+    assert proc.stderr.strip() == f"migration-guard: error: {message}"
+
+
+def test_reset_from_inside_the_project(pg_url: str, project: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "migration_guard", "reset", "--database-url", pg_url, "--yes"],
+                          cwd=project, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 migration(s), 2 seed file(s)" in proc.stdout

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, apply_bootstrap
+from migration_guard.dryrun.bootstrap import apply_bootstrap
 from migration_guard.linter import lint
 from migration_guard.migrations import load_migration
 from migration_guard.model import LintOptions
@@ -60,20 +60,20 @@ def test_template_is_lint_clean(name: str, tmp_path: Path) -> None:
 # -- applying on a real database ----------------------------------------------------------------
 
 
-def _migrator_url(pg_url: str) -> str:
-    return re.sub(r"^postgresql://[^@]*@", f"postgresql://{MIGRATION_ROLE}@", pg_url)
+def _migrator_url(pg_url: str, role: str) -> str:
+    return re.sub(r"^postgresql://[^@]*@", f"postgresql://{role}@", pg_url)
 
 
 def apply_template(pg_url: str, name: str, before: str = "") -> Conn:
     """Bootstrap as superuser, then run ``before`` and the template as the (non-superuser) migration role."""
     with psycopg.connect(pg_url, autocommit=True) as su:
-        apply_bootstrap(su)
+        role = apply_bootstrap(su)  # the session server's superuser is `postgres`: a stand-in role
         su.execute(
             "insert into auth.users (id, email) values (%s, 'a@example.com'), (%s, 'b@example.com'), "
             "(%s, 'c@example.com'), (%s, 'admin@example.com')",
             (A, B, C, ADMIN),
         )
-    conn: Conn = psycopg.connect(_migrator_url(pg_url), autocommit=True)
+    conn: Conn = psycopg.connect(_migrator_url(pg_url, role), autocommit=True)
     if before:
         conn.execute(before.encode())
     migration = load_migration(PATTERNS / f"{name}.sql")

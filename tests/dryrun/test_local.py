@@ -89,3 +89,26 @@ def test_server_gets_a_minimal_environment() -> None:
     names = {e.split(b"=", 1)[0].decode() for e in environ if e}
     assert "INPUT_GITHUB-TOKEN" not in names
     assert names <= {"PATH", "LANG", "LC_ALL", "TZ", "PGDATA", "PG_GRANDPARENT_PID", "PGSYSCONFDIR", "PGLOCALEDIR"}
+
+
+def test_dry_run_server_has_supabase_admin_as_superuser_and_runs_from_the_private_tree() -> None:
+    """The relocatable-path logic makes the tree's extension folder the server's: the policy's
+    `trusted` flags are what the server sees (pg_stat_statements trusted, adminpack not)."""
+    from migration_guard.dryrun.local import find_bin_dir
+    from migration_guard.dryrun.sharetree import build
+
+    tree = build(find_bin_dir())
+    assert tree is not None
+    with LocalPostgres(superuser="supabase_admin", executable=tree.postgres) as server:
+        assert server.proc is not None
+        import os
+
+        assert os.readlink(f"/proc/{server.proc.pid}/exe").startswith(str(tree.root))
+        with psycopg.connect(server.conninfo()) as conn:
+            row = conn.execute("select current_user::text, rolsuper from pg_roles where rolname = current_user")
+            assert row.fetchone() == ("supabase_admin", True)
+            q = "select distinct name, trusted from pg_available_extension_versions where name = any(%s)"
+            found = dict(conn.execute(q, (["pg_stat_statements", "adminpack", "dblink", "pgcrypto"],)).fetchall())
+            assert found == {"pg_stat_statements": True, "adminpack": False, "dblink": False, "pgcrypto": True}
+            # the real scripts still load from the real folder (control file `directory`)
+            conn.execute("create extension pg_stat_statements")

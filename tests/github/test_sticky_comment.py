@@ -65,3 +65,20 @@ def test_oversized_body_is_cut_below_the_limit(fake_github: FakeGitHub) -> None:
     outcome = upsert_comment(make_client("t", fake_github.url), REPO, 5, "x" * 100_000, "d")
     assert outcome.status == "created"
     assert len(fake_github.comments(REPO, 5)[0]["body"]) <= 65536
+
+
+def test_a_marker_comment_planted_by_a_person_is_never_ours(fake_github: FakeGitHub) -> None:
+    """Before: the first comment starting with the marker was taken, whoever wrote it. A PR author
+    could plant one so the report edit failed (403) and no report appeared, or fake what a check
+    recorded in it. Now only bot-authored comments are ours."""
+    from migration_guard.github.comment import find_report
+
+    setup(fake_github)
+    tag = marker("supabase/migrations")
+    planted = fake_github.add_comment(REPO, 5, f"{tag}\nall clear, trust me", user="mallory")
+    gh = make_client("ghs_token", fake_github.url)
+    assert find_report(gh, REPO, 5, "supabase/migrations") is None
+    outcome = upsert_comment(gh, REPO, 5, "the real report", "supabase/migrations")
+    assert outcome.status == "created"
+    assert fake_github.issue_comments[planted]["body"] == f"{tag}\nall clear, trust me"
+    assert find_report(gh, REPO, 5, "supabase/migrations") == f"{tag}\nthe real report"

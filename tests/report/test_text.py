@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from migration_guard.model import Finding, LintResult, Severity
-from migration_guard.report.text import render_text, summary_line
+from migration_guard.report.text import render_text, rule_url, summary_line
 
 ERR = Finding(
     "drop-column",
@@ -62,3 +62,30 @@ def test_multiline_parser_message_stays_on_the_head_line() -> None:
     assert head.startswith("a.sql:6:4: error[syntax-error] unterminated dollar-quoted string")
     assert ' at or near "$$ begin select 1; select 1;' in head
     assert head.endswith("…") and len(head) < 260
+
+
+def test_the_source_line_is_shown_with_a_caret_under_the_column_and_the_docs_link() -> None:
+    source = "-- intent: x\nselect 1;\n\nalter table users\n           drop column email;\n"
+    finding = Finding("drop-column", Severity.ERROR, "m/a.sql", 5, 12, "drop", "why", "fix")
+    out = render_text(LintResult((finding,), 1, 2), sources={"m/a.sql": source})
+    lines = out.splitlines()
+    assert lines[1:4] == ["   |", " 5 |            drop column email;", "   |            ^"]
+    assert lines[3].index("^") == lines[2].index("d")  # the caret sits under the column reported
+    assert f"  docs: {rule_url('drop-column')}" in lines
+    assert rule_url("drop-column").endswith("docs/rules.md#drop-column")
+
+
+def test_no_source_line_when_the_text_is_unknown_or_the_line_is_out_of_range() -> None:
+    finding = Finding("drop-column", Severity.ERROR, "m/a.sql", 40, 1, "drop", "why", "fix")
+    assert " | " not in render_text(LintResult((finding,), 1, 1), sources={"m/a.sql": "select 1;\n"})
+    assert " | " not in render_text(LintResult((finding,), 1, 1))
+
+
+def test_a_very_long_line_is_cut_around_the_caret() -> None:
+    long_line = "select " + ", ".join(f"c{i}" for i in range(200)) + " from t;"
+    col = long_line.index("c150") + 1
+    finding = Finding("prefer-text", Severity.WARNING, "m/a.sql", 1, col, "x", "w", "f")
+    lines = render_text(LintResult((finding,), 1, 1), sources={"m/a.sql": long_line}).splitlines()
+    src, caret = lines[2], lines[3]
+    assert len(src) < 200 and src.count("…") == 2
+    assert src[caret.index("^") : caret.index("^") + 4] == "c150"

@@ -20,13 +20,16 @@ def _lint_sql(
     exposed: tuple[str, ...] = ("public",),
     base: tuple[str, ...] = (),
     report: frozenset[str] | None = None,
+    pg_version: int | None = None,
 ) -> list[Finding]:
     """Each argument is SQL (named 2024010100000<i>_m<i>.sql, in order) or (file name, SQL)."""
     migrations = []
     for i, item in enumerate(files):
         name, sql = item if isinstance(item, tuple) else (f"2024010100000{i}_m{i}.sql", item)
         migrations.append(parse_migration(Path(name), sql.encode()))
-    options = LintOptions(supabase=supabase, exposed_schemas=exposed, report_paths=report, base_versions=base)
+    options = LintOptions(
+        supabase=supabase, exposed_schemas=exposed, report_paths=report, base_versions=base, pg_version=pg_version
+    )
     return list(lint(migrations, options).findings)
 
 

@@ -152,3 +152,46 @@ def test_drop_not_null(hits: Hits) -> None:
         "ALTER TABLE accounts ALTER name DROP NOT NULL;"
     )
     assert hits("drop-not-null", sql) == [(3, 1)]
+
+
+def test_set_not_null_follows_renamed_and_dropped_columns(hits: Hits) -> None:
+    base = "CREATE TABLE jobs (id bigint PRIMARY KEY, name text NOT NULL, tag text NOT NULL);"
+    later = (
+        "ALTER TABLE jobs RENAME COLUMN name TO simple_name;\nALTER TABLE jobs ADD COLUMN name text;\n"
+        "ALTER TABLE jobs ALTER COLUMN name SET NOT NULL;\n"  # the new, nullable name: a scan
+        "ALTER TABLE jobs ALTER COLUMN simple_name SET NOT NULL;\n"  # already NOT NULL: a no-op
+        "ALTER TABLE jobs DROP COLUMN tag;\nALTER TABLE jobs ADD COLUMN tag text;\n"
+        "ALTER TABLE jobs ALTER COLUMN tag SET NOT NULL;"
+    )
+    assert hits("set-not-null", base, later) == [(3, 1), (7, 1)]
+
+
+def test_set_not_null_after_a_validated_check_that_implies_it(hits: Hits) -> None:
+    base = "CREATE TABLE t (id bigint PRIMARY KEY, c int, d int, e int);"
+    checks = (
+        "ALTER TABLE t ADD CONSTRAINT c_ok CHECK (c > 10 AND c IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t ADD CONSTRAINT d_ok CHECK (d > 10) NOT VALID;\n"  # NULL passes: no proof
+        "ALTER TABLE t ADD CONSTRAINT e_ok CHECK (e IS NOT NULL OR e > 1) NOT VALID;"  # OR: no proof
+    )
+    later = (
+        "ALTER TABLE t VALIDATE CONSTRAINT c_ok;\nALTER TABLE t VALIDATE CONSTRAINT d_ok;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT e_ok;\nALTER TABLE t ALTER COLUMN c SET NOT NULL;\n"
+        "ALTER TABLE t ALTER COLUMN d SET NOT NULL;\nALTER TABLE t ALTER COLUMN e SET NOT NULL;"
+    )
+    assert hits("set-not-null", base, checks, later) == [(5, 1), (6, 1)]
+
+
+def test_pg_version_dependent_advice(hits: Hits, lint_sql: Lint) -> None:
+    add = "ALTER TABLE accounts ADD COLUMN plan text DEFAULT 'free', ADD COLUMN note text DEFAULT NULL;"
+    assert hits("add-column-volatile-default", BASE, add) == []  # PostgreSQL 11+: stored once
+    assert hits("add-column-volatile-default", BASE, add, pg_version=10) == [(1, 43)]
+    checked = (
+        "ALTER TABLE accounts ADD CONSTRAINT n_nn CHECK (n IS NOT NULL) NOT VALID;",
+        "ALTER TABLE accounts VALIDATE CONSTRAINT n_nn;\nALTER TABLE accounts ALTER COLUMN n SET NOT NULL;",
+    )
+    assert hits("set-not-null", BASE, *checked) == []
+    assert hits("set-not-null", BASE, *checked, pg_version=11) == [(2, 1)]  # no scan skipping before 12
+    view = "CREATE VIEW public.v AS SELECT 1;"
+    (new,) = [f for f in lint_sql(view, supabase=True) if f.rule == "view-without-security-invoker"]
+    (old,) = [f for f in lint_sql(view, supabase=True, pg_version=14) if f.rule == "view-without-security-invoker"]
+    assert "security_invoker = true" in new.fix and old.fix.startswith("REVOKE ALL ON v FROM anon, authenticated;")

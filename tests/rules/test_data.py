@@ -23,9 +23,14 @@ def test_mixed_schema_and_data(hits: Hits) -> None:
         "UPDATE accounts SET plan = 'free' WHERE plan IS NULL;\n"
         "INSERT INTO audit SELECT * FROM accounts;\n"
         "INSERT INTO settings (k, v) VALUES ('a', 'b');\n"
-        "CREATE TABLE fresh (a int);\nINSERT INTO fresh SELECT 1 FROM accounts;\nUPDATE fresh SET a = 2 WHERE a = 1;"
+        "CREATE TABLE fresh (a int);\nINSERT INTO fresh SELECT 1 FROM accounts;\nUPDATE fresh SET a = 2 WHERE a = 1;\n"
+        "CREATE TABLE fresh2 (a int);\nINSERT INTO fresh2 SELECT a FROM fresh;\n"
+        "INSERT INTO fresh2 WITH s AS (SELECT 1 AS a) SELECT a FROM s;\n"
+        "INSERT INTO fresh2 SELECT g FROM generate_series(1, 3) g;"
     )
-    assert hits("mixed-schema-and-data", sql) == [(2, 1), (3, 1)]
+    # A new table filled from an existing one is a backfill too (the copy reads the whole source);
+    # copies between tables new in this file, CTEs and generated rows are not.
+    assert hits("mixed-schema-and-data", sql) == [(2, 1), (3, 1), (6, 1)]
 
 
 def test_data_only_file_or_declared_data_migration_is_fine(hits: Hits) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import psycopg
+import pytest
 from pglast import parser
 
 Lint = Callable[..., list]
@@ -110,3 +111,49 @@ def test_statements_inside_do_blocks_keep_the_generic_fix(lint_sql: Lint) -> Non
     fix = fix_for(lint_sql, "index-not-concurrent", "DO $$ BEGIN CREATE INDEX i ON t (a); END $$;")
     rule = get_rule("index-not-concurrent")
     assert rule is not None and fix == rule.fix
+
+
+def fix_after_schema(lint_sql: Lint, rule: str, sql: str) -> str:
+    """The fix for ``sql`` in a file after one that created the tables (types and keys known)."""
+    created = SCHEMA.split("INSERT", 1)[0]
+    (finding,) = [f for f in lint_sql(created, "-- intent: test\n" + sql) if f.rule == rule]
+    parser.parse_sql_json(finding.fix)
+    return str(finding.fix)
+
+
+def test_fixes_use_the_statements_own_names_and_run(lint_sql: Lint, pg_url: str) -> None:
+    drop = fix_after_schema(lint_sql, "drop-column", 'ALTER TABLE "Orders" DROP COLUMN email;')
+    assert 'CREATE TABLE "Orders_email_archive" AS SELECT id, email FROM "Orders";' in drop
+    assert drop.endswith('ALTER TABLE "Orders" DROP COLUMN email;')
+    rename = fix_after_schema(lint_sql, "rename-column", 'ALTER TABLE "Orders" RENAME COLUMN amount TO total;')
+    assert 'ALTER TABLE "Orders" ADD COLUMN total int4;' in rename
+    retype = fix_after_schema(lint_sql, "column-type-change", 'ALTER TABLE "Orders" ALTER COLUMN amount TYPE bigint;')
+    assert 'ALTER TABLE "Orders" ADD COLUMN amount_new int8;' in retype
+    for fix in (drop, rename, retype):
+        with run_fix(pg_url, fix) as conn:
+            conn.execute('DROP TABLE IF EXISTS "Orders_email_archive"')
+            conn.execute('DROP TABLE "Orders"; DROP TABLE customers')
+    with run_fix(pg_url, rename) as conn:
+        query = "SELECT attname FROM pg_attribute WHERE attrelid = '\"Orders\"'::regclass"
+        columns = {r[0] for r in conn.execute(query)}
+        assert "total" in columns and "amount" not in columns
+
+
+def test_prefer_text_and_policy_fixes_name_the_table(lint_sql: Lint, pg_url: str) -> None:
+    text = fix_for(lint_sql, "prefer-text", "CREATE TABLE accounts (id bigint PRIMARY KEY, code char(3) NOT NULL);")
+    assert text.endswith(
+        "ALTER TABLE accounts ALTER COLUMN code TYPE text,"
+        " ADD CONSTRAINT accounts_code_length CHECK (length(code) <= 3);"
+    )
+    policy = fix_for(
+        lint_sql,
+        "rls-enabled-no-policy",
+        "CREATE TABLE notes (id bigint PRIMARY KEY, user_id uuid);\nALTER TABLE notes ENABLE ROW LEVEL SECURITY;",
+    )
+    assert policy.startswith("CREATE POLICY notes_owner ON notes FOR ALL TO authenticated")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE accounts (id bigint PRIMARY KEY, code char(3) NOT NULL)")
+        conn.execute(text)
+        conn.execute("INSERT INTO accounts VALUES (1, 'abc')")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("INSERT INTO accounts VALUES (2, 'abcd')")

@@ -30,8 +30,35 @@ def test_concurrently_inside_explicit_begin_in_no_transaction_file(hits: Hits) -
 
 
 def test_transaction_control_in_wrapped_file(hits: Hits) -> None:
-    sql = "BEGIN;\nCREATE TABLE t (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n  COMMIT;"
+    sql = "BEGIN;\nCREATE TABLE t (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n  COMMIT;\nCREATE TABLE u (a int);"
     assert hits("transaction-control", sql) == [(1, 1), (5, 3)]
+    middle = "CREATE TABLE t (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE u (id int);\nCOMMIT;"
+    assert hits("transaction-control", middle) == [(2, 1), (3, 1), (5, 1)]
+    assert hits("transaction-wrapper", sql) == hits("transaction-wrapper", middle) == []
+
+
+def test_file_wrapped_whole_in_begin_commit_is_a_warning(hits: Hits) -> None:
+    sql = "BEGIN;\nCREATE TABLE t (id int);\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\n  COMMIT;"
+    assert hits("transaction-control", sql) == []
+    assert hits("transaction-wrapper", sql) == [(1, 1)]
+    assert hits("transaction-wrapper", "START TRANSACTION;\nSELECT 1;\nEND;") == [(1, 1)]
+    # ROLLBACK at the end, or a no-transaction file, is not the harmless wrapper.
+    assert hits("transaction-wrapper", "BEGIN;\nSELECT 1;\nROLLBACK;") == []
+    assert hits("transaction-control", "BEGIN;\nSELECT 1;\nROLLBACK;") == [(1, 1), (3, 1)]
+    no_tx = "-- migration-guard: no-transaction\nBEGIN;\nSELECT 1;\nCOMMIT;"
+    assert hits("transaction-wrapper", no_tx) == hits("transaction-control", no_tx) == []
+
+
+def test_unbalanced_transaction_in_no_transaction_file(hits: Hits) -> None:
+    sql = (
+        "-- migration-guard: no-transaction\nBEGIN;\nCREATE TABLE t (id int);\n  BEGIN;\nCOMMIT;\n"
+        "CREATE INDEX CONCURRENTLY i ON t (id);\nBEGIN;\nCREATE TABLE u (id int);"
+    )
+    assert hits("unbalanced-transaction", sql) == [(4, 3), (7, 1)]
+    balanced = "-- migration-guard: no-transaction\nBEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nEND;"
+    assert hits("unbalanced-transaction", balanced) == []
+    # A wrapped file is transaction-control's business; DO blocks run in their own statement.
+    assert hits("unbalanced-transaction", "BEGIN;\nSELECT 1;") == []
 
 
 def test_enum_value_used_in_same_transaction(hits: Hits) -> None:
@@ -65,3 +92,23 @@ def test_concurrently_inside_a_do_block_always_fails(hits: Hits) -> None:
         "CREATE INDEX CONCURRENTLY j ON t (b);"
     )
     assert hits("concurrent-in-transaction", sql) == [(2, 22)]
+
+
+def test_concurrently_per_runner_supabase_cli_runs_it_outside_its_batch(hits: Hits) -> None:
+    sql = (
+        "ALTER TABLE t ADD COLUMN b int;\nCREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY j;\n"
+        "REINDEX INDEX CONCURRENTLY k;\nALTER TABLE p DETACH PARTITION c CONCURRENTLY;\n"
+        "BEGIN;\nCREATE INDEX CONCURRENTLY m ON t (b);\nCOMMIT;"
+    )
+    # Supabase project, Supabase-named file: the CLI runs the three index forms standalone;
+    # DETACH … CONCURRENTLY is not in its list, and an explicit BEGIN still wraps.
+    assert hits("concurrent-in-transaction", sql, supabase=True) == [(5, 1), (7, 1)]
+    assert hits("concurrent-splits-migration", sql, supabase=True) == [(2, 1), (3, 1), (4, 1)]
+    # Other runners (no Supabase project, or a goose/Flyway file): every form fails in the wrapped file.
+    every = [(2, 1), (3, 1), (4, 1), (5, 1), (7, 1)]
+    assert hits("concurrent-in-transaction", sql) == every
+    assert hits("concurrent-in-transaction", ("V2__x.sql", sql), supabase=True) == every
+    assert hits("concurrent-splits-migration", sql) == []
+    # Alone in its file: nothing is split.
+    assert hits("concurrent-splits-migration", "CREATE INDEX CONCURRENTLY i ON t (a);", supabase=True) == []
+    assert hits("concurrent-in-transaction", "CREATE INDEX CONCURRENTLY i ON t (a);", supabase=True) == []

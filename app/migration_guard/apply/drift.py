@@ -4,10 +4,16 @@ The Supabase CLI's rules: versions compare as strings; pending = local versions 
 a ledger version missing locally is an error; a pending file older than the newest applied one is an
 error unless explicitly allowed. On top, we compare each applied file's statements (the CLI's split)
 with the ones stored, which catches files edited after they were applied.
+
+Drift is judged on what runs, not on text: each statement is compared by its parse tree with
+positions removed, so an edit that only touches comments or whitespace (adding the suppression
+comment our own lint asks for, a trailing note) is a warning, and a change to what runs is refused.
+Not pglast's fingerprint: it ignores constants (``set price = 1`` and ``= 2`` fingerprint alike).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,17 +46,65 @@ class Comparison:
     entries: tuple[Entry, ...]  # every version, local or remote, in version order
     pending: tuple[LocalMigration, ...]  # what would run, in order (empty when there are problems)
     problems: tuple[str, ...]  # one line each; any problem refuses the deploy
+    warnings: tuple[str, ...] = ()  # one line each; shown, never refusing (comment-only edits)
 
     @property
     def drifted(self) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.state == "drifted")
 
 
-def _first_difference(local: tuple[str, ...], stored: tuple[str, ...]) -> str:
-    for i, (a, b) in enumerate(zip(local, stored, strict=False)):
-        if a != b:
-            return f"statement {i + 1} differs"
-    return f"{len(local)} statements locally, {len(stored)} recorded"
+_POSITION_KEYS = frozenset({"location", "stmt_location", "stmt_len"})
+
+
+def _strip_positions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_positions(v) for k, v in node.items() if k not in _POSITION_KEYS}
+    if isinstance(node, list):
+        return [_strip_positions(v) for v in node]
+    return node
+
+
+def what_runs(sql: str) -> str | None:
+    """The statement's parse tree without positions, as canonical JSON: equal for two texts that
+    differ only in comments or whitespace. "" for a piece with no statement (only a comment);
+    None when it does not parse (then only the exact text can be compared)."""
+    from pglast import parser
+
+    try:
+        tree = json.loads(parser.parse_sql_json(sql))
+    except Exception:  # pglast.parser.ParseError and friends: compare text instead
+        return None
+    stmts = tree.get("stmts") or []
+    if not stmts:
+        return ""
+    return json.dumps(_strip_positions(stmts), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class StatementDiff:
+    same_text: bool
+    same_effect: bool
+    detail: str  # "" when the text is identical
+
+
+def diff_statements(local: tuple[str, ...], stored: tuple[str, ...]) -> StatementDiff:
+    """Compare the file's statements with the recorded ones: by text, then by what runs."""
+    if local == stored:
+        return StatementDiff(True, True, "")
+    keys_local = [(i, what_runs(sql), sql) for i, sql in enumerate(local)]
+    keys_stored = [(i, what_runs(sql), sql) for i, sql in enumerate(stored)]
+    # Pieces that are only comments run nothing (a trailing comment is a piece of its own).
+    runs_local = [k for k in keys_local if k[1] != ""]
+    runs_stored = [k for k in keys_stored if k[1] != ""]
+    for (i, a_key, a_sql), (_, b_key, b_sql) in zip(runs_local, runs_stored, strict=False):
+        same = a_sql == b_sql if a_key is None or b_key is None else a_key == b_key
+        if not same:
+            return StatementDiff(False, False, f"statement {i + 1} differs")
+    if len(runs_local) != len(runs_stored):
+        return StatementDiff(
+            False, False, f"{len(runs_local)} statements run locally, {len(runs_stored)} were recorded"
+        )
+    return StatementDiff(False, True, "only comments or whitespace changed; what runs is the same")
 
 
 def compare(
@@ -65,6 +119,7 @@ def compare(
     newest_applied = max(applied) if applied else None
     entries: list[Entry] = []
     problems: list[str] = []
+    warnings: list[str] = []
     pending: list[LocalMigration] = []
 
     for version in sorted(set(by_version) | set(applied)):
@@ -80,13 +135,19 @@ def compare(
                 "restore the file (supabase migration fetch) or repair the ledger before deploying"
             )
         elif row is not None and file is not None:
-            if row.statements is not None and tuple(row.statements) != file.statements:
-                diff = _first_difference(file.statements, tuple(row.statements))
-                entries.append(Entry(version, file.name, "drifted", f"edited after apply: {diff}", when, who))
-                problems.append(
-                    f"{file.path.name}: edited after it was applied ({diff}); never edit applied migrations, "
-                    "revert the edit and write a new migration instead"
+            diff = diff_statements(file.statements, tuple(row.statements)) if row.statements is not None else None
+            if diff is not None and not diff.same_effect:
+                entries.append(
+                    Entry(version, file.name, "drifted", f"edited after apply: {diff.detail}", when, who)
                 )
+                problems.append(
+                    f"{file.path.name}: edited after it was applied ({diff.detail}); never edit applied migrations, "
+                    "revert the edit and write a new migration instead (or, if the database really has this "
+                    f"version's new statements, record them: migration-guard ledger repair --status applied {version})"
+                )
+            elif diff is not None and not diff.same_text:
+                entries.append(Entry(version, file.name, "applied", f"edited after apply: {diff.detail}", when, who))
+                warnings.append(f"{file.path.name}: edited after it was applied, but {diff.detail}")
             else:
                 detail = "" if row.statements is not None else "no statements recorded (older CLI); not compared"
                 entries.append(Entry(version, file.name, "applied", detail, when, who))
@@ -100,4 +161,4 @@ def compare(
             else:
                 entries.append(Entry(version, file.name, "pending"))
                 pending.append(file)
-    return Comparison(tuple(entries), tuple(pending) if not problems else (), tuple(problems))
+    return Comparison(tuple(entries), tuple(pending) if not problems else (), tuple(problems), tuple(warnings))

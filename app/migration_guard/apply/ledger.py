@@ -24,6 +24,7 @@ ADD_NAME_COLUMN = "ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN 
 INSERT_MIGRATION_VERSION = (
     "INSERT INTO supabase_migrations.schema_migrations(version, name, statements) VALUES(%s, %s, %s)"
 )
+DELETE_MIGRATION_VERSION = "DELETE FROM supabase_migrations.schema_migrations WHERE version = ANY(%s)"
 SELECT_VERSION_TABLE = (
     "SELECT version, coalesce(name, '') as name, statements FROM supabase_migrations.schema_migrations"
 )
@@ -187,3 +188,15 @@ def read_sidecar(conn: psycopg.Connection[Any]) -> dict[str, SidecarRow]:
         f"override_reason FROM {SIDECAR_SCHEMA}.applied ORDER BY version, id DESC"
     ).fetchall()
     return {str(r[0]): SidecarRow(*r) for r in rows}
+
+
+def repair(conn: psycopg.Connection[Any], status: str, rows: list[tuple[str, str, list[str]]]) -> None:
+    """``supabase migration repair``: ``reverted`` deletes the versions' rows; ``applied`` records each
+    (version, name, statements) as applied, replacing a row already there (a hand-edited history).
+    One transaction: all the rows change or none."""
+    versions = [version for version, _, _ in rows]
+    with conn.transaction():
+        conn.execute(DELETE_MIGRATION_VERSION, (versions,))
+        if status == "applied":
+            for version, name, statements in rows:
+                insert_ledger_row(conn, version, name, statements)

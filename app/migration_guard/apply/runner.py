@@ -6,8 +6,9 @@
   behind a long query gives up instead of queueing every other query behind it; a file whose lock
   wait timed out (SQLSTATE 55P03) is retried from the start with exponential backoff and jitter.
 - A ``no-transaction`` file runs statement by statement in autocommit (CONCURRENTLY cannot run in
-  a transaction). On failure we say exactly which statements committed, drop indexes a failed
-  CONCURRENTLY build left INVALID, and record nothing in the ledger.
+  a transaction). On failure we say exactly which statements committed, drop the index the failed
+  CONCURRENTLY statement left INVALID (its schema, table and name; nothing else), and record
+  nothing in the ledger.
 - Nothing is ever rolled back across files: the caller stops at the first failure (fix forward).
 """
 
@@ -24,6 +25,7 @@ from psycopg import errors, sql
 
 from migration_guard.apply.files import LocalMigration
 from migration_guard.apply.ledger import AppliedFacts, insert_ledger_row, insert_sidecar_row
+from migration_guard.model import Statement
 
 Say = Callable[[str], None]
 
@@ -117,13 +119,21 @@ class Runner:
                 out.add(i)
         return out
 
+    def _statements_of(self, m: LocalMigration, index: int) -> list[Statement]:
+        """The parsed statements inside piece ``index`` (a piece starts at its leading comments)."""
+        piece = m.pieces[index]
+        end = piece.start + len(piece.sql)
+        return [st for st in m.migration.statements if piece.start <= st.start < end]
+
     def _line(self, m: LocalMigration, index: int, exc: psycopg.Error | None) -> int:
         piece = m.pieces[index]
-        offset = piece.start
         position = exc.diag.statement_position if exc is not None else None
         if position and position.isdigit():
-            offset += max(int(position) - 1, 0)
-        return m.line_of(offset)
+            return m.line_of(piece.start + max(int(position) - 1, 0))
+        # No position (a lock timeout, a constraint violation): the statement's first token, not
+        # the comments before it nor the file's first line.
+        inside = self._statements_of(m, index)
+        return inside[0].line if inside else m.line_of(piece.start)
 
     def _record(self, m: LocalMigration, duration_ms: int) -> None:
         # Both rows in one round trip (pipeline mode): it matters against a remote database.
@@ -211,29 +221,48 @@ class Runner:
         rows = self.conn.execute("SELECT indexrelid::oid::bigint FROM pg_index WHERE NOT indisvalid").fetchall()
         return {int(r[0]) for r in rows}
 
-    def _index_targets(self, m: LocalMigration) -> tuple[set[str], set[str]]:
-        """Names of indexes the file creates and names of the tables it indexes or reindexes."""
-        names: set[str] = set()
-        tables: set[str] = set()
-        for st in m.migration.statements:
-            if st.kind in ("IndexStmt", "ReindexStmt"):
-                if st.node.get("idxname"):
-                    names.add(str(st.node["idxname"]))
-                rel = st.node.get("relation") or {}
-                if rel.get("relname"):
-                    tables.add(str(rel["relname"]))
-        return names, tables
+    def _index_target(self, m: LocalMigration, index: int) -> tuple[int, str | None] | None:
+        """(table oid, index name or None) that statement ``index`` was building, if it builds one.
 
-    def _drop_new_invalid_indexes(self, m: LocalMigration, before: set[int]) -> tuple[str, ...]:
-        names, tables = self._index_targets(m)
-        if not names and not tables:
+        The table is resolved the way the statement resolved it (schema-qualified, else the
+        search_path), so a table of the same name in another schema never matches.
+        """
+        for st in self._statements_of(m, index):
+            if st.kind not in ("IndexStmt", "ReindexStmt"):
+                continue
+            rel = st.node.get("relation") or {}
+            if not rel.get("relname"):
+                continue  # REINDEX INDEX/SCHEMA/DATABASE: no single table to match
+            name = sql.Identifier(*(p for p in (rel.get("schemaname"), rel["relname"]) if p))
+            row = self.conn.execute(
+                sql.SQL("SELECT to_regclass({})::oid::bigint").format(sql.Literal(name.as_string(self.conn)))
+            ).fetchone()
+            if row is None or row[0] is None:
+                return None
+            if st.kind == "ReindexStmt" and st.node.get("kind") == "REINDEX_OBJECT_INDEX":
+                # REINDEX INDEX names the index: its table is the index's, the new copy `<name>_ccnew`.
+                owner = self.conn.execute(
+                    "SELECT indrelid::oid::bigint FROM pg_index WHERE indexrelid = %s::bigint::oid", (row[0],)
+                ).fetchone()
+                return (int(owner[0]), str(rel["relname"])) if owner else None
+            idxname = st.node.get("idxname") if st.kind == "IndexStmt" else None
+            return int(row[0]), str(idxname) if idxname else None
+        return None
+
+    def _drop_new_invalid_indexes(self, m: LocalMigration, index: int, before: set[int]) -> tuple[str, ...]:
+        """Drop what the failed statement left INVALID: its index (schema, table and name match), or,
+        for an unnamed index or a REINDEX, the indexes on its table that became invalid since the
+        file started. Nothing else, even when another session's build failed meanwhile."""
+        target = self._index_target(m, index)
+        if target is None:
             return ()
+        table, idxname = target
         rows = self.conn.execute(
             "SELECT i.indexrelid::oid::bigint, n.nspname, c.relname FROM pg_index i "
             "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "JOIN pg_class t ON t.oid = i.indrelid "
-            "WHERE NOT i.indisvalid AND (c.relname = ANY(%s) OR t.relname = ANY(%s))",
-            (sorted(names), sorted(tables)),
+            "WHERE NOT i.indisvalid AND i.indrelid = %s::bigint::oid AND (%s::text IS NULL OR c.relname = %s "
+            "OR c.relname LIKE %s)",
+            (table, idxname, idxname, f"{idxname}_ccnew%" if idxname else None),
         ).fetchall()
         dropped: list[str] = []
         for oid, schema, name in rows:
@@ -264,7 +293,7 @@ class Runner:
                     committed.append(i + 1)
                     break
                 except psycopg.Error as exc:
-                    dropped.extend(self._drop_new_invalid_indexes(m, before))
+                    dropped.extend(self._drop_new_invalid_indexes(m, i, before))
                     if isinstance(exc, errors.LockNotAvailable) and attempt < self.options.retries:
                         self._wait_before_retry(m, attempt, exc, f" statement {i + 1}")
                         attempt += 1

@@ -159,6 +159,12 @@ def check_options(settings: ActionSettings, ctx: GitHubContext) -> CheckOptions:
         "run_url": ctx.run_url,
         "base": ctx.base_sha,
         "head": ctx.head_sha,
+        "statement_timeout": settings.dry_run_statement_timeout,
+        "time_budget": settings.dry_run_time_budget,
+        "disk_limit": settings.dry_run_disk_limit,
+        "strict_extensions": settings.strict_extensions,
+        "pg_version": settings.pg_version,
+        "baseline": tuple(Path(p) for p in settings.baseline),
     }
     if not directory.is_dir():
         raise UserError(f"{directory}: migrations folder not found in the checkout (the `migrations-dir` input)")
@@ -199,7 +205,20 @@ def check_step(settings: ActionSettings, ctx: GitHubContext) -> int:
         workflow.error(reason, title="migration-guard refused to run")
         publish_check(report, settings, ctx, comment=False)
         return 1
-    report = run_check(check_options(settings, ctx))
+    from migration_guard.commands.plan import terminate_on_sigterm
+
+    try:
+        with terminate_on_sigterm():  # the runner's cancel (docker stop): tear the dry-run server down
+            report = run_check(check_options(settings, ctx))
+    except Exception as exc:  # bad input or a bug: the summary, outputs and audit record are still written
+        from migration_guard.flows.check import failure_reason
+
+        reason, code = failure_reason(exc, tuple(settings.secrets()))
+        opts = CheckOptions(migrations_dir=Path(settings.migrations_dir), changed=(), fail_on=settings.fail_on,
+                            run_url=ctx.run_url, base=ctx.base_sha, head=ctx.head_sha)
+        workflow.error(reason, title="migration-guard check failed")
+        publish_check(refused_report(opts, reason), settings, ctx, comment=False)
+        raise UserError(reason, exit_code=code) from None  # and the usual one line on stderr
     publish_check(report, settings, ctx)
     return report.exit_code
 
@@ -228,11 +247,14 @@ def publish_check(
         write_sarif(report, Path(sarif_path))
 
     audit_file = _audit(report, settings, ctx, secrets)
-    workflow.append_summary(render_summary(report))
+    from migration_guard.redact import redact
+
+    # Error texts in the report come from PR SQL and the server: scrubbed like the JSON report.
+    workflow.append_summary(redact(render_summary(report), secrets))
 
     comment_url = ""
     if comment and settings.comment and ctx.pr_number is not None:
-        comment_url = _comment(render_markdown(report), settings, ctx)
+        comment_url = _comment(redact(render_markdown(report), secrets), settings, ctx)
 
     outputs = {
         "verdict": report.verdict,

@@ -12,9 +12,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import UserError
 from migration_guard.model import LintOptions, LintResult, Migration
+
+if TYPE_CHECKING:
+    from migration_guard.rule_config import RuleConfig
 
 HELP = "check migration files for dangerous operations (locks, rewrites, data loss, missing RLS)"
 DESCRIPTION = (
@@ -48,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help=(
             f"the migrations folder, used when no PATH is given (default: {DEFAULT_DIR}, or migrations-dir "
-            "from migration-guard.toml / MIGRATION_GUARD_MIGRATIONS_DIR)"
+            "from migration-guard.toml / MIGRATION_GUARD_MIGRATIONS_DIR, under the project root found by "
+            "walking up from the current folder)"
         ),
     )
     parser.add_argument(
@@ -195,37 +200,33 @@ def load(sel: Selection) -> tuple[list[Migration], list[str]]:
     return migrations, notes
 
 
-def _has_project_config(start: Path) -> bool:
-    """Is there anything for the project settings to read? Checked without importing pydantic
-    (~0.1–0.2 s), which most lint runs never need."""
-    if any(k.startswith("MIGRATION_GUARD_") for k in os.environ):
-        return True
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / "migration-guard.toml").is_file():
-            return True
-        pyproject = folder / "pyproject.toml"
-        try:
-            if pyproject.is_file() and "[tool.migration-guard]" in pyproject.read_text("utf-8", "replace"):
-                return True
-        except OSError:
-            pass
-        if (folder / ".git").exists():
-            return False
-    return False
+def _defaults(args: argparse.Namespace) -> tuple[Path, str]:
+    """(migrations folder, supabase mode): flags win over the project settings, which win over
+    defaults; the folder is under the project root found from the current folder."""
+    from migration_guard.local.project import find_root, has_settings, migrations_dir
 
-
-def _defaults(args: argparse.Namespace) -> tuple[str, str]:
-    """(migrations folder, supabase mode): flags win over the project settings, which win over defaults."""
     directory: str | None = getattr(args, "dir", None)
     mode: str | None = getattr(args, "supabase", None)
-    if (directory is None or mode is None) and _has_project_config(Path.cwd()):
-        from migration_guard.settings import load_project_settings
+    if mode is None:
+        root = find_root()
+        if has_settings(root):
+            from migration_guard.settings import load_project_settings
 
-        project = load_project_settings()
-        directory = directory or project.migrations_dir
-        mode = mode or project.supabase
-    return directory or DEFAULT_DIR, mode or "auto"
+            mode = load_project_settings(root).supabase
+    return migrations_dir(directory), mode or "auto"
+
+
+def _pg_version() -> int | None:
+    """The project's ``pg-version`` setting, for version-dependent advice (None when not set)."""
+    from migration_guard.local.project import find_root, has_settings
+
+    root = find_root()
+    if not has_settings(root):
+        return None
+    from migration_guard.settings import load_project_settings
+
+    value = load_project_settings(root).pg_version
+    return int(value) if isinstance(value, int) else None
 
 
 def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
@@ -236,12 +237,9 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
     if args.paths:
         paths = [Path(p) for p in args.paths]
     else:
-        directory = Path(default_dir)
-        if not directory.is_dir():
-            raise UserError(
-                f"{directory}: no such folder; pass migration files or folders as PATH, or --dir DIR"
-            )
-        paths = [directory]
+        from migration_guard.local.project import require_folder
+
+        paths = [require_folder(default_dir)]
     sel = select(paths)
     base_versions: tuple[str, ...] = ()
     if args.base:
@@ -255,13 +253,33 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
         exposed_schemas=supabase.exposed_schemas(supabase.find_config(start)),
         report_paths=frozenset(m.display_path for m in migrations if _key(m.path) in sel.report),
         base_versions=base_versions,
+        pg_version=_pg_version(),
     )
     try:
         result = lint(migrations, options)
     except RecursionError:
         names = ", ".join(m.display_path for m in migrations if _key(m.path) in sel.report)
         raise UserError(f"{names}: {TOO_DEEP}") from None
+    rules = project_rule_config()
+    if rules.active:
+        result = LintResult(rules.apply(result.findings), result.files, result.statements)
     return result, migrations, notes
+
+
+def project_rule_config(start: Path | None = None) -> RuleConfig:
+    """``disable`` / ``severity`` / ``exclude`` from the project settings (nothing to read: no config)."""
+    from migration_guard.local.project import find_root, has_settings
+    from migration_guard.rule_config import RuleConfig
+
+    root = find_root(start)
+    if not has_settings(root):
+        return RuleConfig()
+    from migration_guard.settings import find_config_file, load_project_settings
+
+    project = load_project_settings(root)
+    found = find_config_file(root or Path.cwd())
+    origin = found[0].name if found else "MIGRATION_GUARD_* environment"
+    return RuleConfig.build(project.disable, project.severity, project.exclude, origin=origin)
 
 
 def _use_color() -> bool:
@@ -286,7 +304,7 @@ def render(fmt: str, result: LintResult, migrations: list[Migration], notes: lis
         return render_annotations(result.findings, GITHUB_ANNOTATION_LIMIT) + summary_line(result) + "\n"
     from migration_guard.report.text import render_text
 
-    return render_text(result, color=_use_color(), notes=notes)
+    return render_text(result, color=_use_color(), notes=notes, sources={m.display_path: m.text for m in migrations})
 
 
 def run(args: argparse.Namespace) -> int:

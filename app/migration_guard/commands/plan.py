@@ -7,10 +7,12 @@ output one of the renderers in ``report/``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -23,7 +25,7 @@ DESCRIPTION = (
     "record the locks it takes, the tables and indexes it rewrites, the rows it touches and its "
     "errors; then diff the catalog (affected objects and their dependents) and report database "
     "advisories new in these migrations. Migrations run as a non-superuser role, as on hosted Supabase. "
-    "Exit status: 0 every migration applied, 1 one failed, 2 usage error."
+    "Exit status: 0 every migration applied, 1 one failed, 2 usage, input or connection error."
 )
 DEFAULT_DIR = "supabase/migrations"
 FORMATS = ("text", "json", "markdown")
@@ -31,7 +33,8 @@ FORMATS = ("text", "json", "markdown")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--dir", default=DEFAULT_DIR, metavar="DIR", help=f"the migrations folder (default: {DEFAULT_DIR})"
+        "--dir", default=None, metavar="DIR",
+        help=f"the migrations folder (default: {DEFAULT_DIR} under the project root found from the current folder)",
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--new", nargs="+", metavar="FILE", help="the new migration files (default: the newest file)")
@@ -41,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--supabase", choices=("auto", "on", "off"), default="auto",
                         help="Supabase compatibility bootstrap (roles, auth, storage, …); auto: detected as in lint")
-    parser.add_argument("--postgres", choices=("url", "local", "docker"),
-                        help="where the throwaway server comes from "
-                        "(default: --postgres-url if given, else local binaries, else docker)")
+    parser.add_argument("--postgres", choices=("auto", "url", "local", "docker"),
+                        help="where the throwaway server comes from; auto (default): --postgres-url if given, "
+                        "else local binaries, else docker")
     parser.add_argument("--postgres-url", metavar="URL",
                         help="a server to use (a service container); the dry run creates and drops its own database "
                         "there (also MIGRATION_GUARD_POSTGRES_URL)")
@@ -59,11 +62,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read-only connection to staging/production: real row counts and sizes of affected tables")
     parser.add_argument("--format", choices=FORMATS, default="text", help="text (default), json or markdown")
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    add_dry_run_arguments(parser)
+
+
+def add_dry_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The dry run's limits and fidelity options, shared by `plan` and `check` (defaults: project settings)."""
+    parser.add_argument("--statement-timeout", metavar="DURATION",
+                        help="longest a statement may run in the dry run, e.g. 30s, 2min (default 60s, or "
+                        "dry-run-statement-timeout); enforced even if the SQL turns statement_timeout off")
+    parser.add_argument("--time-budget", metavar="DURATION",
+                        help="wall-clock budget of the whole dry run (default 10min, or dry-run-time-budget)")
+    parser.add_argument("--disk-limit", metavar="SIZE",
+                        help="most the dry-run database may grow, and one session's temp files, e.g. 500MB "
+                        "(default 2GB, or dry-run-disk-limit)")
+    parser.add_argument("--strict-extensions", action="store_true", default=None,
+                        help="use no stand-in extensions: an extension the server lacks stops the dry run")
+    parser.add_argument("--pg-version", type=int, metavar="MAJOR",
+                        help="the PostgreSQL major the project runs (default: pg-version, or [db] major_version "
+                        "in supabase/config.toml); the report says when the dry run's server differs")
+    parser.add_argument("--session-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting your migration runner gives its session, e.g. "
+                        "search_path='storage, public' (repeatable)")
+    parser.add_argument("--baseline", nargs="+", metavar="FILE",
+                        help="schema replayed before the history: a `supabase db dump` output or plain SQL "
+                        "(default: the baseline setting)")
+
+
+def dry_run_options(args: argparse.Namespace) -> dict[str, object]:
+    """PlanOptions fields from the flags above, falling back to the project settings."""
+    from migration_guard.dryrun.plan import parse_session_setting
+    from migration_guard.settings import load_project_settings
+
+    project = load_project_settings()
+    return {
+        "statement_timeout": args.statement_timeout or project.dry_run_statement_timeout,
+        "time_budget": args.time_budget or project.dry_run_time_budget,
+        "disk_limit": args.disk_limit or project.dry_run_disk_limit,
+        "strict_extensions": project.strict_extensions if args.strict_extensions is None else True,
+        "pg_version": args.pg_version or project.pg_version,
+        "baseline": tuple(Path(p) for p in (args.baseline or project.baseline)),
+        "session_settings": tuple(parse_session_setting(t) for t in getattr(args, "session_setting", []) or []),
+    }
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     # SIGTERM (a cancelled CI job) must unwind like Ctrl-C so the server and temp dir are removed.
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C while the block runs (plan, check and the action's check use it)."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,13 +131,15 @@ def run(args: argparse.Namespace) -> int:
     add_secret(args.stats_url)
     if args.postgres == "url" and not url:
         raise UserError("--postgres url needs --postgres-url URL")
+    from migration_guard.local.project import migrations_dir, require_folder
+
     options = PlanOptions(
-        migrations_dir=Path(args.dir),
+        migrations_dir=require_folder(migrations_dir(args.dir)),
         new=[Path(p) for p in args.new] if args.new else None,
         base=args.base,
         seed=Path(args.seed) if args.seed else None,
         supabase=args.supabase,
-        postgres=args.postgres,
+        postgres=None if args.postgres in (None, "auto") else args.postgres,
         postgres_url=url,
         postgres_bin=Path(args.postgres_bin) if args.postgres_bin else None,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
@@ -91,30 +147,32 @@ def run(args: argparse.Namespace) -> int:
         stats_url=args.stats_url,
         progress=not args.no_progress,
         postgres_image=args.postgres_image,
+        **dry_run_options(args),  # type: ignore[arg-type]
     )
     import psycopg
 
     from migration_guard.redact import redact
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        result = run_plan(options)
+        with terminate_on_sigterm():
+            result = run_plan(options)
     except psycopg.Error as exc:  # the dry-run server itself failed (not a migration): one line, no traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"dry-run database failed: {redact(first, [s for s in (url, args.stats_url) if s])}") from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    from migration_guard.dryrun.locks import hide_internal_roles
+
     if args.format == "json":
-        sys.stdout.write(json.dumps(plan_to_json(result), indent=2) + "\n")
+        out = json.dumps(plan_to_json(result), indent=2) + "\n"
     elif args.format == "markdown":
-        sys.stdout.write(_markdown(result))
+        out = _markdown(result)
     else:
-        sys.stdout.write(render_text(result))
+        out = render_text(result)
+    sys.stdout.write(hide_internal_roles(out))
     if not result.ok:
         failed = next((r for r in result.migrations if r.status == "failed"), None)
         if failed is not None and failed.error is not None:
             e = failed.error
-            print(f"migration-guard: error: {failed.path}:{e.line}: {e.message}", file=sys.stderr)
+            print(f"migration-guard: error: {failed.path}:{e.line}: {hide_internal_roles(e.message)}", file=sys.stderr)
         elif result.warnings:  # stopped before any migration ran (e.g. the seed needs a missing extension)
             print(f"migration-guard: error: {result.warnings[0]}", file=sys.stderr)
     return 0 if result.ok else 1

@@ -7,20 +7,21 @@ import sys
 
 from migration_guard.apply.files import load_local
 from migration_guard.errors import UserError
-from migration_guard.local.project import migrations_dir
+from migration_guard.local.project import migrations_dir, require_folder
 from migration_guard.local.reset import ResetPlan, reset
-from migration_guard.local.seeds import SEED_SETS, seed_files
+from migration_guard.local.seeds import SEED_SETS, plan_seeds
 from migration_guard.local.target import require_local
 from migration_guard.log import add_secret
 from migration_guard.redact import describe_database
-from migration_guard.supabase import resolve_supabase
+from migration_guard.supabase import find_config, resolve_supabase
 
 HELP = "reset a local development database: drop, replay all migrations, load seeds"
 DESCRIPTION = (
     "For a local development database only (localhost, 127.0.0.1, ::1 or a unix socket): drop the "
     "project's schemas (public and the schemas the migrations create) and what the migrations created "
-    "in Supabase's platform schemas, clear the migration ledger, replay every migration, then load "
-    "supabase/seed.sql and supabase/seeds/<dev|test>/*.sql. Always asks for confirmation unless --yes."
+    "in Supabase's platform schemas, clear the migration ledger, replay every migration, then load the "
+    "seeds as `supabase db reset` does ([db.seed] enabled and sql_paths in supabase/config.toml; default "
+    "supabase/seed.sql), then supabase/seeds/<dev|test>/*.sql. Always asks for confirmation unless --yes."
 )
 
 
@@ -29,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dir",
         default=None,
-        help="migrations folder (default: supabase/migrations, or migrations-dir from migration-guard.toml / "
-        "MIGRATION_GUARD_MIGRATIONS_DIR); seeds are read from its parent",
+        help="migrations folder (default: supabase/migrations under the project root, or migrations-dir from "
+        "migration-guard.toml / MIGRATION_GUARD_MIGRATIONS_DIR); seeds are read from the supabase folder",
     )
     parser.add_argument(
         "--keep-data",
@@ -41,9 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed",
-        default="dev",
+        default=None,
         choices=[*SEED_SETS, "NONE"],
-        help="seed set to load after the migrations: dev (default), test, or NONE",
+        help="seed set loaded after [db.seed] sql_paths: supabase/seeds/dev (default), supabase/seeds/test, or "
+        "NONE for no seeds at all; with [db.seed] enabled = false only a set named here is loaded",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (required without a terminal)")
     parser.add_argument(
@@ -84,9 +86,7 @@ def run(args: argparse.Namespace) -> int:
     url: str = args.database_url
     add_secret(url)
     require_local(url, args.force_remote)
-    directory = migrations_dir(args.dir)
-    if not directory.is_dir():
-        raise UserError(f"{directory}: no such migrations folder (pass --dir)")
+    directory = require_folder(migrations_dir(args.dir))
     local = load_local(directory)
     migrations = list(local.migrations)
     for lm in migrations:
@@ -95,9 +95,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{m.path}:{m.error.line}:{m.error.column}: {m.error.message}")
     for skipped in local.skipped:
         print(f"{skipped}: skipped, not named <version>_<name>.sql (the Supabase CLI skips it too)", file=sys.stderr)
+    seed_set = None if args.seed == "NONE" else (args.seed or "dev")
+    seeds = plan_seeds(directory, seed_set, find_config(directory), explicit_set=args.seed is not None)
+    for warning in seeds.warnings:
+        print(f"migration-guard: warning: {warning}", file=sys.stderr)
     plan = ResetPlan(
         migrations=migrations,
-        seeds=seed_files(directory, None if args.seed == "NONE" else args.seed),
+        seeds=seeds.files,
         keep=list(args.keep_data),
         supabase=resolve_supabase(args.supabase, directory, [lm.migration for lm in migrations]),
     )

@@ -66,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
         conn = psycopg.connect(url, autocommit=True)
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
-        raise UserError(f"cannot connect to the database: {first}") from None
+        from migration_guard.apply.target import url_secrets
+        from migration_guard.redact import redact
+
+        raise UserError(f"cannot connect to {describe_database(url)}: {redact(first, url_secrets(url))}") from None
 
     def say(message: str) -> None:
         print(message, file=sys.stderr)

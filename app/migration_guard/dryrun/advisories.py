@@ -7,9 +7,11 @@ relative to the baseline, so a pull request is told about what it introduced.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
-from migration_guard.model import Advisory
+from migration_guard.model import Advisory, Finding
 
 _USER = ("n.nspname not in ('pg_catalog', 'information_schema', 'migration_guard_internal', 'auth', 'storage', "
          "'realtime', 'extensions', 'graphql', 'graphql_public', 'vault', 'supabase_migrations', 'net', 'cron', "
@@ -59,12 +61,53 @@ def checks(exposed: tuple[str, ...], supabase: bool) -> dict[str, tuple[str, str
         )
         out["security-definer-view"] = (
             f"""select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                where c.relkind in ('v', 'm') and n.nspname in ({schemas}) and {_NOT_EXT.format(oid='c.oid')}
+                where c.relkind = 'v' and n.nspname in ({schemas}) and {_NOT_EXT.format(oid='c.oid')}
                   and not coalesce(c.reloptions::text[] && array['security_invoker=true', 'security_invoker=on',
                                                                  'security_invoker=1'], false)
                   and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('authenticated', c.oid, 'select'))""",
             "view {object} runs with its owner's rights (no security_invoker), bypassing the caller's RLS",
         )
+        # A materialized view has no security_invoker: it is a stored copy, readable without any RLS.
+        out["materialized-view-in-api"] = (
+            f"""select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where c.relkind = 'm' and n.nspname in ({schemas}) and {_NOT_EXT.format(oid='c.oid')}
+                  and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('authenticated', c.oid, 'select'))""",
+            "materialized view {object} is readable through the Data API: a stored copy that no RLS policy filters",
+        )
+    return out
+
+
+# Advisory → the lint rules that report the same problem about the same object. A check run shows
+# the lint finding (it has the line, the fix and the suppression) and drops the advisory.
+SAME_AS_LINT: dict[str, tuple[str, ...]] = {
+    "unindexed-foreign-key": ("foreign-key-without-index",),
+    "policy-without-rls": ("policy-without-rls",),
+    "rls-enabled-no-policy": ("rls-enabled-no-policy",),
+    "rls-disabled-in-exposed-schema": ("table-without-rls", "disable-row-level-security"),
+    "security-definer-view": ("view-without-security-invoker",),
+    "materialized-view-in-api": ("materialized-view-in-exposed-schema",),
+    "function-search-path-mutable": ("security-definer-search-path",),
+}
+
+
+def _names(obj: str) -> tuple[str, ...]:
+    """How lint messages may name an advisory's object: ``public.t (fk)`` → ``public.t``, ``t``."""
+    base = re.split(r"[ (]", obj, maxsplit=1)[0]
+    schema, _, name = base.rpartition(".")
+    return (base, name) if schema == "public" else (base,)
+
+
+def without_lint_duplicates(advisories: Iterable[Advisory], findings: Iterable[Finding]) -> list[Advisory]:
+    """The advisories no lint finding already reports (same problem, same object)."""
+    by_rule: dict[str, list[str]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f.message)
+    out: list[Advisory] = []
+    for adv in advisories:
+        messages = [m for rule in SAME_AS_LINT.get(adv.rule, ()) for m in by_rule.get(rule, ())]
+        patterns = [re.compile(rf"(?<![\w.]){re.escape(n)}(?![\w])") for n in _names(adv.object)]
+        if not any(p.search(m) for p in patterns for m in messages):
+            out.append(adv)
     return out
 
 

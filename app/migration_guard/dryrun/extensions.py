@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from migration_guard.dryrun import extension_policy as policy
 from migration_guard.model import Migration
 
 # Where Supabase installs these (migrations then reference e.g. net.http_post, vault.secrets).
@@ -154,3 +155,37 @@ def stub_sql(use: ExtensionUse) -> str:
     schemas = [s for s in dict.fromkeys([use.schema, STUB_SCHEMAS.get(use.name)]) if s]
     sql = "".join(f'create schema if not exists "{s}";\n' for s in schemas)
     return sql + STUB_OBJECTS.get(use.name, "")
+
+
+def dry_run_extensions(bin_dir: Path, strict: bool = False) -> set[str] | None:
+    """What the local dry-run server offers: the real extensions and, unless ``strict``, our stand-ins
+    (its private install tree, ``sharetree.py``); None when the layout is not recognised."""
+    from migration_guard.dryrun.sharetree import available
+
+    found = available(bin_dir, strict)
+    return found if found is not None else local_extensions(bin_dir)
+
+
+def refused(
+    uses: list[ExtensionUse], stubs: Iterable[str], standins: frozenset[str], have: set[str], elevated: bool = False
+) -> tuple[ExtensionUse, policy.Decision] | None:
+    """The first CREATE EXTENSION the sandbox does not allow (``extension_policy``), unless stubbed.
+
+    An extension this server lacks is "missing" rather than refused (that message names the ways
+    out), except one refused in any form (an untrusted language, adminpack): Supabase's own network
+    extensions (pg_net, http, wrappers) have stand-ins elsewhere."""
+    stubbed = set(stubs)
+    for use in uses:
+        if use.name in stubbed:
+            continue
+        decision = policy.decide(use.name, standins, elevated)
+        if decision.verdict == "allowed":
+            continue
+        if use.name in have or (decision.verdict == "refused" and use.name not in STUB_SCHEMAS):
+            return use, decision
+    return None
+
+
+def refused_names(uses: list[ExtensionUse]) -> set[str]:
+    """Names refused whatever the server has (see ``refused``)."""
+    return {u.name for u in uses if policy.decide(u.name).verdict == "refused" and u.name not in STUB_SCHEMAS}

@@ -98,13 +98,19 @@ class LocalPostgres:
         bin_dir: Path | None = None,
         settings: dict[str, str] | None = None,
         template_data_dir: Path | None = None,
+        superuser: str = "postgres",
+        executable: Path | None = None,
     ) -> None:
+        """``superuser``: the role initdb creates (the dry run uses ``supabase_admin``, as Supabase
+        does, so that ``postgres`` can be an ordinary role). ``executable``: the ``postgres`` binary
+        to start, e.g. from a private install tree (``sharetree.py``); initdb runs from ``bin_dir``."""
         self.bin_dir = find_bin_dir(bin_dir)
         self.settings = {**FAST_SETTINGS, **(settings or {})}
         self.template_data_dir = template_data_dir
         self.root: Path | None = None
         self.proc: subprocess.Popen[bytes] | None = None
-        self.user = "postgres"
+        self.user = superuser
+        self.executable = executable or self.bin_dir / "postgres"
 
     # -- paths -----------------------------------------------------------------------------------
     @property
@@ -147,7 +153,7 @@ class LocalPostgres:
         cmd = [
             str(self.bin_dir / "initdb"),
             "-D", str(self.data_dir),
-            "-U", "postgres",
+            "-U", self.user,
             "--auth=trust",
             "-E", "UTF8",
             "--locale=C.UTF-8",
@@ -181,7 +187,7 @@ class LocalPostgres:
         return self
 
     def _launch(self) -> None:
-        args = [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-k", str(self.socket_dir), "-p", str(PORT)]
+        args = [str(self.executable), "-D", str(self.data_dir), "-k", str(self.socket_dir), "-p", str(PORT)]
         for key, value in self.settings.items():
             args += ["-c", f"{key}={value}"]
         assert self.root is not None

@@ -1,16 +1,23 @@
 """`plan`: replay the history on an ephemeral Postgres, trace the new migrations, report.
 
 Stages (issue 3, "What plan does"): choose baseline / new files → scan CREATE EXTENSION → start a
-server and bootstrap it → replay the baseline fast → seed → snapshot → trace each new statement →
-snapshot and diff → advisories new since the baseline → optional production stats. Each stage is a
-function from plain data to plain data; this module only wires them and owns the connections.
+server (the project's PostgreSQL major when one is at hand) and bootstrap it → replay a --baseline
+schema, then the history, fast → seed → snapshot → trace each new statement → snapshot and diff →
+advisories new since the baseline → seeds that need the new schema → stand-ins used → optional
+production stats. PR SQL runs under the limits of ``dryrun/limits.py`` (a watchdog session enforces
+what it could lift). Each stage is a function from plain data to plain data; this module only wires
+them and owns the connections.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
+import subprocess
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,6 +26,8 @@ import psycopg
 from psycopg import sql
 
 from migration_guard.dryrun import extensions as ext
+from migration_guard.dryrun import history, platform_conflicts
+from migration_guard.dryrun.limits import LimitHit, Limits, Watchdog, apply_role_settings, hit_from_error
 from migration_guard.errors import UserError
 from migration_guard.model import (
     AffectedObject,
@@ -49,6 +58,16 @@ class PlanOptions:
     progress: bool = False
     postgres_image: str | None = None
     docker_client: Any = None  # tests pass a fake; None = docker.from_env()
+    # Resource limits for PR SQL (issue 10); None = the defaults in dryrun/limits.py.
+    statement_timeout: str | None = None
+    time_budget: str | None = None
+    disk_limit: str | None = None
+    strict_extensions: bool = False  # no stand-ins: a missing extension stops the plan
+    pg_version: int | None = None  # the project's major (else `[db] major_version` in supabase/config.toml)
+    # The migration runner's session settings, e.g. (("search_path", "storage, public"),) for
+    # postgres-migrations in supabase/storage; applied as the migration role's defaults (RESET keeps them).
+    session_settings: tuple[tuple[str, str], ...] = ()
+    baseline: tuple[Path, ...] = ()  # schema files replayed before the history (a `supabase db dump`)
 
 
 def env_cache_dir() -> Path | None:
@@ -136,7 +155,12 @@ def _lint(
         supabase=supabase, exposed_schemas=exposed, report_paths=frozenset(str(m.path) for m in migrations
                                                                            if m.path.resolve() in new)
     )
-    result = lint(migrations, opts)
+    try:
+        result = lint(migrations, opts)
+    except RecursionError:  # NodeTooDeep: one line naming the file and line, not a traceback
+        from migration_guard.flows.check import too_deep_error
+
+        raise too_deep_error(migrations) from None
     return tuple(result.findings)
 
 
@@ -147,58 +171,212 @@ def _skipped(m: Migration, new: bool) -> MigrationRun:
 def run_plan(options: PlanOptions) -> PlanResult:
     from migration_guard import supabase as sb
     from migration_guard.dryrun.bootstrap import apply_bootstrap, bootstrap_hash
-    from migration_guard.dryrun.providers import Server, ephemeral_postgres
+    from migration_guard.dryrun.providers import Server
     from migration_guard.migrations.loader import load_migration
 
+    started = time.monotonic()
+    try:
+        limits = Limits.parse(options.statement_timeout, options.time_budget, options.disk_limit)
+    except ValueError as exc:
+        raise UserError(f"dry-run limit: {exc}") from None
     files, new = select_files(options)
-    migrations = [load_migration(p) for p in files]
-    seed_path = find_seed(options)
-    seed = load_migration(seed_path) if seed_path is not None else None
+    baseline = [_load_baseline(p) for p in options.baseline]
+    migrations = baseline + [load_migration(p) for p in files]
+    config = sb.find_config(options.migrations_dir)
+    seed_paths, seed_warnings = _seed_paths(options, config)
+    seeds = [load_migration(p) for p in seed_paths]
     use_supabase = sb.resolve_supabase(options.supabase, options.migrations_dir, migrations)
-    exposed = sb.exposed_schemas(sb.find_config(options.migrations_dir))
+    exposed = sb.exposed_schemas(config)
     findings = _lint(migrations, use_supabase, exposed, new)
     is_new = [m.path.resolve() in new for m in migrations]
     first_new = is_new.index(True) if any(is_new) else len(migrations)
-    uses = ext.scan(migrations + ([seed] if seed else []))
-    warnings: list[str] = []
-    for m in migrations + ([seed] if seed else []):
+    uses = ext.scan(migrations + seeds)
+    warnings: list[str] = list(seed_warnings)
+    for m in migrations + seeds:
         for line, text in m.meta_commands:  # psql-only lines: nothing else runs them, nor does the dry run
             warnings.append(f"{m.display_path}:{line}: psql meta-command not run ({text[:60]})")
+    want = options.pg_version or history.project_major(config)
+    source = "the `pg-version` setting" if options.pg_version else "`[db] major_version` in supabase/config.toml"
+    attempts = provider_attempts(options, want)
 
-    early = _local_extension_check(options, uses)
+    early = _local_extension_check(replace(options, postgres=attempts[0][0], postgres_bin=attempts[0][1]), uses)
     if early is not None:  # decided from the local server's extension folder: no server needed to say no
         version, missing = early
-        return _stopped(PlanResult(False, version, "local", (), findings=findings), missing, migrations, is_new)
+        note = history.version_note(history.server_major(version), want, source) or ""
+        stopped = PlanResult(False, version, "local", (), findings=findings, version_note=note)
+        return _stopped(stopped, missing, migrations, is_new, options.strict_extensions)
 
     def prepare(server: Server) -> None:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            apply_bootstrap(conn, supabase=use_supabase)
+            # No private extension folder (url/docker): CREATE EXTENSION goes through event triggers.
+            apply_bootstrap(conn, supabase=use_supabase, elevate=server.extra.get("sharetree") is None)
 
-    with ephemeral_postgres(
-        options.postgres,
-        options.postgres_url,
-        options.postgres_bin,
-        options.cache_dir or env_cache_dir(),
-        image=options.postgres_image,
-        prepare=prepare,
-        prepare_key=bootstrap_hash(use_supabase) + ("-sb" if use_supabase else ""),
-        docker_client=options.docker_client,
-    ) as server:
-        base = PlanResult(False, server.version, server.provider_name, (), findings=findings)
+    with contextlib.ExitStack() as stack:
+        key = bootstrap_hash(use_supabase) + ("-sb" if use_supabase else "")
+        server = _start(stack, options, attempts, prepare, key, warnings)
+        note = history.version_note(history.server_major(server.version), want, source) or ""
+        base = PlanResult(False, server.version, server.provider_name, (), findings=findings, version_note=note)
         with psycopg.connect(server.conninfo(), autocommit=True) as admin:
-            # 1. extensions: all of them must exist here (or be stubbed explicitly) before anything runs.
-            missing = ext.missing(uses, ext.available(admin), options.stub_extensions)
+            # 1. extensions: none the sandbox refuses (extension_policy.py), all of them present here (or
+            # stubbed explicitly), before anything runs.
+            tree = server.extra.get("sharetree")
+            have = ext.available(admin)
+            standins = tree.standins if tree is not None else frozenset()
+            refused = ext.refused(uses, options.stub_extensions, standins, have, elevated=tree is None)
+            if refused is not None:
+                return _refused(base, refused, migrations, is_new)
+            missing = ext.missing(uses, have, options.stub_extensions)
             if missing:
-                return _stopped(base, missing, migrations, is_new)
+                return _stopped(base, missing, migrations, is_new, options.strict_extensions)
+            from migration_guard.dryrun import errortext
+            from migration_guard.dryrun.bootstrap import FALLBACK_ROLE, migration_role
+
+            role = migration_role(admin)
+            if role == FALLBACK_ROLE:
+                warnings.append(errortext.FALLBACK_ROLE_WARNING)
             password = None
             if server.provider_name == "url":  # a service container may not trust local connections
                 password = secrets.token_urlsafe(24)
                 statement = sql.SQL("alter role {} password {}")
-                admin.execute(statement.format(sql.Identifier(_role()), sql.Literal(password)))
-            with _migrator(server, password) as conn:
+                admin.execute(statement.format(sql.Identifier(role), sql.Literal(password)))
+            row = admin.execute("select rolcreaterole from pg_roles where rolname = %s", (role,)).fetchone()
+            # Limits the migration role cannot lift (temp_file_limit is superuser-only); the watchdog
+            # enforces the rest from its own session.
+            apply_role_settings(admin, role, server.dbname, limits)
+            for key, value in options.session_settings:  # the runner's session state (e.g. search_path)
+                admin.execute(
+                    sql.SQL("alter role {} in database {} set {} = {}").format(
+                        sql.Identifier(role), sql.Identifier(server.dbname), sql.Identifier(*key.split(".")),
+                        sql.SQL(", ").join(sql.Literal(v) for v in setting_values(key, value)),
+                    )
+                )
+            watchdog = Watchdog(lambda: psycopg.connect(server.conninfo(), autocommit=True), role, limits,
+                                started + limits.time_budget, own_server=server.provider_name != "url")
+            with _migrator(server, password, role) as conn, watchdog:
                 skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
-                return _run(options, server, admin, conn, migrations, is_new, first_new, seed, skips,
-                            use_supabase, exposed, base, warnings)
+                run = _Run(options, server, admin, conn, watchdog, limits, skips, warnings)
+                preinstalled = _standins(admin)
+                result = run.plan(migrations, is_new, first_new, len(baseline), seeds, use_supabase, exposed, base)
+                result = _with_standins(result, server, preinstalled, {u.name for u in uses})
+                return errortext.clean(result, createrole=bool(row and row[0]))
+    raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+STANDINS_USED = """
+select e.extname from pg_catalog.pg_extension e
+join pg_catalog.pg_available_extensions a on a.name = e.extname
+where a.comment like 'Migration Guard stand-in:%' order by 1
+"""
+
+
+def standins_warning(names: list[str]) -> str:
+    return (f"dry run used stand-ins for: {', '.join(names)}: locks and row counts on their objects are not "
+            "measured (--strict-extensions stops on them instead)")
+
+
+def _standins(conn: psycopg.Connection[Any]) -> set[str]:
+    return {str(r[0]) for r in conn.execute(STANDINS_USED).fetchall()}
+
+
+def _with_standins(result: PlanResult, server: Any, preinstalled: set[str], named: set[str]) -> PlanResult:
+    """Name the stand-in extensions the history used, read from the server after the run (the control
+    file's comment marks ours): those it created, and those the bootstrap installed that it names in a
+    CREATE EXTENSION. A stand-in the bootstrap installed and nothing names is not news."""
+    try:
+        with psycopg.connect(server.conninfo(), autocommit=True, connect_timeout=10) as conn:
+            present = _standins(conn)
+    except psycopg.Error:  # torn down by a limit: the limit is the report's news
+        return result
+    names = sorted((present - preinstalled) | (present & named))
+    if not names:
+        return result
+    return replace(result, warnings=(*result.warnings, standins_warning(names)))
+
+
+def _load_baseline(path: Path) -> Migration:
+    """A schema kept outside the folder (a `supabase db dump` output or plain SQL): replayed first."""
+    from migration_guard.migrations.loader import load_migration
+
+    if not path.is_file():
+        raise UserError(f"{path}: no such baseline file (--baseline / the `baseline` setting)")
+    return load_migration(path)
+
+
+def _seed_paths(options: PlanOptions, config: Path | None) -> tuple[list[Path], tuple[str, ...]]:
+    if options.seed is not None:
+        return [find_seed(options) or options.seed], ()
+    found = history.seed_files(options.migrations_dir, config)
+    return list(found.paths), found.warnings
+
+
+# -- the server -----------------------------------------------------------------------------------
+SUPABASE_IMAGES = {15: "supabase/postgres:15.8.1.085", 17: "supabase/postgres:17.4.1.054"}
+Attempt = tuple[str | None, Path | None, str | None]  # (provider kind, bin dir, image)
+
+
+def local_majors() -> dict[int, Path]:
+    """Local server binaries by major: /usr/lib/postgresql/<major>/bin and the one on PATH."""
+    from migration_guard.dryrun.local import find_bin_dir, major_version
+
+    found: dict[int, Path] = {}
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    with contextlib.suppress(UserError):
+        candidates.append(find_bin_dir())
+    for d in candidates:
+        if (d / "initdb").exists() and (d / "postgres").exists():
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                found.setdefault(major_version(d), d)
+    return found
+
+
+def docker_socket() -> bool:
+    return bool(os.environ.get("DOCKER_HOST")) or Path("/var/run/docker.sock").exists()
+
+
+def provider_attempts(
+    options: PlanOptions,
+    want: int | None,
+    majors: dict[int, Path] | None = None,
+    docker: bool | None = None,
+) -> list[Attempt]:
+    """Where to get the server from, in order. ``--postgres auto`` (None, no URL) prefers the project's
+    major: local binaries of it, else Supabase's image of it through Docker, else the default."""
+    default: Attempt = (options.postgres, options.postgres_bin, options.postgres_image)
+    if options.postgres is not None or options.postgres_url or options.postgres_bin or want is None:
+        return [default]
+    majors = local_majors() if majors is None else majors
+    if want in majors:
+        return [("local", majors[want], None)]
+    if docker_socket() if docker is None else docker:
+        image = options.postgres_image or SUPABASE_IMAGES.get(want) or f"postgres:{want}"
+        return [("docker", None, image), default]
+    return [default]
+
+
+def _start(
+    stack: contextlib.ExitStack,
+    options: PlanOptions,
+    attempts: list[Attempt],
+    prepare: Any,
+    key: str,
+    warnings: list[str],
+) -> Any:
+    from migration_guard.dryrun.providers import ephemeral_postgres
+
+    for i, (kind, bin_dir, image) in enumerate(attempts):
+        try:
+            cache = options.cache_dir or env_cache_dir()
+            return stack.enter_context(ephemeral_postgres(
+                kind, options.postgres_url, bin_dir, cache, image=image, prepare=prepare,
+                prepare_key=key, docker_client=options.docker_client, strict_extensions=options.strict_extensions,
+            ))
+        except Exception as exc:  # a preferred server that cannot start: say so, use the next one
+            if i == len(attempts) - 1:
+                raise
+            reason = exc.message if isinstance(exc, UserError) else f"{type(exc).__name__}: {str(exc)[:160]}"
+            warnings.append(f"could not start {image or kind} for the project's PostgreSQL major ({reason}); "
+                            "the dry run used the default server instead")
+    raise AssertionError("no attempts")  # pragma: no cover
 
 
 def _local_extension_check(
@@ -216,9 +394,10 @@ def _local_extension_check(
         bin_dir = find_bin_dir(options.postgres_bin)
     except UserError:
         return None
-    have = ext.local_extensions(bin_dir)
+    have = ext.dry_run_extensions(bin_dir, options.strict_extensions)
     if have is None:
         return None
+    have |= ext.refused_names(uses)  # not "missing": refused, with the reason, once the server is up
     missing = ext.missing(uses, have, options.stub_extensions)
     if not missing:
         return None
@@ -226,7 +405,11 @@ def _local_extension_check(
 
 
 def _stopped(
-    base: PlanResult, missing: list[ext.ExtensionUse], migrations: list[Migration], is_new: list[bool]
+    base: PlanResult,
+    missing: list[ext.ExtensionUse],
+    migrations: list[Migration],
+    is_new: list[bool],
+    strict: bool = False,
 ) -> PlanResult:
     """The plan stops before anything runs: the first missing extension fails its file, all skipped."""
     first = missing[0]
@@ -235,28 +418,72 @@ def _stopped(
     runs = []
     for m, n in zip(migrations, is_new, strict=True):
         if m.display_path == first.path:
-            short = ext.missing_message(first, others, version, located=False)
+            short = ext.missing_message(first, others, version, located=False) + _strict_note(first.name, strict)
             err = StatementError(first.line, first.column, "58P01", short)
             runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
         else:
             runs.append(_skipped(m, n))
     # The error sits on its migration; only a stop no migration explains (the seed) needs a line.
     located = any(r.status == "failed" for r in runs)
-    message = ext.missing_message(first, others, version)
+    message = ext.missing_message(first, others, version) + _strict_note(first.name, strict)
     return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
 
 
-def _role() -> str:
-    from migration_guard.dryrun.bootstrap import MIGRATION_ROLE
+def _strict_note(name: str, strict: bool) -> str:
+    """Under --strict-extensions, say when our own stand-in would have let the dry run go on."""
+    from migration_guard.dryrun.sharetree import standin_root
 
-    return MIGRATION_ROLE
+    if strict and (standin_root() / name / f"{name}.control").is_file():
+        return f". Migration Guard has a stand-in for {name}; --strict-extensions (strict-extensions) turned it off"
+    return ""
 
 
-def _migrator(server: Any, password: str | None) -> psycopg.Connection[Any]:
-    kwargs: dict[str, Any] = {"user": _role(), "autocommit": True}
+def _refused(
+    base: PlanResult, refused: tuple[ext.ExtensionUse, Any], migrations: list[Migration], is_new: list[bool]
+) -> PlanResult:
+    """The plan stops before anything runs: an extension the sandbox does not allow fails its file."""
+    from migration_guard.dryrun.extension_policy import refusal_message
+
+    use, decision = refused
+    runs = []
+    for m, n in zip(migrations, is_new, strict=True):
+        if m.display_path == use.path:
+            err = StatementError(use.line, use.column, "42501", refusal_message(use.name, decision))
+            runs.append(MigrationRun(m.display_path, m.version, n, "failed", err))
+        else:
+            runs.append(_skipped(m, n))
+    located = any(r.status == "failed" for r in runs)
+    message = refusal_message(use.name, decision, use.path, use.line)
+    return replace(base, migrations=tuple(runs), warnings=() if located else (message,))
+
+
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def parse_session_setting(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` (``--session-setting``) → (key, value); one clear line when malformed."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not _SETTING_NAME.fullmatch(key):
+        raise UserError(f"--session-setting {text!r}: expected NAME=VALUE, e.g. search_path='storage, public'")
+    return key, value.strip()
+
+
+def setting_values(key: str, value: str) -> list[str]:
+    """A list setting (search_path) as its items; any other setting as one value."""
+    if key.lower() != "search_path":
+        return [value.strip("'")]
+    items = [item.strip().strip("'").strip('"') for item in value.strip("'").split(",")]
+    if not all(items):
+        raise UserError(f"--session-setting search_path={value!r}: expected schema names separated by commas")
+    return items
+
+
+def _migrator(server: Any, password: str | None, role: str) -> psycopg.Connection[Any]:
+    kwargs: dict[str, Any] = {"autocommit": True}
     if password:
         kwargs["password"] = password
-    return psycopg.connect(server.conninfo(), **kwargs)
+    return psycopg.connect(server.role_conninfo(role), **kwargs)
 
 
 def _stub(
@@ -290,92 +517,187 @@ def _stub(
     return skips
 
 
-def _run(
-    options: PlanOptions,
-    server: Any,
-    admin: psycopg.Connection[Any],
-    conn: psycopg.Connection[Any],
-    migrations: list[Migration],
-    is_new: list[bool],
-    first_new: int,
-    seed: Migration | None,
-    skips: dict[str, set[int]],
-    use_supabase: bool,
-    exposed: tuple[str, ...],
-    base: PlanResult,
-    warnings: list[str],
-) -> PlanResult:
-    from migration_guard.dryrun import advisories, catalog
-    from migration_guard.dryrun.trace import outside_transaction, replay_file, trace_file
+class _Run:
+    """One dry run on a started server: replays, traces, diffs; stops cleanly when a limit hits."""
 
-    runs: list[MigrationRun] = []
-    progress = Progress(options.progress)
-    failed = False
-    # 2. baseline, fast.
-    for i, m in enumerate(migrations[:first_new]):
-        if failed:  # the failure is the root cause: later files are skipped, not failed
-            runs.append(_skipped(m, False))
-            continue
-        progress.update(i + 1, first_new, m.path.name)
-        run = replay_file(conn, m, skips.get(m.display_path))
-        runs.append(run)
-        failed = run.status == "failed"
-    progress.done()
-    # 3. seed data, so row counts and constraint checks meet real rows. A seed written for a newer
-    # schema than the baseline cannot load; that is a warning, not a failure of the plan.
-    if not failed and seed is not None and seed.statements:
-        seed_run = replay_file(conn, seed, skips.get(seed.display_path))
-        if seed_run.status == "failed" and seed_run.error is not None:
-            e = seed_run.error
-            warnings.append(
-                f"{seed.display_path}:{e.line}: seed not loaded ({e.message}); the plan runs on empty tables"
-            )
-    before = catalog.take(admin) if not failed else None
-    adv_before = advisories.collect(admin, exposed, use_supabase) if not failed else set()
+    def __init__(
+        self,
+        options: PlanOptions,
+        server: Any,
+        admin: psycopg.Connection[Any],
+        conn: psycopg.Connection[Any],
+        watchdog: Watchdog,
+        limits: Limits,
+        skips: dict[str, set[int]],
+        warnings: list[str],
+    ) -> None:
+        self.options = options
+        self.server = server
+        self.admin = admin
+        self.conn = conn
+        self.watchdog = watchdog
+        self.limits = limits
+        self.skips = skips
+        self.warnings = warnings
+        self.supabase = False  # set by plan(): platform-conflict hints only for Supabase histories
+        self.hit: LimitHit | None = None
 
-    def watcher() -> psycopg.Connection[Any]:
-        return psycopg.connect(server.conninfo(), autocommit=True)
+    def watcher(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.server.conninfo(), autocommit=True)
 
-    # 4. the new migrations, traced (files after the first new one that are not new replay fast).
-    for i in range(first_new, len(migrations)):
-        m = migrations[i]
-        if failed:
-            runs.append(_skipped(m, is_new[i]))
-            continue
-        if is_new[i]:
-            if not m.no_transaction and outside_transaction(m):
-                warnings.append(
+    def execute(self, m: Migration, new: bool, traced: bool) -> MigrationRun:
+        """Replay or trace one file; a limit (the server's or the watchdog's) fails it with its name."""
+        from migration_guard.dryrun.trace import replay_file, trace_file
+
+        skip = self.skips.get(m.display_path)
+        try:
+            run = trace_file(self.conn, m, self.watcher, skip) if traced else replay_file(self.conn, m, skip)
+            run = replace(run, new=new)
+        except psycopg.Error:
+            if self.watchdog.hit is None:
+                raise
+            run = MigrationRun(m.display_path, m.version, new, "failed")
+        hit = self.watchdog.hit
+        if hit is None and run.error is not None:
+            hit = hit_from_error(run.error.sqlstate, run.error.message, self.limits)
+        if hit is None:
+            return run
+        self.hit = hit
+        first = m.statements[0] if m.statements else None
+        line, column = (first.line, first.column) if first else (1, 1)
+        if run.error is not None:
+            line, column = run.error.line, run.error.column
+        if run.error is None and run.statements:  # grew past the limit in a statement that then finished
+            line, column = run.statements[-1].line, 1
+        error = StatementError(line, column, run.error.sqlstate if run.error else None, hit.message(), hit.hint())
+        self.warnings.append(
+            f"{m.display_path}:{line}: the dry run stopped at its {hit.name} ({hit.value}) and tore its server "
+            "down; later files were not run"
+        )
+        return replace(run, status="failed", error=error)
+
+    def stopped(self) -> bool:
+        return self.hit is not None or self.watchdog.hit is not None
+
+    def plan(
+        self,
+        migrations: list[Migration],
+        is_new: list[bool],
+        first_new: int,
+        baseline_count: int,
+        seeds: list[Migration],
+        use_supabase: bool,
+        exposed: tuple[str, ...],
+        base: PlanResult,
+    ) -> PlanResult:
+        from migration_guard.dryrun import advisories, catalog
+        from migration_guard.dryrun.trace import outside_transaction
+
+        self.supabase = use_supabase
+        runs: list[MigrationRun] = []
+        progress = Progress(self.options.progress)
+        failed = False
+        # 2. baseline, fast (a --baseline schema first, then the unchanged history).
+        for i, m in enumerate(migrations[:first_new]):
+            if failed or self.stopped():  # the failure is the root cause: later files are skipped, not failed
+                runs.append(_skipped(m, False))
+                continue
+            progress.update(i + 1, first_new, m.path.name)
+            run = self.execute(m, False, traced=False)
+            if i < baseline_count and run.status == "applied":
+                self.conn.execute("RESET ALL")  # dumps set search_path = '' for the session
+            runs.append(self._explained(run, m, migrations[i + 1:]))
+            failed = run.status == "failed"
+        progress.done()
+        # 3. seed data, so row counts and constraint checks meet real rows. A seed written for the new
+        # schema cannot load yet: it is loaded again after the history, as `supabase db reset` does.
+        later_seeds: list[Migration] = []
+        for seed in seeds:
+            if failed or self.stopped() or not seed.statements:
+                continue
+            seed_run = self.execute(seed, False, traced=False)
+            if self.hit is not None:
+                runs.append(seed_run)
+                failed = True
+            elif seed_run.status == "failed":
+                later_seeds.append(seed)
+        before = catalog.take(self.admin) if not failed else None
+        adv_before = advisories.collect(self.admin, exposed, use_supabase) if not failed else set()
+
+        # 4. the new migrations, traced (files after the first new one that are not new replay fast).
+        for i in range(first_new, len(migrations)):
+            m = migrations[i]
+            if failed or self.stopped():
+                runs.append(_skipped(m, is_new[i]))
+                continue
+            if is_new[i] and not m.no_transaction and outside_transaction(m):
+                self.warnings.append(
                     f"{m.display_path}: runs outside a transaction (it has a statement PostgreSQL refuses in "
                     "one, e.g. CONCURRENTLY), statement by statement: a failure leaves the earlier ones applied. "
                     "Say so with `-- migration-guard: no-transaction`"
                 )
-            run = trace_file(conn, m, watcher, skips.get(m.display_path))
-        else:
-            run = replay_file(conn, m, skips.get(m.display_path))
-        runs.append(run)
-        failed = run.status == "failed"
+            run = self.execute(m, is_new[i], traced=is_new[i])
+            runs.append(self._explained(run, m, migrations[i + 1:]))
+            failed = run.status == "failed"
 
-    affected: list[AffectedObject] = []
-    new_advisories: list[Any] = []
-    if before is not None:
-        after = catalog.take(admin, with_dependents=False)
-        affected = catalog.diff(before, after)
-        new_advisories = advisories.new_since(adv_before, advisories.collect(admin, exposed, use_supabase))
-    stats: dict[str, dict[str, Any]] = {}
-    if options.stats_url and affected:
-        from migration_guard.dryrun.stats import table_stats
+        if self.stopped():
+            return replace(base, ok=False, migrations=tuple(runs), warnings=tuple(self.warnings))
+        affected: list[AffectedObject] = []
+        new_advisories: list[Any] = []
+        try:
+            if before is not None:
+                after = catalog.take(self.admin, with_dependents=False)
+                affected = catalog.diff(before, after)
+                new_advisories = advisories.new_since(adv_before, advisories.collect(self.admin, exposed, use_supabase))
+            if not failed:
+                self._late_seeds(later_seeds)
+        except psycopg.Error:
+            if self.watchdog.hit is None:
+                raise
+            self.warnings.append(f"the dry run stopped at its {self.watchdog.hit.name} ({self.watchdog.hit.value}) "
+                                 "after the migrations ran, and tore its server down")
+            return replace(base, ok=False, migrations=tuple(runs), warnings=tuple(self.warnings))
+        if self.stopped():
+            return replace(base, ok=False, migrations=tuple(runs), warnings=tuple(self.warnings))
+        stats: dict[str, dict[str, Any]] = {}
+        if self.options.stats_url and affected:
+            from migration_guard.dryrun.stats import table_stats
 
-        stats = table_stats(options.stats_url, affected)
-        affected = sorted(affected, key=lambda a: -int(stats.get(_table_of(a), {}).get("rows", -1)))
-    return replace(
-        base,
-        ok=not failed,
-        migrations=tuple(runs),
-        affected=tuple(affected),
-        advisories=tuple(new_advisories),
-        table_stats=stats,
-        warnings=tuple(warnings),
-    )
+            stats = table_stats(self.options.stats_url, affected)
+            affected = sorted(affected, key=lambda a: -int(stats.get(_table_of(a), {}).get("rows", -1)))
+        return replace(
+            base,
+            ok=not failed,
+            migrations=tuple(runs),
+            affected=tuple(affected),
+            advisories=tuple(new_advisories),
+            table_stats=stats,
+            warnings=tuple(self.warnings),
+        )
+
+    def _explained(self, run: MigrationRun, m: Migration, later: list[Migration]) -> MigrationRun:
+        """A missing object that a later-sorting file creates: the history is out of order; say so."""
+        if run.status != "failed" or run.error is None or self.hit is not None:
+            return run
+        why = history.out_of_order(m, run.error, later) or platform_conflicts.conflict(run.error, self.supabase)
+        return replace(run, error=replace(run.error, hint=why)) if why else run
+
+    def _late_seeds(self, seeds: list[Migration]) -> None:
+        for seed in seeds:
+            run = self.execute(seed, False, traced=False)
+            if self.hit is not None:
+                return
+            if run.status == "failed" and run.error is not None:
+                e = run.error
+                self.warnings.append(
+                    f"{seed.display_path}:{e.line}: seed not loaded ({e.message}), neither before the new migrations "
+                    "nor after the whole history: `supabase db reset` would stop here; the plan ran on empty tables"
+                )
+            else:
+                self.warnings.append(
+                    f"{seed.display_path}: seed loaded after the whole history (it needs the new schema), as "
+                    "`supabase db reset` does; the new migrations ran on tables without its rows"
+                )
 
 
 def _table_of(a: AffectedObject) -> str:

@@ -1,13 +1,15 @@
 """Where the dry run's throwaway PostgreSQL comes from (issue 3, "Ephemeral Postgres").
 
 ``ephemeral_postgres(kind, url, bin_dir, cache_dir)`` is a context manager yielding a ``Server``:
-``.conninfo(db)`` / ``.url(db)`` (superuser), ``.version``, ``.provider_name`` and ``.dbname``, the
-database the dry run owns. Providers, tried in this order unless ``kind`` names one:
+``.conninfo(db)`` (superuser, search_path pinned to pg_catalog), ``.role_conninfo(user)`` (the
+migration role), ``.version``, ``.provider_name`` and ``.dbname``, the database the dry run owns.
+Providers, tried in this order unless ``kind`` names one:
 
 1. ``url``: a server the user provides (a workflow service container). The dry run creates its own
    database there and drops it on exit.
-2. ``local``: server binaries on this machine (``LocalPostgres``), optionally from a prepared data
-   dir in ``cache_dir`` keyed by major version and bootstrap hash.
+2. ``local``: server binaries on this machine (``LocalPostgres``), superuser ``supabase_admin``,
+   started from a private install tree (``sharetree.py``: our extension folder), optionally from a
+   prepared data dir in ``cache_dir`` keyed by major version, bootstrap hash and preloads.
 3. ``docker``: the Docker engine through the ``docker`` SDK (``dryrun/docker.py``).
 
 Everything is torn down on exit, on errors and on KeyboardInterrupt / SystemExit (the plan command
@@ -28,8 +30,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from migration_guard.dryrun.local import LocalPostgres, copy_data_dir, find_bin_dir, major_version
+from migration_guard.dryrun.sharetree import ShareTree
 from migration_guard.errors import UserError
 from migration_guard.redact import describe_database
 
@@ -38,6 +42,20 @@ KINDS = ("url", "local", "docker")
 
 # Called once on a fresh server with it and the dry-run database created: apply the bootstrap.
 Prepare = Callable[["Server"], None]
+
+
+# Every superuser session of ours resolves names only in pg_catalog: after PR SQL has run, an
+# operator or function it defined in public (or any schema) can never be called with our rights.
+# Connection options outrank per-database settings, which the database owner (PR SQL) may change.
+ADMIN_OPTIONS = "-c search_path=pg_catalog,pg_temp"
+
+
+def harden(conninfo: str) -> str:
+    """``conninfo`` with ``ADMIN_OPTIONS`` added to its ``options``."""
+    params = conninfo_to_dict(conninfo)
+    options = str(params.get("options") or "")
+    params["options"] = f"{options} {ADMIN_OPTIONS}".strip()
+    return make_conninfo("", **params)
 
 
 @dataclass
@@ -50,7 +68,12 @@ class Server:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def conninfo(self, db: str | None = None) -> str:
-        return self._conninfo(db or self.dbname)
+        """The superuser's connection string (hardened search_path)."""
+        return harden(self._conninfo(db or self.dbname))
+
+    def role_conninfo(self, user: str, db: str | None = None) -> str:
+        """A connection string for ``user`` (the migration role), with the database's own settings."""
+        return make_conninfo(self._conninfo(db or self.dbname), user=user)
 
     def url(self, db: str | None = None) -> str:
         return self._url(db or self.dbname)
@@ -110,11 +133,38 @@ def cron_available(bin_dir: Path) -> bool:
     return "pg_cron" in (local_extensions(bin_dir) or set())
 
 
-def local_settings(bin_dir: Path, dbname: str) -> dict[str, str]:
+def guard_available(bin_dir: Path) -> bool:
+    """mg_guard.so (pgext/) in this server's library folder: then the migration role gets CREATEROLE."""
+    from migration_guard.dryrun.sharetree import layout
+
+    lay = layout(bin_dir)
+    return lay is not None and (lay.pkglib_dir / "mg_guard.so").exists()
+
+
+def privileged_available(bin_dir: Path) -> bool:
+    """mg_privileged.so (pgext/): BYPASSRLS roles and extension-backed foreign-data wrappers as on Supabase."""
+    from migration_guard.dryrun.sharetree import layout
+
+    lay = layout(bin_dir)
+    return lay is not None and (lay.pkglib_dir / "mg_privileged.so").exists()
+
+
+def local_settings(bin_dir: Path, dbname: str, strict: bool = False) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    preload = []
+    if guard_available(bin_dir):
+        preload.append("mg_guard")
+    if privileged_available(bin_dir):  # after mg_guard: its hook runs first and elevates, mg_guard still checks
+        preload.append("mg_privileged")
     # pg_cron refuses CREATE EXTENSION unless preloaded and pointed at the database (REPLAY.md, dbdev).
-    if cron_available(bin_dir):
-        return {"shared_preload_libraries": "pg_cron", "cron.database_name": dbname}
-    return {}
+    from migration_guard.dryrun.sharetree import replaced_by_standin
+
+    if cron_available(bin_dir) and not replaced_by_standin(bin_dir, "pg_cron", strict):
+        preload.append("pg_cron")
+        settings["cron.database_name"] = dbname
+    if preload:
+        settings["shared_preload_libraries"] = ",".join(preload)
+    return settings
 
 
 def _local_version(server: LocalPostgres) -> str:
@@ -123,40 +173,61 @@ def _local_version(server: LocalPostgres) -> str:
 
 @contextlib.contextmanager
 def local_server(
-    bin_dir: Path | None, cache_dir: Path | None, prepare: Prepare | None, prepare_key: str
+    bin_dir: Path | None,
+    cache_dir: Path | None,
+    prepare: Prepare | None,
+    prepare_key: str,
+    strict_extensions: bool = False,
 ) -> Iterator[Server]:
+    from migration_guard.dryrun.bootstrap import SUPERUSER
+    from migration_guard.dryrun.sharetree import build
+
     resolved = find_bin_dir(bin_dir)
-    settings = local_settings(resolved, DRYRUN_DB)
+    settings = local_settings(resolved, DRYRUN_DB, strict_extensions)
+    tree = build(resolved, strict=strict_extensions)
+    executable = tree.postgres if tree is not None else None
     template: Path | None = None
     if cache_dir is not None:
         major = major_version(resolved)
-        key = f"pg{major}-{prepare_key or 'plain'}{'-cron' if settings else ''}"
-        template = cache_dir / key
+        flags = "".join(f"-{k}" for k, on in (("tree", tree), ("cron", "cron.database_name" in settings),
+                                               ("guard", "mg_guard" in settings.get("shared_preload_libraries", "")))
+                        if on)
+        template = cache_dir / f"pg{major}-{prepare_key or 'plain'}{flags}"
         if not (template / "PG_VERSION").exists():
-            _prepare_cache(resolved, settings, prepare, template)
-    with LocalPostgres(resolved, settings=settings, template_data_dir=template) as pg:
+            _prepare_cache(resolved, settings, prepare, template, tree)
+    with LocalPostgres(
+        resolved, settings=settings, template_data_dir=template, superuser=SUPERUSER, executable=executable
+    ) as pg:
         if template is None:
             create_database(pg.conninfo(), DRYRUN_DB)
         server = Server("local", _local_version(pg), DRYRUN_DB, lambda db: pg.conninfo(db), lambda db: pg.url(db))
         server.extra["local"] = pg
+        server.extra["sharetree"] = tree
         if template is None and prepare is not None:
             prepare(server)
         yield server
 
 
-def _prepare_cache(bin_dir: Path, settings: dict[str, str], prepare: Prepare | None, target: Path) -> None:
+def _prepare_cache(
+    bin_dir: Path, settings: dict[str, str], prepare: Prepare | None, target: Path, tree: ShareTree | None
+) -> None:
     """Build a data dir with the dry-run database prepared, stop cleanly, move it into the cache."""
+    from migration_guard.dryrun.bootstrap import SUPERUSER
+
+    executable = tree.postgres if tree is not None else None
+
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
-        with LocalPostgres(bin_dir, settings=settings) as pg:
+        with LocalPostgres(bin_dir, settings=settings, superuser=SUPERUSER, executable=executable) as pg:
             server = Server("local", "", DRYRUN_DB, lambda db: pg.conninfo(db), lambda db: pg.url(db))
+            server.extra["sharetree"] = tree
             create_database(pg.conninfo(), DRYRUN_DB)
             if prepare is not None:
                 prepare(server)
-            with psycopg.connect(pg.conninfo(DRYRUN_DB), autocommit=True) as conn:
-                # The dry run needs only its own database: fewer bytes to copy on every start.
-                conn.execute("DROP DATABASE postgres")
+            with psycopg.connect(server.conninfo(DRYRUN_DB), autocommit=True) as conn:
+                # The dry run needs only its own database and `postgres` (Supabase's database name:
+                # migrations grant and revoke on database "postgres"): fewer bytes to copy per start.
                 conn.execute("ALTER DATABASE template1 IS_TEMPLATE false")
                 conn.execute("DROP DATABASE template1")
                 conn.execute("CHECKPOINT")
@@ -188,8 +259,10 @@ def ephemeral_postgres(
     prepare: Prepare | None = None,
     prepare_key: str = "",
     docker_client: Any = None,
+    strict_extensions: bool = False,
 ) -> Iterator[Server]:
-    """A throwaway server with the dry-run database created (and prepared); torn down on exit."""
+    """A throwaway server with the dry-run database created (and prepared); torn down on exit.
+    ``strict_extensions``: the local server offers no stand-ins."""
     if kind is None:
         kind = "url" if url else _auto_kind(bin_dir)
     if kind == "url":
@@ -198,7 +271,7 @@ def ephemeral_postgres(
         with url_server(url, prepare) as server:
             yield server
     elif kind == "local":
-        with local_server(bin_dir, cache_dir, prepare, prepare_key) as server:
+        with local_server(bin_dir, cache_dir, prepare, prepare_key, strict_extensions) as server:
             yield server
     elif kind == "docker":
         from migration_guard.dryrun.docker import docker_server

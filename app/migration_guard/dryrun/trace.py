@@ -237,6 +237,8 @@ def trace_file(
     in_tx = not outside_transaction(m)
     if in_tx:
         conn.execute("BEGIN")
+    # Relations created by this file block nobody (in its transaction no one else sees them).
+    existing = set(_relfilenodes(conn))
     for st in m.statements:
         if skip and st.index in skip:
             traces.append(StatementTrace(st.line, st.kind, st.sql, 0.0, None))
@@ -265,7 +267,7 @@ def trace_file(
         after_nodes = _relfilenodes(conn)
         if own_tx:
             conn.execute("COMMIT")
-        locks = _sorted_locks(found, set(before_nodes))
+        locks = _sorted_locks(found, existing)
         rewrites = _rewrites(before_nodes, after_nodes)
         traces.append(StatementTrace(st.line, st.kind, st.sql, duration, rows, locks, rewrites))
     if in_tx:

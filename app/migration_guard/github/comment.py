@@ -8,7 +8,9 @@ the check's verdict never depends on it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from github import Github, GithubException
 from migration_guard.github.client import describe
@@ -31,6 +33,27 @@ class CommentOutcome:
     http_status: int | None = None
 
 
+def _by_a_bot(comment: Any) -> bool:
+    """Our reports are posted with the workflow's token: github-actions[bot] or another app. A comment
+    by a person that starts with our marker is someone else's (a PR author could plant one to hide
+    the real report, or to fake what a check recorded): never edited, never trusted."""
+    user = comment.user
+    return user is not None and (user.type == "Bot" or user.login.endswith("[bot]"))
+
+
+def _ours(comments: Iterable[Any], tag: str) -> Any | None:
+    for comment in comments:  # PaginatedList follows the Link headers
+        if (comment.body or "").startswith(tag) and _by_a_bot(comment):
+            return comment
+    return None
+
+
+def find_report(gh: Github, repository: str, number: int, migrations_dir: str) -> str | None:
+    """The body of the report comment a check posted on the pull request (bot-authored only), or None."""
+    found = _ours(gh.get_repo(repository).get_pull(number).get_issue_comments(), marker(migrations_dir))
+    return str(found.body) if found is not None else None
+
+
 def upsert_comment(gh: Github, repository: str, number: int, body: str, migrations_dir: str) -> CommentOutcome:
     """Create the comment or edit the one carrying this folder's marker."""
     tag = marker(migrations_dir)
@@ -41,10 +64,7 @@ def upsert_comment(gh: Github, repository: str, number: int, body: str, migratio
     try:
         pull = gh.get_repo(repository).get_pull(number)
         existing = None
-        for comment in pull.get_issue_comments():  # PaginatedList follows the Link headers
-            if (comment.body or "").startswith(tag):
-                existing = comment
-                break
+        existing = _ours(pull.get_issue_comments(), tag)
         if existing is None:
             created = pull.create_issue_comment(body)
             return CommentOutcome("created", created.html_url)

@@ -51,6 +51,12 @@ class GitHubContext:
         return bool(self.head_repository) and self.head_repository != self.repository
 
     @property
+    def branch(self) -> str | None:
+        """The branch the run is on (``refs/heads/<branch>``); None for a tag or a pull request ref."""
+        prefix = "refs/heads/"
+        return self.ref[len(prefix) :] if self.ref.startswith(prefix) and len(self.ref) > len(prefix) else None
+
+    @property
     def owner(self) -> str:
         return self.repository.split("/", 1)[0]
 

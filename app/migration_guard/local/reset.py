@@ -195,8 +195,11 @@ def _reset(url: str, plan: ResetPlan, say: Say) -> ResetReport:
     try:
         conn = psycopg.connect(url, autocommit=True)
     except psycopg.OperationalError as exc:
+        from migration_guard.apply.target import url_secrets
+        from migration_guard.redact import describe_database, redact
+
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
-        raise UserError(f"cannot connect to the database: {first}") from None
+        raise UserError(f"cannot connect to {describe_database(url)}: {redact(first, url_secrets(url))}") from None
     with conn:
         conn.execute("set client_min_messages = warning")
         # Kept rows leave the database first, so nothing below can lose them.

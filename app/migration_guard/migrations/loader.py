@@ -9,7 +9,7 @@ from pathlib import Path
 from migration_guard.errors import UserError
 from migration_guard.migrations.header import read_header_and_suppressions
 from migration_guard.migrations.naming import discover, parse_name
-from migration_guard.migrations.source import apply_conventions, decode
+from migration_guard.migrations.source import apply_conventions, decode, require_regular_file
 from migration_guard.migrations.splitting import split_statements
 from migration_guard.model import Header, Migration, SourceError
 
@@ -48,6 +48,7 @@ def parse_migration(path: Path, data: bytes) -> Migration:
 
 
 def load_migration(path: Path) -> Migration:
+    require_regular_file(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:

@@ -78,8 +78,15 @@ def order(paths: list[Path]) -> list[Path]:
 
 
 def discover(directory: Path) -> list[Path]:
-    """The migration files of a folder (not recursive), in run order; seed files excluded."""
+    """The migration files of a folder (not recursive), in run order; seed files excluded.
+
+    An entry named ``*.sql`` that must not be read (a folder, a FIFO, a device, a symlink out of
+    the repository) is an error naming it, never skipped silently (``source.check_entry``).
+    """
+    from migration_guard.migrations.source import check_entry, repository_root
+
+    root = repository_root(directory)
     files = [
-        p for p in directory.iterdir() if p.is_file() and p.suffix == ".sql" and p.name not in SEED_FILE_NAMES
+        p for p in sorted(directory.iterdir()) if p.name not in SEED_FILE_NAMES and check_entry(p, root)
     ]
     return order(files)

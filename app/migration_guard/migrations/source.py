@@ -7,11 +7,15 @@ Line numbers must stay those of the file on disk, so parts that are not the migr
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pglast import parser
 
+from migration_guard.errors import UserError
 from migration_guard.model import SourceError
 
 BOM = "\ufeff"
@@ -22,6 +26,56 @@ NO_TRANSACTION_MARKERS = (
     "-- +goose no transaction",
     "-- postgres-migrations disable-transaction",
 )
+
+
+def repository_root(folder: Path) -> Path:
+    """The repository a migrations folder belongs to: the nearest folder holding ``.git``, else the
+    migrations folder itself (a symlink may never lead out of it then)."""
+    start = folder.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def check_entry(path: Path, root: Path) -> bool:
+    """Whether a folder entry is a migration file to read. Never opens it.
+
+    ``False`` for what is plainly not a migration (``seed.sql`` handled by the caller, a README);
+    a ``UserError`` naming the path for anything named like one that must not be read: a folder
+    named ``*.sql``, a FIFO or device (reading would block or read a device), a dangling symlink,
+    or a symlink leading outside the repository (a checkout could otherwise make us read any file
+    on the runner, e.g. ``/proc/self/environ``).
+    """
+    if path.suffix != ".sql":
+        return False
+    try:
+        info = os.stat(path)  # follows symlinks: what would be read
+    except FileNotFoundError:
+        raise UserError(f"{path}: a symlink to a missing file; remove it or point it at a migration") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    if path.is_symlink() and not path.resolve().is_relative_to(root):
+        raise UserError(
+            f"{path}: a symlink to {path.resolve()}, outside the repository; migrations must be files in it"
+        )
+    if stat.S_ISDIR(info.st_mode):
+        raise UserError(f"{path}: a folder named like a migration; rename it (migrations are files)")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device or socket"
+        raise UserError(f"{path}: {kind}, not a regular file; it is not read")
+    return True
+
+
+def require_regular_file(path: Path) -> None:
+    """For a file named explicitly: reading a FIFO or device would block or never end."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return  # the caller's read reports a missing or unreadable file
+    if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device or socket"
+        raise UserError(f"{path}: {kind}, not a regular file; it is not read")
 
 
 class Source(NamedTuple):

@@ -39,7 +39,7 @@ _KIND_TITLES = {
     "function": "Functions", "view": "Views", "trigger": "Triggers", "type": "Types",
     "extension": "Extensions", "sequence": "Sequences", "grant": "Grants",
 }
-_CHANGE_ICON = {"created": "➕", "dropped": "➖", "altered": "✏️"}
+_CHANGE_ICON = {"created": "➕", "dropped": "➖", "altered": "✏️", "renamed": "🔁"}
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -112,6 +112,8 @@ def _verdict_line(r: CheckReport) -> str:
 
 def _intro(r: CheckReport) -> str:
     lines: list[str] = []
+    if r.plan is not None and r.plan.version_note:  # first: what this dry run could not see
+        lines += [f"> ⚠️ {esc.text(r.plan.version_note, one_line=True)}", ""]
     if r.refused:
         lines.append(esc.text(r.refused))
     elif not r.changed:
@@ -149,19 +151,40 @@ def _migration_rows(plan: PlanResult) -> Section:
         "| Migration | Status | Duration | Locks (strongest per table) | Rewrites | Rows |\n"
         "|---|---|---:|---|---|---:|"
     )
+    from migration_guard.dryrun.locks import lock_spans, long_hold_text, moment_detail
+
     sec = Section(head, what="migrations")
     icons = {"applied": "✅ applied", "failed": "❌ failed", "skipped": "⏭️ skipped"}
+    holds: list[str] = []
     for run in plan.migrations:
         if not run.new:
             continue
+        spans = {s.relation: s for s in lock_spans(run)}
         locks = strongest_locks(run)
-        shown = [f"{esc.code_cell(name)} {_mode(mode)}" for name, mode in locks[:5]]
+        shown = []
+        for name, mode in locks[:5]:
+            span = spans.get(name)
+            when = ""
+            if span is not None:
+                end = "commit" if span.until_commit else f"end of line {span.line}"
+                when = f"line {span.line}→{end}" + (" ⚠️" if span.long_hold else "")
+            shown.append(f"{esc.code_cell(name)} {_mode(mode)}" + (f" {esc.cell(when)}" if when else ""))
         if len(locks) > 5:
             shown.append(f"+{len(locks) - 5} more")
         rewrites = sorted({r for st in run.statements for r in st.rewrites})
         rw = ", ".join(esc.code_cell(x) for x in rewrites[:5]) + (f" +{len(rewrites) - 5}" if len(rewrites) > 5 else "")
         counts = [st.rows for st in run.statements if st.rows is not None]
         rows = f"{sum(counts):,}" if counts else "—"
+        for span in spans.values():
+            where = esc.code(f"{_basename(run.path)}:{span.line}")
+            hold = long_hold_text(span)
+            if hold:
+                holds.append(f"⚠️ {where}: {esc.text(hold, one_line=True)}")
+            elif span.work.kind == "metadata":
+                holds.append(
+                    f"ℹ️ {where}: {esc.code(span.relation)} {esc.text(span.mode.removesuffix('Lock'))} taken "
+                    f"{esc.text(moment_detail(span.work), one_line=True)}"
+                )
         sec.items.append(
             f"| {esc.code_cell(_basename(run.path))} | {icons.get(run.status, esc.cell(run.status))} | "
             f"{_duration(run.duration_ms) if run.status != 'skipped' else '—'} | {'<br>'.join(shown) or '—'} | "
@@ -179,7 +202,9 @@ def _migration_rows(plan: PlanResult) -> Section:
             errors.append(msg)
     notes = []
     if any(mode in BLOCKING_LOCKS for run in plan.migrations if run.new for _, mode in strongest_locks(run)):
-        notes.append("<sub>**Bold** locks block writes (AccessExclusive: reads too) until the migration commits.</sub>")
+        notes.append("<sub>**Bold** locks block writes (AccessExclusive: reads too) from the line that takes "
+                     "them until the migration commits.</sub>")
+    notes.extend(holds)
     if errors or notes:
         sec.tail = "\n\n" + "\n\n".join(notes + errors)
     return sec
@@ -282,7 +307,9 @@ def _sections(r: CheckReport) -> list[Section]:
     if any(f.suppressed for f in findings):
         out.append(_suppressions(findings))
     if r.plan is not None and r.plan.affected:
-        out.append(_affected(r.plan.affected))
+        from migration_guard.dryrun.renames import merge_renames
+
+        out.append(_affected(merge_renames(r.plan)))
     if r.plan is not None and r.plan.advisories:
         out.append(_advisories(r.plan.advisories))
     return out

@@ -52,5 +52,6 @@ def plan_to_json(result: PlanResult) -> dict[str, Any]:
         "findings": [f.to_json() for f in result.findings],
         # additions beyond the contract's keys
         "warnings": list(result.warnings),
+        "version_note": result.version_note or None,
         "table_stats": result.table_stats,
     }

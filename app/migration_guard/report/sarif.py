@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from migration_guard import __version__
 from migration_guard.model import Finding, LintResult, Migration, Severity
+from migration_guard.report.text import rule_url
 from migration_guard.rules.base import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -87,6 +88,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.split("-")),
         "shortDescription": {"text": rule.summary},
+        "helpUri": rule_url(rule.id),
         "fullDescription": {"text": rule.why.strip() or rule.summary},
         "help": {"text": f"{rule.why.strip()}\n\nUse instead:\n{rule.fix.strip()}", "markdown": help_md},
         "defaultConfiguration": {"level": _level(rule.severity)},

@@ -34,27 +34,42 @@ def _existing_cmds(node: Node, ctx: Context, subtype: str) -> Iterator[tuple[Nod
         yield cmd, key
 
 
-# Type changes PostgreSQL does without a rewrite or a scan (binary-coercible, no narrowing).
-_TEXTUAL = frozenset({"varchar", "text"})
+# Type changes PostgreSQL makes without rewriting the table (binary-coercible, nothing narrowed).
+# Each claim is checked on a real server in tests/rules/test_type_changes_server.py (relfilenode
+# of the table and of an index on the column unchanged).
+_CASE_INSENSITIVE = frozenset({"citext", "extensions.citext", "public.citext"})
+_PRECISION = frozenset({"timestamp", "timestamptz", "time", "timetz", "interval"})
 
 
-def _safe_type_change(old: Column, new_type: str, new_mods: tuple[int, ...] | None) -> bool:
-    if old.type == new_type and old.mods == new_mods:
+def _widens(old: tuple[int, ...] | None, new: tuple[int, ...] | None) -> bool:
+    """A precision / length modifier that allows at least every old value (None = unlimited)."""
+    if new is None:
         return True
-    if old.type in _TEXTUAL and new_type in _TEXTUAL:
-        if new_type == "text" or new_mods is None:
-            return True  # varchar(n) → text / varchar, text → varchar: no limit, no check
-        return old.type == "varchar" and old.mods is not None and new_mods[0] >= old.mods[0]
-    if old.type == new_type == "numeric":
-        if new_mods is None:
-            return True  # numeric(p,s) → numeric: unconstrained
-        if old.mods is None or len(old.mods) != len(new_mods):
-            return False
-        same_scale = old.mods[1:] == new_mods[1:]
-        return same_scale and new_mods[0] >= old.mods[0]
-    if old.type in ("varbit", "bit varying") and new_type == old.type:
-        return new_mods is None or (old.mods is not None and new_mods[0] >= old.mods[0])
-    return old.type == "cidr" and new_type == "inet"
+    if old is None or len(old) != len(new):
+        return False
+    return old[:-1] == new[:-1] and new[-1] >= old[-1]  # interval keeps its field mask first
+
+
+def binary_coercible(old: Column, new_type: str, new_mods: tuple[int, ...] | None) -> str | None:
+    """None when the change needs no table rewrite; else the reason it does. ``"index"`` when only
+    indexes on the column are rebuilt (text ↔ citext: another collation and operator class)."""
+    if old.type == new_type:
+        if old.mods == new_mods:
+            return None
+        if old.type in ("varchar", "varbit", "bit varying", "numeric") or old.type in _PRECISION:
+            if old.type == "numeric" and new_mods is not None and old.mods is not None:
+                return None if old.mods[1:] == new_mods[1:] and new_mods[0] >= old.mods[0] else "rewrite"
+            return None if _widens(old.mods, new_mods) else "rewrite"
+        return "rewrite"
+    if old.type in ("varchar", "text") and new_type in ("varchar", "text"):
+        # varchar(n) → text / varchar: no limit, no check; text → varchar(n) checks every value.
+        return None if new_type == "text" or new_mods is None else "rewrite"
+    textual = old.type in ("varchar", "text") or old.type in _CASE_INSENSITIVE
+    if textual and (new_type in _CASE_INSENSITIVE or new_type in ("varchar", "text")) and new_mods is None:
+        return "index"
+    if old.type == "cidr" and new_type == "inet":
+        return None
+    return "rewrite"
 
 
 def _show_type(name: str, mods: tuple[int, ...] | None) -> str:
@@ -70,19 +85,34 @@ def check_column_type_change(node: Node, ctx: Context) -> Iterator[Hit]:
         table = ctx.table(key)
         old = table.columns.get(col) if table else None
         target = _show_type(new_type, new_mods)
+        fix = fixes.type_change(key, col, target)
         if coldef.get("raw_default") is not None:
             msg = f"changing {display(key)}.{col} to {target} USING an expression rewrites the table"
-        elif old is None:
+        elif old is None or table is None:
             msg = (
                 f"changing {display(key)}.{col} to {target} can rewrite the table "
                 "(its current type is not known from the migrations)"
             )
-        elif _safe_type_change(old, new_type, new_mods):
-            continue
         else:
             before = _show_type(old.type, old.mods)
-            msg = f"changing {display(key)}.{col} from {before} to {target} rewrites or scans the table"
-        yield ctx.hit(msg, location(coldef))
+            verdict = binary_coercible(old, new_type, new_mods)
+            if verdict == "index" and col not in table.indexed:
+                verdict = None  # text ↔ citext only rebuilds indexes, and the column has none
+            if verdict is None:
+                if col not in table.checked or (old.type == new_type and old.mods == new_mods):
+                    continue
+                msg = (
+                    f"changing {display(key)}.{col} from {before} to {target} needs no rewrite, but every CHECK "
+                    "constraint on the column is re-checked with a full scan under ACCESS EXCLUSIVE"
+                )
+            elif verdict == "index":
+                msg = (
+                    f"changing {display(key)}.{col} from {before} to {target} rebuilds every index on the column "
+                    "under ACCESS EXCLUSIVE (another collation and operator class)"
+                )
+            else:
+                msg = f"changing {display(key)}.{col} from {before} to {target} rewrites or scans the table"
+        yield ctx.hit(msg, location(coldef), fix)
 
 
 COLUMN_TYPE_CHANGE = Rule(
@@ -93,8 +123,11 @@ COLUMN_TYPE_CHANGE = Rule(
         "Most type changes rewrite the whole table and rebuild its indexes while holding an ACCESS "
         "EXCLUSIVE lock: every read and write waits for minutes on a big table. Narrowing changes "
         "scan it and fail on the first value that does not fit, and code running the previous "
-        "release may send values of the old type. Safe without rewrite: varchar(n) → text, "
-        "varchar(n) → varchar(m ≥ n), numeric(p,s) → numeric(q ≥ p, s)."
+        "release may send values of the old type. Safe without rewrite (checked on a real server): the "
+        "same type; varchar(n) → text, varchar, varchar(m ≥ n); text → varchar; numeric(p,s) → "
+        "numeric(q ≥ p, s); a precision increase (or removal) for timestamp, timestamptz, time, timetz "
+        "and interval; cidr → inet; varchar/text ↔ citext when no index covers the column (indexes are "
+        "rebuilt otherwise). Even these re-check the column's CHECK constraints with a full scan."
     ),
     fix=(
         "-- 1. Add a new column with the new type:\n"
@@ -130,10 +163,22 @@ def _rewrite_reason(coldef: Node) -> tuple[str, int | None] | None:
     return None
 
 
+def _old_server_default(coldef: Node, ctx: Context) -> tuple[str, int | None] | None:
+    """Before PostgreSQL 11 every non-NULL default, even a constant, is written into every row."""
+    version = ctx.options.pg_version
+    if version is None or version >= 11:
+        return None
+    for con in column_constraints(coldef):
+        expr = con.get("raw_expr") or {}
+        if con.get("contype") == "CONSTR_DEFAULT" and not (expr.get("A_Const") or {}).get("isnull"):
+            return f"before PostgreSQL 11 (pg-version {version}) every default is written into every row", location(con)
+    return None
+
+
 def check_volatile_default(node: Node, ctx: Context) -> Iterator[Hit]:
     for cmd, key in _existing_cmds(node, ctx, "AT_AddColumn"):
         coldef = (cmd.get("def") or {}).get("ColumnDef") or {}
-        reason = _rewrite_reason(coldef)
+        reason = _rewrite_reason(coldef) or _old_server_default(coldef, ctx)
         if reason:
             text, loc = reason
             yield ctx.hit(
@@ -151,7 +196,8 @@ ADD_COLUMN_VOLATILE_DEFAULT = Rule(
         "Since PostgreSQL 11 a constant or stable default (a literal, now(), current_timestamp) is "
         "stored once and ADD COLUMN is instant. A volatile default (gen_random_uuid(), random(), "
         "clock_timestamp(), nextval() from serial/identity) must be computed per row: the table and "
-        "its indexes are rewritten while an ACCESS EXCLUSIVE lock blocks all reads and writes."
+        "its indexes are rewritten while an ACCESS EXCLUSIVE lock blocks all reads and writes. With "
+        "the project's `pg-version` below 11, every non-NULL default is flagged (it rewrites there)."
     ),
     fix=(
         "-- 1. Add the column without a default (instant):\n"
@@ -198,6 +244,7 @@ ADD_NOT_NULL_COLUMN_WITHOUT_DEFAULT = Rule(
         "ALTER TABLE accounts ADD COLUMN plan text;\n"
         "UPDATE accounts SET plan = 'free' WHERE plan IS NULL;  -- in batches, separate migration\n"
         "ALTER TABLE accounts ADD CONSTRAINT accounts_plan_not_null CHECK (plan IS NOT NULL) NOT VALID;\n"
+        "-- in the next migration file:\n"
         "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_plan_not_null;\n"
         "ALTER TABLE accounts ALTER COLUMN plan SET NOT NULL;"
     ),
@@ -212,8 +259,11 @@ def check_set_not_null(node: Node, ctx: Context) -> Iterator[Hit]:
     for cmd, key in _existing_cmds(node, ctx, "AT_SetNotNull"):
         table = ctx.table(key)
         col = cmd.get("name", "")
-        if table is not None and col in table.validated_not_null:
-            continue  # a validated CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip the scan
+        proven = col in table.validated_not_null if table is not None else False
+        if proven and ctx.options.pg_version is not None and ctx.options.pg_version < 12:
+            proven = False  # PostgreSQL 11 and older scan anyway
+        if table is not None and (proven or col in table.not_null):
+            continue  # a validated CHECK implying NOT NULL lets PostgreSQL 12+ skip the scan (or it is set)
         yield ctx.hit(
             f"SET NOT NULL on {display(key)}.{col} scans the whole table under ACCESS EXCLUSIVE",
             fix=fixes.set_not_null(key, col),
@@ -227,11 +277,13 @@ SET_NOT_NULL = Rule(
     why=(
         "ALTER COLUMN … SET NOT NULL checks every row while holding ACCESS EXCLUSIVE: all reads and "
         "writes of the table wait for the full scan, and it fails if any NULL is left. Since "
-        "PostgreSQL 12 the scan is skipped when a validated CHECK (col IS NOT NULL) constraint exists, "
-        "and that constraint can be validated without blocking writes."
+        "PostgreSQL 12 the scan is skipped when a validated CHECK constraint implies NOT NULL "
+        "(`col IS NOT NULL`, alone or AND-ed with other conditions such as `col > 10 AND col IS NOT NULL`), "
+        "and that constraint can be validated, in a later transaction, without blocking writes."
     ),
     fix=(
         "ALTER TABLE accounts ADD CONSTRAINT accounts_email_not_null CHECK (email IS NOT NULL) NOT VALID;\n"
+        "-- in the next migration file (VALIDATE must not share the ADD's transaction):\n"
         "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_email_not_null;  -- SHARE UPDATE EXCLUSIVE only\n"
         "ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;  -- instant: uses the validated check\n"
         "ALTER TABLE accounts DROP CONSTRAINT accounts_email_not_null;"

@@ -19,6 +19,7 @@ from migration_guard.rules.nodes import (
     DEFAULT_SCHEMA,
     Node,
     TableKey,
+    alter_cmds,
     column_constraints,
     const_string,
     default_schema,
@@ -29,9 +30,11 @@ from migration_guard.rules.nodes import (
     table_key,
     type_name,
     typmods,
+    walk,
 )
 
 EXISTING = -1  # Table.file for tables we never saw created (they exist, with data)
+_LIKE_INDEXES = 1 << 6  # CREATE_TABLE_LIKE_INDEXES in TableLikeClause.options
 
 
 @dataclass
@@ -49,13 +52,18 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     leads: list[tuple[str, ...]] = field(default_factory=list)  # columns of each index / PK / UNIQUE
     has_pk: bool = False
+    pk: tuple[str, ...] = ()  # primary key columns, when known
     rls: bool | None = None  # None: unknown (a table we did not see created)
     policies: int = 0
     partition: bool = False
     temporary: bool = False
-    copies_other: bool = False  # CREATE TABLE … (LIKE …) / INHERITS: keys may come from elsewhere
-    not_null_checks: dict[str, str] = field(default_factory=dict)  # NOT VALID check name → column
+    copies_other: bool = False  # CREATE TABLE … INHERITS / LIKE … INCLUDING INDEXES: keys may come from elsewhere
+    made_by: str = ""  # "CREATE TABLE … AS" / "CREATE TABLE … (LIKE …)": a copy that brings no primary key
+    not_null_checks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # NOT VALID check → columns
     validated_not_null: set[str] = field(default_factory=set)
+    not_null: set[str] = field(default_factory=set)  # columns declared NOT NULL (or in the primary key)
+    checked: set[str] = field(default_factory=set)  # columns some CHECK constraint reads (type changes re-check)
+    indexed: set[str] = field(default_factory=set)  # columns some index or key covers (type changes may rebuild)
 
 
 @dataclass
@@ -145,7 +153,11 @@ class Context:
         self.frame: Frame | None = None
         self._top: Frame | None = None
         self._lines: LineIndex | None = None
+        before = set(vars(self))
         self._new_file_state()
+        self._file_keys = tuple(k for k in vars(self) if k not in before)
+        # The files of the change being checked (they ship together): see ``linter.change_of``.
+        self.change: frozenset[int] = frozenset(range(len(migrations)))
 
     # -- per file ------------------------------------------------------------------------------
     def _new_file_state(self) -> None:
@@ -159,6 +171,27 @@ class Context:
         self.new_enum_values: dict[str, str] = {}  # value → enum type, added in this transaction
         self.enums_created: set[TableKey] = set()
         self.restore_schema: str | None = None  # search_path to go back to after a SET LOCAL
+        # Constraints added NOT VALID to existing tables in the transaction still open: (table, name).
+        self.not_valid_open: set[tuple[TableKey, str]] = set()
+        self.domains_created: set[TableKey] = set()
+        self.matviews_created: set[TableKey] = set()
+        self.transactions: list[tuple[str, int, int]] = []  # (BEGIN/COMMIT/…, line, column) in file order
+        self.begin_depth = 0
+        self.nested_begins: list[tuple[int, int]] = []
+        self.views: dict[TableKey, tuple[int, int, bool]] = {}  # views created here: (line, column, invoker)
+        self.definers: dict[str, tuple[int, int, str]] = {}  # SECURITY DEFINER functions without search_path
+        self.grants: list[tuple[Pending, str, str]] = []  # write grants to anon/public: (where, grantee, what)
+        self.rls_disabled: list[Pending] = []  # DISABLE ROW LEVEL SECURITY statements
+
+    def save_file_state(self) -> dict[str, object]:
+        """What the file-level rules read about one file, to judge it later (after later files of the
+        same change have been tracked)."""
+        keys = (*self._file_keys, "file_index", "migration", "_lines", "_top", "stmt", "frame")
+        return {k: getattr(self, k) for k in keys}
+
+    def restore_file_state(self, state: dict[str, object]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
 
     def start_file(self, index: int, migration: Migration) -> None:
         if self.restore_schema is not None:
@@ -187,9 +220,12 @@ class Context:
         return self.tables.get(key) if key else None
 
     def is_new(self, key: TableKey | None) -> bool:
-        """Created earlier in this same file: new and empty, so rewriting or locking it is harmless."""
+        """Created earlier in this same file, or in an earlier file of the same change (they ship
+        together): new and empty, so rewriting or locking it is harmless."""
         t = self.tables.get(key) if key else None
-        return t is not None and t.file == self.file_index
+        if t is None:
+            return False
+        return t.file == self.file_index or (t.file in self.change and self.file_index in self.change)
 
     @property
     def migration_no_tx(self) -> bool:
@@ -251,6 +287,45 @@ class Context:
             self.pending_fks.append(self.pending(key, cols, loc))
 
 
+def column_refs(expr: Node | None) -> set[str]:
+    """Plain column names an expression reads (``c``, ``t.c`` → ``c``)."""
+    out: set[str] = set()
+    for kind, value in walk(expr):
+        if kind == "ColumnRef":
+            fields = strings(value.get("fields"))
+            if fields and fields[-1]:
+                out.add(fields[-1])
+    return out
+
+
+def not_null_conjuncts(expr: Node | None) -> set[str]:
+    """Columns a CHECK expression forces to be non-NULL: ``c IS NOT NULL`` terms of a top-level AND.
+
+    A CHECK passes when its expression is NULL, so ``c > 10`` alone allows NULL; PostgreSQL (12+)
+    skips SET NOT NULL's scan only when a validated CHECK proves it, which this mirrors."""
+    if not expr:
+        return set()
+    test = expr.get("NullTest")
+    if test is not None:
+        if test.get("nulltesttype") == "IS_NOT_NULL":
+            fields = strings((test.get("arg") or {}).get("ColumnRef", {}).get("fields"))
+            return {fields[-1]} if fields else set()
+        return set()
+    boolean = expr.get("BoolExpr")
+    if boolean is not None and boolean.get("boolop") == "AND_EXPR":
+        out: set[str] = set()
+        for arg in boolean.get("args") or ():
+            out |= not_null_conjuncts(arg)
+        return out
+    return set()
+
+
+def default_check_name(table: str, expr: Node | None) -> str:
+    """The name PostgreSQL gives an unnamed CHECK: <table>_<first column>_check."""
+    first = next((strings(v.get("fields"))[-1] for k, v in walk(expr) if k == "ColumnRef" and v.get("fields")), "")
+    return "_".join(p for p in (table, first, "check") if p)[:63]
+
+
 def _add_column(ctx: Context, table: Table, coldef: Node) -> None:
     name = coldef.get("colname")
     if not name:
@@ -261,9 +336,19 @@ def _add_column(ctx: Context, table: Table, coldef: Node) -> None:
         contype = con.get("contype")
         if contype == "CONSTR_PRIMARY":
             table.has_pk = True
+            table.pk = (name,)
             table.leads.append((name,))
+            table.not_null.add(name)
+            table.indexed.add(name)
         elif contype == "CONSTR_UNIQUE":
             table.leads.append((name,))
+            table.indexed.add(name)
+        elif contype == "CONSTR_NOTNULL":
+            table.not_null.add(name)
+        elif contype == "CONSTR_CHECK":
+            table.checked |= column_refs(con.get("raw_expr")) | {name}
+            if not con.get("skip_validation"):
+                table.validated_not_null |= not_null_conjuncts(con.get("raw_expr"))
         elif contype == "CONSTR_FOREIGN":
             ctx.add_fk(table.key, (name,), location(con))
 
@@ -271,25 +356,37 @@ def _add_column(ctx: Context, table: Table, coldef: Node) -> None:
 def _add_constraint(ctx: Context, table: Table, con: Node) -> None:
     contype = con.get("contype")
     if contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
-        if contype == "CONSTR_PRIMARY":
-            table.has_pk = True
         keys = tuple(strings(con.get("keys")))
         if not keys and con.get("indexname"):
             idx = ctx.indexes.get((table.key[0], con["indexname"]))
             keys = idx.columns if idx else ()
+        if contype == "CONSTR_PRIMARY":
+            table.has_pk = True
+            table.pk = keys
+            table.not_null.update(keys)
         if keys:
             table.leads.append(keys)
+            table.indexed.update(keys)
     elif contype == "CONSTR_FOREIGN":
         ctx.add_fk(table.key, tuple(strings(con.get("fk_attrs"))), location(con))
+        if con.get("skip_validation") and table.file != ctx.file_index and ctx.transactional:
+            ctx.not_valid_open.add((table.key, con.get("conname", "")))
+    elif contype == "CONSTR_EXCLUSION":
+        for item in con.get("exclusions") or ():
+            for elem in item.get("List", {}).get("items") or ():
+                if "IndexElem" in elem and elem["IndexElem"].get("name"):
+                    table.indexed.add(elem["IndexElem"]["name"])
     elif contype == "CONSTR_CHECK":
-        test = (con.get("raw_expr") or {}).get("NullTest")
-        if test and test.get("nulltesttype") == "IS_NOT_NULL":
-            fields = strings((test.get("arg") or {}).get("ColumnRef", {}).get("fields"))
-            if len(fields) == 1:
-                if con.get("skip_validation"):
-                    table.not_null_checks[con.get("conname", "")] = fields[0]
-                else:
-                    table.validated_not_null.add(fields[0])
+        expr = con.get("raw_expr")
+        table.checked |= column_refs(expr)
+        implied = not_null_conjuncts(expr)
+        if con.get("skip_validation"):
+            name = con.get("conname") or default_check_name(table.key[1], expr)
+            table.not_null_checks[name] = tuple(sorted(implied))
+            if table.file != ctx.file_index and ctx.transactional:
+                ctx.not_valid_open.add((table.key, con.get("conname", "")))
+        else:
+            table.validated_not_null |= implied
 
 
 def track_create(ctx: Context, node: Node) -> None:
@@ -316,7 +413,10 @@ def track_create(ctx: Context, node: Node) -> None:
         elif "Constraint" in elt:
             _add_constraint(ctx, t, elt["Constraint"])
         elif "TableLikeClause" in elt:
-            t.copies_other = True
+            if elt["TableLikeClause"].get("options", 0) & _LIKE_INDEXES:
+                t.copies_other = True  # the source's primary key comes along
+            else:
+                t.made_by = "CREATE TABLE … (LIKE …)"
 
 
 def track_create_as(ctx: Context, node: Node) -> None:
@@ -324,15 +424,20 @@ def track_create_as(ctx: Context, node: Node) -> None:
     into: Node = node.get("into") or {}
     clause: Node = into.get("IntoClause") or into
     key = table_key(clause.get("rel"))
+    if key is not None and node.get("objtype") == "OBJECT_MATVIEW":
+        ctx.matviews_created.add(key)
     if key is not None and node.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
         line, column = ctx.pos(None)
-        ctx.tables[key] = Table(key, ctx.file_index, line, column, rls=False, copies_other=True)
+        ctx.tables[key] = Table(key, ctx.file_index, line, column, rls=False, made_by="CREATE TABLE … AS")
         ctx.created.append(key)
 
 
 def track_alter(ctx: Context, node: Node) -> None:
     ctx.has_ddl = True
     key = table_key(node.get("relation"))
+    if node.get("objtype") == "OBJECT_VIEW":
+        track_alter_view(ctx, node)
+        return
     if key is None or node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
         return
     table = ctx.ensure(key)
@@ -347,20 +452,25 @@ def track_alter(ctx: Context, node: Node) -> None:
         elif sub == "AT_AddConstraint" and "Constraint" in definition:
             _add_constraint(ctx, table, definition["Constraint"])
         elif sub == "AT_DropColumn":
-            name = cmd.get("name")
-            table.columns.pop(name or "", None)
+            name = cmd.get("name") or ""
+            table.columns.pop(name, None)
             table.leads = [lead for lead in table.leads if name not in lead]
+            for names in (table.not_null, table.validated_not_null, table.checked, table.indexed):
+                names.discard(name)
         elif sub == "AT_AlterColumnType" and "ColumnDef" in definition:
             tn = definition["ColumnDef"].get("typeName")
             table.columns[cmd.get("name", "")] = Column(type_name(tn), typmods(tn))
         elif sub == "AT_ValidateConstraint":
-            col = table.not_null_checks.get(cmd.get("name", ""))
-            if col:
-                table.validated_not_null.add(col)
+            table.validated_not_null.update(table.not_null_checks.get(cmd.get("name", ""), ()))
+        elif sub == "AT_SetNotNull":
+            table.not_null.add(cmd.get("name", ""))
+        elif sub == "AT_DropNotNull":
+            table.not_null.discard(cmd.get("name", ""))
         elif sub in ("AT_EnableRowSecurity", "AT_ForceRowSecurity"):
             table.rls = True
         elif sub == "AT_DisableRowSecurity":
             table.rls = False
+            ctx.rls_disabled.append(ctx.pending(key, (), location(node.get("relation"))))
 
 
 def _index_columns(node: Node) -> tuple[str, ...]:
@@ -384,6 +494,12 @@ def track_index(ctx: Context, node: Node) -> None:
         table.has_pk = True
     if cols and not node.get("whereClause"):  # a partial index does not serve every FK lookup
         table.leads.append(cols)
+    for param in node.get("indexParams") or ():
+        elem = param.get("IndexElem") or {}
+        if elem.get("name"):
+            table.indexed.add(elem["name"])
+        else:
+            table.indexed |= column_refs(elem.get("expr"))
     if node.get("idxname"):
         ctx.indexes[(key[0], node["idxname"])] = Index(key, ctx.file_index, cols)
 
@@ -424,6 +540,11 @@ def track_rename(ctx: Context, node: Node) -> None:
         if old in table.columns:
             table.columns[new] = table.columns.pop(old)
         table.leads = [tuple(new if c == old else c for c in lead) for lead in table.leads]
+        table.pk = tuple(new if c == old else c for c in table.pk)
+        for names in (table.not_null, table.validated_not_null, table.checked, table.indexed):
+            if old in names:
+                names.discard(old)
+                names.add(new)
 
 
 def track_policy(ctx: Context, node: Node) -> None:
@@ -445,7 +566,11 @@ def track_alter_enum(ctx: Context, node: Node) -> None:
     ctx.has_ddl = True
     key = qualified(node.get("typeName") or [])
     value = node.get("newVal")
-    if key and value:
+    if key and value and node.get("oldVal"):  # RENAME VALUE: no new value to wait for
+        values = ctx.enum_values.setdefault(key, set())
+        values.discard(node["oldVal"])
+        values.add(value)
+    elif key and value:
         ctx.enum_values.setdefault(key, set()).add(value)
         # PostgreSQL 12+ allows using values added to a type created in the same transaction.
         if ctx.transactional and not (key in ctx.enums_created and not ctx.migration_no_tx):
@@ -454,10 +579,18 @@ def track_alter_enum(ctx: Context, node: Node) -> None:
 
 def track_transaction(ctx: Context, node: Node) -> None:
     kind = node.get("kind", "")
+    if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK",
+                "TRANS_STMT_PREPARE"):
+        line, column = ctx.pos(None)
+        ctx.transactions.append((kind, line, column))
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+        if ctx.in_block:
+            line, column = ctx.pos(None)
+            ctx.nested_begins.append((line, column))
         ctx.in_block = True
     elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
         ctx.in_block = False
+        ctx.not_valid_open.clear()  # the ADD … NOT VALID committed: a VALIDATE from here on is safe
         assert ctx.migration is not None
         if ctx.migration.no_transaction:  # committed: new enum values are usable from here on
             ctx.new_enum_values.clear()
@@ -470,24 +603,68 @@ def _write(ctx: Context, node: Node, what: str) -> None:
         ctx.data_writes.append((line, column, what))
 
 
+def cte_writes(node: Node) -> list[tuple[str, Node]]:
+    """Data-modifying statements of a WITH clause: (DeleteStmt / UpdateStmt / InsertStmt, node)."""
+    out: list[tuple[str, Node]] = []
+    for item in ((node.get("withClause") or {}).get("ctes")) or ():
+        query = (item.get("CommonTableExpr") or {}).get("ctequery") or {}
+        for kind in ("DeleteStmt", "UpdateStmt", "InsertStmt"):
+            if kind in query:
+                out.append((kind, query[kind]))
+    return out
+
+
+def _track_ctes(ctx: Context, node: Node) -> None:
+    if "withClause" in node:
+        for kind, sub in cte_writes(node):
+            TRACKERS[kind](ctx, sub)
+
+
 def track_update(ctx: Context, node: Node) -> None:
     _write(ctx, node, "UPDATE")
+    _track_ctes(ctx, node)
 
 
 def track_delete(ctx: Context, node: Node) -> None:
     _write(ctx, node, "DELETE")
+    _track_ctes(ctx, node)
+
+
+def track_select(ctx: Context, node: Node) -> None:
+    _track_ctes(ctx, node)
 
 
 def track_insert(ctx: Context, node: Node) -> None:
-    select = (node.get("selectStmt") or {}).get("SelectStmt") or {}
-    if select.get("fromClause"):
-        _write(ctx, node, "INSERT … SELECT")
+    """INSERT … SELECT copying rows of existing tables is a backfill, whatever the target."""
+    _track_ctes(ctx, node)
+    select = node.get("selectStmt") or {}
+    if "SelectStmt" not in select:
+        return
+    body = select["SelectStmt"]
+    if body.get("valuesLists") and not body.get("fromClause"):
+        return
+    ctes = {
+        (item.get("CommonTableExpr") or {}).get("ctename")
+        for owner in (node, body)
+        for item in ((owner.get("withClause") or {}).get("ctes")) or ()
+    }
+    target = table_key(node.get("relation"))
+    for kind, value in walk(body):
+        if kind == "RangeVar":
+            key = table_key(value)
+            if key is None or (not value.get("schemaname") and key[1] in ctes):
+                continue
+            if not ctx.is_new(key) or (target is not None and not ctx.is_new(target)):
+                line, column = ctx.pos(None)
+                ctx.data_writes.append((line, column, "INSERT … SELECT"))
+                return
 
 
 def track_schema(ctx: Context, node: Node) -> None:
     ctx.has_ddl = True
     if node.get("schemaname"):
         ctx.schemas_created.add(node["schemaname"])
+
 
 
 def track_set(ctx: Context, node: Node) -> None:
@@ -507,6 +684,114 @@ def track_ddl(ctx: Context, node: Node) -> None:
     ctx.has_ddl = True
 
 
+_TRUE = frozenset({"true", "on", "1", "yes"})
+
+
+def _invoker(options: list[Node] | None) -> bool | None:
+    """The ``security_invoker`` reloption among ``options`` (None when not set)."""
+    for item in options or ():
+        elem = item.get("DefElem") or {}
+        if elem.get("defname") == "security_invoker":
+            arg = elem.get("arg") or {}
+            if "String" in arg:
+                return str(arg["String"].get("sval", "")).lower() in _TRUE
+            if "Integer" in arg:
+                return bool(arg["Integer"].get("ival", 0))
+            if "Boolean" in arg:
+                return bool(arg["Boolean"].get("boolval", False))
+            return True  # `WITH (security_invoker)` alone means true
+    return None
+
+
+def track_view(ctx: Context, node: Node) -> None:
+    ctx.has_ddl = True
+    key = table_key(node.get("view"))
+    if key is not None:
+        line, column = ctx.pos(location(node.get("view")))
+        ctx.views[key] = (line, column, bool(_invoker(node.get("options"))))
+
+
+def track_alter_view(ctx: Context, node: Node) -> None:
+    """``ALTER VIEW v SET (security_invoker = …)`` (parsed as ALTER TABLE of a view)."""
+    key = table_key(node.get("relation"))
+    if key is None or key not in ctx.views:
+        return
+    for cmd in alter_cmds(node).get("AT_SetRelOptions", ()):
+        value = _invoker(((cmd.get("def") or {}).get("List") or {}).get("items"))
+        if value is not None:
+            line, column, _ = ctx.views[key]
+            ctx.views[key] = (line, column, value)
+
+
+def function_key(names: list[Node] | None) -> str:
+    key = qualified(names or [])
+    return ".".join(key) if key else ""
+
+
+def _function_flags(options: list[Node] | None) -> tuple[bool | None, bool]:
+    """(SECURITY DEFINER? None when not said, search_path pinned?) from a function's options."""
+    definer: bool | None = None
+    pinned = False
+    for item in options or ():
+        elem = item.get("DefElem") or {}
+        name = elem.get("defname")
+        arg = elem.get("arg") or {}
+        if name == "security":
+            definer = bool((arg.get("Boolean") or {}).get("boolval", False))
+        elif name == "set" and (arg.get("VariableSetStmt") or {}).get("name") == "search_path":
+            pinned = arg["VariableSetStmt"].get("kind") != "VAR_RESET"
+    return definer, pinned
+
+
+def track_function(ctx: Context, node: Node) -> None:
+    key = function_key(node.get("funcname"))
+    definer, pinned = _function_flags(node.get("options"))
+    if definer and not pinned and key:
+        line, column = ctx.pos(None)
+        ctx.definers[key] = (line, column, key)
+    else:
+        ctx.definers.pop(key, None)
+
+
+def track_alter_function(ctx: Context, node: Node) -> None:
+    key = function_key((node.get("func") or {}).get("objname"))
+    definer, pinned = _function_flags(node.get("actions"))
+    if pinned or definer is False:
+        ctx.definers.pop(key, None)
+
+
+_WRITES = frozenset({"insert", "update", "delete"})
+
+
+def track_grant(ctx: Context, node: Node) -> None:
+    """Write privileges on named tables given to anon or PUBLIC (judged against RLS at the end)."""
+    if not node.get("is_grant") or node.get("objtype") != "OBJECT_TABLE":
+        return
+    if node.get("targtype", "ACL_TARGET_OBJECT") != "ACL_TARGET_OBJECT":
+        return
+    privileges = [(p.get("AccessPriv") or {}).get("priv_name", "") for p in node.get("privileges") or ()]
+    writes = [p for p in privileges if p in _WRITES] if privileges else ["all"]
+    if not writes:
+        return
+    for spec in node.get("grantees") or ():
+        role = spec.get("RoleSpec") or {}
+        grantee = "public" if role.get("roletype") == "ROLESPEC_PUBLIC" else role.get("rolename", "")
+        if grantee not in ("anon", "public"):
+            continue
+        for obj in node.get("objects") or ():
+            rangevar = obj.get("RangeVar")
+            key = table_key(rangevar)
+            if key is not None:
+                ctx.grants.append((ctx.pending(key, (), location(rangevar)), grantee, ", ".join(writes).upper()))
+
+
+def track_domain(ctx: Context, node: Node) -> None:
+    ctx.has_ddl = True
+    key = qualified(node.get("domainname") or [])
+    if key:
+        ctx.domains_created.add(key)
+
+
 TRACKERS: dict[str, Callable[[Context, Node], None]] = {
     "CreateStmt": track_create,
     "CreateTableAsStmt": track_create_as,
@@ -521,9 +806,13 @@ TRACKERS: dict[str, Callable[[Context, Node], None]] = {
     "UpdateStmt": track_update,
     "DeleteStmt": track_delete,
     "InsertStmt": track_insert,
+    "SelectStmt": track_select,
     "CreateSchemaStmt": track_schema,
-    "ViewStmt": track_ddl,
-    "CreateDomainStmt": track_ddl,
+    "ViewStmt": track_view,
+    "CreateFunctionStmt": track_function,
+    "AlterFunctionStmt": track_alter_function,
+    "GrantStmt": track_grant,
+    "CreateDomainStmt": track_domain,
     "AlterDomainStmt": track_ddl,
     "CreateTrigStmt": track_ddl,
     "VariableSetStmt": track_set,

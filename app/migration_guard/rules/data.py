@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from migration_guard.model import Migration, Severity
 from migration_guard.rules.base import Hit, Rule
-from migration_guard.rules.context import Context
+from migration_guard.rules.context import Context, cte_writes
 from migration_guard.rules.nodes import Node, display, location, table_key
 
 
@@ -20,12 +20,25 @@ def _whole_table(node: Node, ctx: Context, verb: str) -> Iterator[Hit]:
     yield ctx.hit(f"{verb} without WHERE changes every row of {display(key)}", location(rel))
 
 
+def _with_ctes(node: Node, ctx: Context, kind: str, verb: str) -> Iterator[Hit]:
+    """The statement itself, then the same verb hidden in its WITH clause (data-modifying CTEs)."""
+    if ctx.kind == kind:
+        yield from _whole_table(node, ctx, verb)
+    if "withClause" in node:
+        for sub_kind, sub in cte_writes(node):
+            if sub_kind == kind:
+                yield from _whole_table(sub, ctx, verb)
+
+
 def check_delete_without_where(node: Node, ctx: Context) -> Iterator[Hit]:
-    yield from _whole_table(node, ctx, "DELETE")
+    yield from _with_ctes(node, ctx, "DeleteStmt", "DELETE")
 
 
 def check_update_without_where(node: Node, ctx: Context) -> Iterator[Hit]:
-    yield from _whole_table(node, ctx, "UPDATE")
+    yield from _with_ctes(node, ctx, "UpdateStmt", "UPDATE")
+
+
+_WITH_KINDS = frozenset({"DeleteStmt", "UpdateStmt", "InsertStmt", "SelectStmt"})
 
 
 DELETE_WITHOUT_WHERE = Rule(
@@ -33,7 +46,8 @@ DELETE_WITHOUT_WHERE = Rule(
     severity=Severity.ERROR,
     summary="DELETE without WHERE on an existing table",
     why=(
-        "A DELETE with no WHERE clause removes every row of the table, row by row under row locks, "
+        "A DELETE with no WHERE clause (also inside a WITH clause) removes every row of the table, row "
+        "by row under row locks, "
         "firing triggers and cascades; it is almost always a truncated or mistaken statement, and the "
         "rows are only recoverable from a backup."
     ),
@@ -44,7 +58,7 @@ DELETE_WITHOUT_WHERE = Rule(
     ),
     example="DELETE FROM sessions;",
     check=check_delete_without_where,
-    kinds=frozenset({"DeleteStmt"}),
+    kinds=_WITH_KINDS,
 )
 
 UPDATE_WITHOUT_WHERE = Rule(
@@ -63,7 +77,7 @@ UPDATE_WITHOUT_WHERE = Rule(
     ),
     example="UPDATE accounts SET plan = 'free';",
     check=check_update_without_where,
-    kinds=frozenset({"UpdateStmt"}),
+    kinds=_WITH_KINDS,
 )
 
 

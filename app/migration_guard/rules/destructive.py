@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import Node, alter_cmds, display, location, qualified, strings, table_key
@@ -46,8 +47,13 @@ def check_drop_column(node: Node, ctx: Context) -> Iterator[Hit]:
     key = table_key(node.get("relation"))
     if key is None or ctx.is_new(key) or node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
         return
+    table = ctx.table(key)
     for cmd in alter_cmds(node).get("AT_DropColumn", ()):
-        yield ctx.hit(f"DROP COLUMN {cmd.get('name')} on {display(key)} deletes the column's data")
+        name = cmd.get("name", "")
+        yield ctx.hit(
+            f"DROP COLUMN {name} on {display(key)} deletes the column's data",
+            fix=fixes.drop_column(key, name, table.pk if table else ()),
+        )
 
 
 DROP_COLUMN = Rule(

@@ -160,6 +160,8 @@ OUT_OF_ORDER = Rule(
 
 
 def check_missing_intent(migration: Migration, ctx: Context) -> Iterator[Hit]:
+    if ctx.file_index not in ctx.change:
+        return  # old history: it shipped long ago, asking it for an intent now helps no one
     if migration.error is None and not migration.header.intent:
         yield Hit("no `-- intent:` header line saying what this migration is for", 1, 1)
 
@@ -170,7 +172,9 @@ MISSING_INTENT = Rule(
     summary="no `-- intent:` header line",
     why=(
         "Reviewers (and whoever debugs production later) need to know what the migration is meant to "
-        "do to judge whether what it does is right; generated migrations rarely say."
+        "do to judge whether what it does is right; generated migrations rarely say. Asked only of "
+        "the files being checked (changed or new, or the newest file when a whole folder is linted), "
+        "never of old history."
     ),
     fix=(
         "-- intent: add accounts.plan so billing can store the customer's plan\n"

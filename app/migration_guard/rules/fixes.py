@@ -7,7 +7,7 @@ to the rule's generic fix (``None``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
@@ -44,6 +44,13 @@ def _statement(ctx: Context) -> Any | None:
     except Exception:  # any parser trouble: keep the generic fix
         return None
     return parsed[0].stmt if len(parsed) == 1 else None
+
+
+def as_written(ctx: Context) -> str | None:
+    """The current statement exactly as the file has it (top-level statements only): no re-parse."""
+    if ctx.in_do or ctx.stmt is None:
+        return None
+    return ctx.stmt.sql.strip() + ";"
 
 
 def rewrite(ctx: Context, change: Callable[[Any], str | None]) -> str | None:
@@ -94,7 +101,75 @@ def not_valid_constraints(ctx: Context, table: TableKey) -> str | None:
             for name in names
         )
 
-    return rewrite(ctx, change)
+    text = rewrite(ctx, change)
+    if text is None:
+        return None
+    statement, _, validates = text.partition("\n")
+    # VALIDATE in the same transaction would scan under the ADD's lock: it belongs to the next file.
+    return f"{statement}\n-- in the next migration file (its own transaction):\n{validates}" if validates else text
+
+
+_KEYED = {"CONSTR_CHECK": "check", "CONSTR_FOREIGN": "fkey", "CONSTR_UNIQUE": "key", "CONSTR_PRIMARY": "pkey"}
+
+
+def inline_constraint(ctx: Context, table: TableKey, column: str, contype: str) -> str | None:
+    """ADD COLUMN without its inline constraint, then the constraint added the non-blocking way."""
+    node = _statement(ctx)
+    if node is None:
+        return None
+    from pglast.stream import RawStream
+
+    try:
+        coldef: Any = next(
+            cmd.def_ for cmd in node.cmds or () if getattr(getattr(cmd, "def_", None), "colname", None) == column
+        )
+        con = next(c for c in coldef.constraints or () if c.contype.name == contype)
+        coldef.constraints = tuple(c for c in coldef.constraints if c is not con) or None
+        con_text = RawStream()(con)
+        add_column = f"ALTER TABLE {qualified(table)} ADD COLUMN {RawStream()(coldef)};"
+    except Exception:  # an unexpected tree: keep the generic fix
+        return None
+    t, c = qualified(table), ident(column)
+    name = ident(con.conname or f"{table[1]}_{column}_{_KEYED[contype]}"[:63])
+    if contype in ("CONSTR_CHECK", "CONSTR_FOREIGN"):
+        head = "FOREIGN KEY (" + c + ") " if contype == "CONSTR_FOREIGN" else ""
+        return (
+            f"{add_column}\n"
+            f"ALTER TABLE {t} ADD CONSTRAINT {name} {head}{con_text} NOT VALID;  -- new rows only, instant\n"
+            f"-- in the next migration file (its own transaction):\n"
+            f"ALTER TABLE {t} VALIDATE CONSTRAINT {name};  -- does not block writes"
+        )
+    what = "PRIMARY KEY" if contype == "CONSTR_PRIMARY" else "UNIQUE"
+    return (
+        f"{add_column}\n"
+        + NO_TRANSACTION
+        + f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} ({c});\n"
+        f"-- then, in the next migration:\nALTER TABLE {t} ADD CONSTRAINT {name} {what} USING INDEX {name};"
+    )
+
+
+def primary_key_after_not_null(table: TableKey, columns: list[str], index: str | None) -> str:
+    t = qualified(table)
+    lines = ["-- migration 1: prove the key columns hold no NULL without blocking writes"]
+    checks = []
+    for column in columns:
+        check = ident(f"{table[1]}_{column}_not_null"[:63])
+        checks.append((check, ident(column)))
+        lines.append(f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({ident(column)} IS NOT NULL) NOT VALID;")
+    lines.append("-- migration 2:")
+    for check, col in checks:
+        lines.append(f"ALTER TABLE {t} VALIDATE CONSTRAINT {check};  -- SHARE UPDATE EXCLUSIVE: writes continue")
+        lines.append(f"ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;  -- instant: uses the validated check")
+    name = ident(index or f"{table[1]}_pkey")
+    if index is None:
+        cols = ", ".join(ident(c) for c in columns)
+        lines.append("-- migration 3 (-- migration-guard: no-transaction):")
+        lines.append(f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {t} ({cols});")
+        lines.append("-- migration 4:")
+    else:
+        lines.append("-- migration 3:")
+    lines.append(f"ALTER TABLE {t} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name};  -- instant now")
+    return "\n".join(lines)
 
 
 def index_for_fk(table: TableKey, columns: tuple[str, ...], new_table: bool) -> str:
@@ -112,6 +187,7 @@ def set_not_null(table: TableKey, column: str) -> str:
     check = ident(f"{table[1]}_{column}_not_null"[:63])
     return (
         f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;\n"
+        "-- in the next migration file (VALIDATE must not share the ADD's transaction):\n"
         f"ALTER TABLE {t} VALIDATE CONSTRAINT {check};  -- SHARE UPDATE EXCLUSIVE: writes continue\n"
         f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;  -- instant: uses the validated check\n"
         f"ALTER TABLE {t} DROP CONSTRAINT {check};"
@@ -154,4 +230,105 @@ def column_then_default(ctx: Context, table: TableKey, column: str) -> str | Non
         f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {expr};  -- new rows only, instant\n"
         f"-- backfill existing rows in batches, in a separate data migration:\n"
         f"UPDATE {t} SET {c} = {expr} WHERE ctid IN (SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT 10000);"
+    )
+
+
+def type_change(table: TableKey, column: str, new_type: str) -> str:
+    """Expand / contract with the statement's own table, column and target type."""
+    t, c = qualified(table), ident(column)
+    new = ident(f"{column}_new"[:63])
+    old = ident(f"{column}_old"[:63])
+    return (
+        f"-- 1. Add a new column with the new type:\n"
+        f"ALTER TABLE {t} ADD COLUMN {new} {new_type};\n"
+        f"-- 2. Deploy code writing both columns; backfill in batches, in a data migration:\n"
+        f"UPDATE {t} SET {new} = {c} WHERE ctid IN (SELECT ctid FROM {t} WHERE {new} IS NULL LIMIT 10000);\n"
+        f"-- 3. Deploy code reading the new column, then swap names in one migration:\n"
+        f"ALTER TABLE {t} RENAME COLUMN {c} TO {old};\n"
+        f"ALTER TABLE {t} RENAME COLUMN {new} TO {c};"
+    )
+
+
+def domain_not_valid(ctx: Context, domain: TableKey) -> str | None:
+    """The ALTER DOMAIN … ADD CONSTRAINT made NOT VALID (and named), then its VALIDATE in the next file."""
+
+    def change(node: Any) -> str:
+        con = node.def_
+        con.skip_validation = True
+        if not con.conname:
+            con.conname = f"{domain[1]}_check"[:63]
+        return (
+            "-- in the next migration file (its own transaction):\n"
+            f"ALTER DOMAIN {qualified(domain)} VALIDATE CONSTRAINT {ident(con.conname)};"
+        )
+
+    return rewrite(ctx, change)
+
+
+def retype_column(ctx: Context, table: TableKey | None, column: str, new_type: str, limit: int | None) -> str | None:
+    """The column declared ``new_type`` (a former length limit kept as a CHECK), built from names
+    only: rewriting whole CREATE TABLE statements cost more than the rest of the lint together."""
+    if table is None:
+        return None
+    t, c = qualified(table), ident(column)
+    new = ctx.kind == "CreateStmt" or ctx.is_new(table)
+    check = ""
+    if limit is not None:
+        name = ident(f"{table[1]}_{column}_length"[:63])
+        check = f", ADD CONSTRAINT {name} CHECK (length({c}) <= {int(limit)})" + ("" if new else " NOT VALID")
+    cast = f" USING {c}::{new_type}" if new_type == "jsonb" else ""
+    where = (
+        "in the CREATE TABLE, or right after it (the table is new: instant)"
+        if new
+        else "in this statement instead (changing it once the table is filled rewrites it)"
+    )
+    return f"-- declare {column} as {new_type} {where}:\nALTER TABLE {t} ALTER COLUMN {c} TYPE {new_type}{cast}{check};"
+
+
+def drop_column(table: TableKey, column: str, key: tuple[str, ...]) -> str:
+    t, c = qualified(table), ident(column)
+    keep = ", ".join(ident(k) for k in key or ("id",))
+    archive = qualified((table[0], f"{table[1]}_{column}_archive"[:63]))
+    return (
+        f"-- 1. Deploy application code that no longer reads or writes {column}.\n"
+        f"-- 2. Optionally keep a copy of the data:\n"
+        f"CREATE TABLE {archive} AS SELECT {keep}, {c} FROM {t};\n"
+        f"-- 3. In a later migration, drop it with a short lock timeout:\n"
+        f"SET lock_timeout = '2s';\n"
+        f"-- migration-guard: allow drop-column -- unused since <release>\n"
+        f"ALTER TABLE {t} DROP COLUMN {c};"
+    )
+
+
+def rename_column(table: TableKey, old: str, new: str, type_: str | None, key: tuple[str, ...]) -> str:
+    t, o, n = qualified(table), ident(old), ident(new)
+    shown = type_ or "text"
+    note = "" if type_ else f"  -- use {old}'s current type"
+    k = ident(key[0]) if len(key) == 1 else "id"
+    return (
+        f"-- Expand / contract in steps, each its own migration and deploy:\n"
+        f"ALTER TABLE {t} ADD COLUMN {n} {shown};{note}\n"
+        f"-- deploy code that writes both columns, then backfill in batches:\n"
+        f"UPDATE {t} SET {n} = {o} WHERE {k} IN (SELECT {k} FROM {t} WHERE {n} IS NULL LIMIT 10000);\n"
+        f"-- deploy code that reads {new} only, then:\n"
+        f"ALTER TABLE {t} DROP COLUMN {o};"
+    )
+
+
+def policy_for(table: TableKey, columns: Iterable[str]) -> str:
+    t = qualified(table)
+    if "user_id" in set(columns):
+        name = ident(f"{table[1]}_owner"[:63])
+        return (
+            f"CREATE POLICY {name} ON {t} FOR ALL TO authenticated\n"
+            f"  USING ((SELECT auth.uid()) = user_id) WITH CHECK ((SELECT auth.uid()) = user_id);\n"
+            f"-- or, for a server-only table, say so:\n"
+            f"-- migration-guard: allow rls-enabled-no-policy -- only the service role uses {table[1]}"
+        )
+    name = ident(f"{table[1]}_read"[:63])
+    return (
+        f"CREATE POLICY {name} ON {t} FOR SELECT TO authenticated\n"
+        f"  USING (true);  -- narrow to the rows each user may see\n"
+        f"-- or, for a server-only table, say so:\n"
+        f"-- migration-guard: allow rls-enabled-no-policy -- only the service role uses {table[1]}"
     )

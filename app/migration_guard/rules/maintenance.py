@@ -7,12 +7,31 @@ from collections.abc import Iterator
 from migration_guard.model import Severity
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, def_options, display, table_key
+from migration_guard.rules.nodes import Node, display, table_key
+
+_FALSE = frozenset({"false", "off", "0", "no"})
+
+
+def _full(options: list[Node] | None) -> bool:
+    """VACUUM (FULL) / (FULL true) / FULL, but not (FULL false) / (FULL off) / (FULL 0)."""
+    for item in options or ():
+        elem = item.get("DefElem") or {}
+        if elem.get("defname") != "full":
+            continue
+        arg = elem.get("arg") or {}
+        if "String" in arg:
+            return str(arg["String"].get("sval", "")).lower() not in _FALSE
+        if "Integer" in arg:
+            return bool(arg["Integer"].get("ival", 0))
+        if "Boolean" in arg:
+            return bool(arg["Boolean"].get("boolval", False))
+        return True
+    return False
 
 
 def check_vacuum_full_or_cluster(node: Node, ctx: Context) -> Iterator[Hit]:
     if ctx.kind == "VacuumStmt":
-        if not node.get("is_vacuumcmd") or "full" not in def_options(node.get("options")):
+        if not node.get("is_vacuumcmd") or not _full(node.get("options")):
             return
         keys = [table_key((r.get("VacuumRelation") or {}).get("relation")) for r in node.get("rels") or ()]
         what = "VACUUM FULL"

@@ -9,10 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import Hit, Rule
 from migration_guard.rules.columns import SERIAL_TYPES
 from migration_guard.rules.context import Context
-from migration_guard.rules.nodes import Node, alter_cmds, column_constraints, location, strings, type_name, typmods
+from migration_guard.rules.nodes import (
+    Node,
+    alter_cmds,
+    column_constraints,
+    location,
+    strings,
+    table_key,
+    type_name,
+    typmods,
+)
 
 SMALL_INTS = frozenset({"int4", "int2"})
 
@@ -127,22 +137,34 @@ PREFER_IDENTITY = Rule(
 
 
 def check_prefer_text(node: Node, ctx: Context) -> Iterator[Hit]:
+    key = table_key(node.get("relation"))
     for col in _columns(node, ctx):
         if col.type == "varchar" and col.mods:
             yield ctx.hit(
-                f"column {col.name} is varchar({col.mods[0]}): use text (with a CHECK on length if needed)", col.loc
+                f"column {col.name} is varchar({col.mods[0]}): use text (with a CHECK on length if needed)",
+                col.loc,
+                fixes.retype_column(ctx, key, col.name, "text", col.mods[0]),
+            )
+        elif col.type == "bpchar":
+            n = col.mods[0] if col.mods else 1
+            yield ctx.hit(
+                f"column {col.name} is char({n}): blank-padded to {n} characters; use text "
+                "(with a CHECK on length if needed)",
+                col.loc,
+                fixes.retype_column(ctx, key, col.name, "text", n),
             )
 
 
 PREFER_TEXT = Rule(
     id="prefer-text",
     severity=Severity.WARNING,
-    summary="varchar(n) columns: use text",
+    summary="varchar(n) and char(n) columns: use text",
     why=(
         "In PostgreSQL varchar(n) is stored exactly like text and is not faster; the length limit "
         "only adds a failure mode, and raising it later is an ALTER COLUMN TYPE (lowering it scans "
-        "the table). A CHECK constraint on length(...) can be added NOT VALID and changed without "
-        "touching the column."
+        "the table). char(n) is worse: values are blank-padded to n characters, trailing spaces are "
+        "ignored in comparisons but not by clients, and it is no faster either. A CHECK constraint on "
+        "length(...) can be added NOT VALID and changed without touching the column."
     ),
     fix=(
         "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL,\n"
@@ -178,4 +200,34 @@ PREFER_TIMESTAMPTZ = Rule(
     kinds=_KINDS,
 )
 
-RULES = (PREFER_BIGINT, PREFER_IDENTITY, PREFER_TEXT, PREFER_TIMESTAMPTZ)
+
+
+def check_prefer_jsonb(node: Node, ctx: Context) -> Iterator[Hit]:
+    key = table_key(node.get("relation"))
+    for col in _columns(node, ctx):
+        if col.type == "json":
+            yield ctx.hit(
+                f"column {col.name} is json: use jsonb", col.loc, fixes.retype_column(ctx, key, col.name, "jsonb", None)
+            )
+        elif col.type == "json[]":
+            yield ctx.hit(f"column {col.name} is json[]: use jsonb (or jsonb[])", col.loc)
+
+
+PREFER_JSONB = Rule(
+    id="prefer-jsonb",
+    severity=Severity.WARNING,
+    summary="json columns: use jsonb",
+    why=(
+        "json stores the input text verbatim and re-parses it on every access: no indexes (GIN), no "
+        "equality operator (so no DISTINCT, GROUP BY or UNIQUE), and duplicate keys are kept. jsonb is "
+        "parsed once, supports containment operators and GIN indexes, and is what Supabase's APIs and "
+        "most tooling expect. Converting a filled json column later rewrites the table."
+    ),
+    fix="CREATE TABLE events (id bigint PRIMARY KEY, payload jsonb NOT NULL DEFAULT '{}'::jsonb);",
+    example="CREATE TABLE events (id bigint PRIMARY KEY, payload json NOT NULL);",
+    check=check_prefer_jsonb,
+    subtypes=frozenset({"AT_AddColumn", "AT_AlterColumnType"}),
+    kinds=_KINDS,
+)
+
+RULES = (PREFER_BIGINT, PREFER_IDENTITY, PREFER_TEXT, PREFER_TIMESTAMPTZ, PREFER_JSONB)

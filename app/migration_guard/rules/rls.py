@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_guard.model import Migration, Severity
+from migration_guard.rules import fixes
 from migration_guard.rules.base import ExampleSetup, Hit, Rule
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import display
@@ -70,6 +71,7 @@ def check_rls_no_policy(migration: Migration, ctx: Context) -> Iterator[Hit]:
                 "every API query returns nothing",
                 table.line,
                 table.column,
+                fixes.policy_for(key, table.columns),
             )
 
 

@@ -17,10 +17,12 @@ def check_missing_primary_key(migration: Migration, ctx: Context) -> Iterator[Hi
         if table is None or table.file != ctx.file_index or key in seen:
             continue
         seen.add(key)
-        # Partitions and LIKE/INHERITS/AS copies get their keys elsewhere; temp tables are scratch.
+        # Partitions, INHERITS children and LIKE … INCLUDING INDEXES copies get their keys elsewhere;
+        # temp tables are scratch. CREATE TABLE … AS and plain LIKE copies have none: flagged.
         if table.has_pk or table.temporary or table.partition or table.copies_other:
             continue
-        yield Hit(f"table {display(key)} has no primary key", table.line, table.column)
+        made = f" (made by {table.made_by}, which copies no primary key)" if table.made_by else ""
+        yield Hit(f"table {display(key)} has no primary key{made}", table.line, table.column)
 
 
 MISSING_PRIMARY_KEY = Rule(

@@ -1,0 +1,121 @@
+"""Names PostgreSQL silently truncates: identifiers longer than NAMEDATALEN - 1 = 63 bytes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from migration_guard.model import Severity
+from migration_guard.rules.base import Hit, Rule
+from migration_guard.rules.context import Context
+from migration_guard.rules.nodes import Node, location, strings
+
+MAX_BYTES = 63
+# Fields that hold a name the statement creates or points at (never expressions or bodies).
+_NAME_FIELDS = frozenset(
+    {"relname", "colname", "conname", "idxname", "newname", "policy_name", "trigname", "schemaname", "indexname"}
+)
+_NAME_LISTS = frozenset({"funcname", "domainname", "typeName", "seqname"})
+_KINDS = frozenset(
+    {
+        "CreateStmt", "AlterTableStmt", "IndexStmt", "RenameStmt", "CreatePolicyStmt", "CreateTrigStmt",
+        "CreateFunctionStmt", "CreateSchemaStmt", "ViewStmt", "CreateTableAsStmt", "CreateSeqStmt",
+        "CreateEnumStmt", "CreateDomainStmt", "CompositeTypeStmt",
+    }
+)  # fmt: skip
+_SKIP = frozenset({"options", "query", "whereClause", "raw_expr", "qual", "with_check", "args", "returnType"})
+
+
+def _cut_names(node: Any, loc: int | None) -> Iterator[tuple[str, int | None]]:
+    """Names of (nearly) 63 bytes: the parser has already truncated longer ones to that length
+    (a little less when the cut falls inside a multi-byte character)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _cut_names(item, loc)
+        return
+    if not isinstance(node, dict):
+        return
+    here = location(node) or loc
+    for key, value in node.items():
+        if key in _SKIP:
+            continue
+        if isinstance(value, str):
+            if key in _NAME_FIELDS and len(value.encode("utf-8")) >= MAX_BYTES - 3:  # multi-byte clipping
+                yield value, here
+        elif key in _NAME_LISTS and isinstance(value, list):
+            for name in strings(value):
+                if len(name.encode("utf-8")) >= MAX_BYTES - 3:
+                    yield name, here
+        elif isinstance(value, dict | list):
+            yield from _cut_names(value, here)
+
+
+def _written(sql: str) -> dict[str, str]:
+    """Identifiers longer than 63 bytes as written in ``sql`` → what PostgreSQL keeps of them."""
+    from pglast import parser
+
+    out: dict[str, str] = {}
+    for token in parser.scan(sql):  # offsets in characters
+        if token.name != "IDENT" or token.end - token.start + 1 < MAX_BYTES // 4:
+            continue
+        text = sql[token.start : token.end + 1]
+        name = text[1:-1].replace('""', '"') if text.startswith('"') else text.lower()
+        raw = name.encode("utf-8")
+        if len(raw) > MAX_BYTES:
+            out[raw[:MAX_BYTES].decode("utf-8", errors="ignore")] = name
+    return out
+
+
+# A name over 63 bytes as written: 64+ identifier characters, or a quoted name of 16+ characters
+# (4-byte UTF-8). Tested on the statement text first: the tree walk is the expensive part.
+_MAYBE_LONG = re.compile(r'[A-Za-z0-9_$\x80-\U0010ffff]{16,}|"[^"]{16,}"')
+_LONG_ASCII = re.compile(r'[A-Za-z0-9_$]{64,}|"[^"]{64,}"')
+
+
+def check_identifier_too_long(node: Node, ctx: Context) -> Iterator[Hit]:
+    if ctx.stmt is None:
+        return
+    sql = ctx.frame.source if ctx.in_do and ctx.frame is not None else ctx.stmt.sql
+    if not (_LONG_ASCII if sql.isascii() else _MAYBE_LONG).search(sql):
+        return
+    candidates = list(_cut_names(node, None))
+    if not candidates:
+        return
+    written = _written(sql)
+    seen: set[str] = set()
+    for cut, loc in candidates:
+        full = written.get(cut)
+        if full is None or cut in seen:
+            continue
+        seen.add(cut)
+        yield ctx.hit(
+            f"identifier '{full}' is {len(full.encode('utf-8'))} bytes: PostgreSQL silently truncates it to "
+            f"'{cut}'",
+            loc,
+        )
+
+
+IDENTIFIER_TOO_LONG = Rule(
+    id="identifier-too-long",
+    severity=Severity.WARNING,
+    summary="identifier longer than 63 bytes (PostgreSQL truncates it silently)",
+    why=(
+        "PostgreSQL keeps only the first 63 bytes of a name (NAMEDATALEN - 1) and only says so in a "
+        "NOTICE. Two long names sharing their first 63 bytes become the same name (the second CREATE "
+        "fails, or IF NOT EXISTS silently skips it), and tools, ORMs and later migrations that compare "
+        "the full name (DROP CONSTRAINT, generated types) do not find the object."
+    ),
+    fix=(
+        "-- Choose a name of at most 63 bytes (multi-byte characters count several):\n"
+        "CREATE INDEX subscriptions_customer_plan_period_idx ON subscriptions (customer_id, plan_id, period);"
+    ),
+    example=(
+        "CREATE INDEX subscriptions_customer_id_plan_id_billing_period_start_renewal_status_idx\n"
+        "  ON subscriptions (customer_id, plan_id, billing_period_start, renewal_status);"
+    ),
+    check=check_identifier_too_long,
+    kinds=_KINDS,
+)
+
+RULES = (IDENTIFIER_TOO_LONG,)
