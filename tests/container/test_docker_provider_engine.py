@@ -88,9 +88,11 @@ def test_on_this_machine_success_failure_and_sigterm(pg_image: str, tmp_path: Pa
          "--postgres-image", pg_image, "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    assert wait_for_dry_run_container(proc) == "host"  # this engine has no bridge: host network, 127.0.0.1
-    os.kill(proc.pid, signal.SIGTERM)  # the runner's cancel
-    proc.communicate(timeout=60)
+    try:
+        assert wait_for_dry_run_container(proc) == "host"  # no bridge on this engine: host network, 127.0.0.1
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)  # the runner's cancel
+        proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert leftover_containers() == []
 
@@ -113,9 +115,12 @@ def test_from_inside_the_action_container_through_the_socket(image: str, pg_imag
     slow = project(tmp_path / "slow", {**GOOD, "20240103000000_c.sql": SLEEP})
     proc = subprocess.Popen(plan_in_action_image(image, slow, pg_image, "mg-plan-cancel"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    action_id = docker("inspect", "--format", "{{.Id}}", "mg-plan-cancel").stdout.strip()
-    assert wait_for_dry_run_container(proc) == f"container:{action_id}"  # a sibling in our network namespace
-    docker("kill", "--signal", "TERM", "mg-plan-cancel")  # what `docker stop` sends first on a cancel
-    proc.communicate(timeout=60)
+    try:
+        mode = wait_for_dry_run_container(proc)
+        action_id = docker("inspect", "--format", "{{.Id}}", "mg-plan-cancel").stdout.strip()
+        assert mode == f"container:{action_id}"  # a sibling in the action container's network namespace
+    finally:
+        docker("kill", "--signal", "TERM", "mg-plan-cancel")  # what `docker stop` sends first on a cancel
+        proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert leftover_containers() == []
