@@ -25,11 +25,10 @@ class History:
     fetch: bool = True  # try `git fetch origin <sha>` once for a missing commit (a squash-merged PR's head)
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
-        # The container's root user runs git in a workspace owned by the runner: safe.directory.
-        return subprocess.run(
-            ["git", "-c", f"safe.directory={self.root}", "-c", "safe.directory=*", *args],
-            cwd=self.root, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-        )
+        # The container's root user runs git in a workspace owned by the runner: gitdiff trusts it.
+        from migration_guard.gitdiff import run_git
+
+        return run_git(self.root, *args)
 
     def is_repository(self) -> bool:
         return self.root.is_dir() and self._git("rev-parse", "--git-dir").returncode == 0
