@@ -111,16 +111,25 @@ COPY --from=build /opt/migration-guard /opt/migration-guard
 
 # A prepared data folder per bootstrap (Supabase or plain), made by the real dry run at build time:
 # it lands in the cache (MIGRATION_GUARD_CACHE_DIR) under the key a run computes (major, bootstrap
-# hash, settings), so every dry run starts from a copy instead of initdb + bootstrap. The servers
-# were shut down cleanly: only the WAL segment holding the last checkpoint is needed; the others
-# (recycled, pre-allocated) are 7 MB per folder. Files equal in both folders (template0, most of
-# the catalogs: 12 MB) are hard links between the folders, never within one: a run copies a single
-# folder, so the copy gets files of its own.
-RUN mkdir -p /tmp/bake/migrations \
+# hash, settings), so every dry run starts from a copy instead of initdb + bootstrap.
+# The bake runs the server binaries through a mirror of the install (symlinks, and copies of
+# `postgres` and `pg_config` made in this step, so the paths they compute from their own place
+# stay inside the mirror): the dry run hard-links `postgres` into its private tree, and a hard
+# link to a file of an earlier layer would copy those 9 MB into this one.
+# The servers were shut down cleanly: only the WAL segment holding the last checkpoint is needed;
+# the others (recycled, pre-allocated) are 7 MB per folder. Files equal in both folders (template0,
+# `postgres`, most of the catalogs) become hard links between the folders, never within one: a run
+# copies a single folder, so the copy gets files of its own.
+RUN mirror=/tmp/bake/root && pgbin="/usr/lib/postgresql/${PG_MAJOR}" \
+ && mkdir -p "$mirror$pgbin/bin" "$mirror/usr/share/postgresql" /tmp/bake/migrations \
+ && ln -s "$pgbin/lib" "$mirror$pgbin/lib" \
+ && ln -s "/usr/share/postgresql/${PG_MAJOR}" "$mirror/usr/share/postgresql/${PG_MAJOR}" \
+ && for f in "$pgbin"/bin/*; do ln -s "$f" "$mirror$f"; done \
+ && for f in postgres pg_config; do rm "$mirror$pgbin/bin/$f" && cp -p "$pgbin/bin/$f" "$mirror$pgbin/bin/$f"; done \
  && echo "select 1;" > /tmp/bake/migrations/20000101000000_bake.sql \
  && for sb in on off; do \
-      migration-guard plan --dir /tmp/bake/migrations --supabase "$sb" --postgres local --no-progress \
-        --format json > /dev/null || exit 1; \
+      migration-guard plan --dir /tmp/bake/migrations --supabase "$sb" --postgres local \
+        --postgres-bin "$mirror$pgbin/bin" --no-progress --format json > /dev/null || exit 1; \
     done \
  && for d in /opt/migration-guard/pgcache/*/; do \
       redo=$(pg_controldata -D "$d" | sed -n 's/^Latest checkpoint.s REDO WAL file: *//p'); \
