@@ -70,8 +70,8 @@ ARG PG_MAJOR
 #   but only llvmjit.so loads it and the dry run runs with jit = off;
 # - perl (postgresql-common's and git's scripts; the dry run calls initdb/postgres directly and
 #   git's plumbing is C) and locales (initdb uses C.UTF-8, built into libc);
-# - server tools the dry run never runs (pgbench, pg_upgrade, ...; it keeps initdb, postgres,
-#   pg_ctl, pg_config, pg_controldata, psql, pg_dump), pg_partman's Python maintenance scripts and
+# - client and server tools the dry run never runs (psql, pg_dump, pgbench, pg_upgrade, ...; it
+#   keeps initdb, postgres, pg_ctl, pg_config, pg_controldata), pg_partman's Python scripts and
 #   their psycopg2, man pages, and git's servers (daemon, http-backend, shell, imap-send, scalar;
 #   fetching over https stays);
 # - apt's downloaded packages and lists.
@@ -90,7 +90,7 @@ RUN mkdir -p /etc/postgresql-common \
  && cd "/usr/lib/postgresql/${PG_MAJOR}/bin" \
  && rm -f pgbench pg_upgrade pg_rewind pg_basebackup pg_receivewal pg_recvlogical pg_amcheck pg_test_fsync \
       pg_test_timing pg_verifybackup pg_waldump pg_checksums vacuumlo oid2name clusterdb reindexdb vacuumdb \
-      createdb dropdb createuser dropuser \
+      createdb dropdb createuser dropuser psql pg_dump pg_dumpall pg_restore pg_isready \
  && rm -rf "/usr/share/postgresql/${PG_MAJOR}/man" /usr/lib/postgresql/${PG_MAJOR}/bin/*.py \
  && dpkg --purge --force-depends python3-psycopg2 \
  && cd /usr/lib/git-core \
@@ -109,30 +109,41 @@ ENV PATH="/opt/migration-guard/bin:/usr/lib/postgresql/${PG_MAJOR}/bin:${PATH}" 
 COPY --from=build /out/usr/lib/postgresql/${PG_MAJOR}/lib/ /usr/lib/postgresql/${PG_MAJOR}/lib/
 COPY --from=build /opt/migration-guard /opt/migration-guard
 
-# A prepared data folder per bootstrap (Supabase or plain), made by the real dry run at build time:
-# it lands in the cache (MIGRATION_GUARD_CACHE_DIR) under the key a run computes (major, bootstrap
-# hash, settings), so every dry run starts from a copy instead of initdb + bootstrap. The servers
-# were shut down cleanly: only the WAL segment holding the last checkpoint is needed; the others
-# (recycled, pre-allocated) are 7 MB per folder. Files equal in both folders (template0, most of
-# the catalogs: 12 MB) are hard links between the folders, never within one: a run copies a single
-# folder, so the copy gets files of its own.
-RUN mkdir -p /tmp/bake/migrations \
+# A prepared data folder for Supabase projects (the bootstrap with Supabase's roles and schemas),
+# made by the real dry run at build time: it lands in the cache (MIGRATION_GUARD_CACHE_DIR) under
+# the key a run computes (major, bootstrap hash, settings), so such a dry run starts from a copy
+# instead of initdb + bootstrap. (A plain PostgreSQL project prepares its folder on first use.)
+# The bake runs the server binaries through a mirror of the install (symlinks, and copies of
+# `postgres` and `pg_config` made in this step, so the paths they compute from their own place
+# stay inside the mirror): the dry run hard-links `postgres` into its private tree, and a hard
+# link to a file of an earlier layer would copy those 9 MB into this one.
+# The server was shut down cleanly: only the WAL segment holding the last checkpoint is needed;
+# the others (recycled, pre-allocated) are 7 MB. Files of the other databases equal to template0's
+# (base/4, its fixed OID since PostgreSQL 15: all of `postgres`, most catalogs of the dry-run
+# database, 10 MB) become hard links to them; a run copies the folder without keeping links
+# (copy_data_dir), so each database gets files of its own.
+RUN mirror=/tmp/bake/root && pgbin="/usr/lib/postgresql/${PG_MAJOR}" \
+ && mkdir -p "$mirror$pgbin/bin" "$mirror/usr/share/postgresql" /tmp/bake/migrations \
+ && ln -s "$pgbin/lib" "$mirror$pgbin/lib" \
+ && ln -s "/usr/share/postgresql/${PG_MAJOR}" "$mirror/usr/share/postgresql/${PG_MAJOR}" \
+ && for f in "$pgbin"/bin/*; do ln -s "$f" "$mirror$f"; done \
+ && for f in postgres pg_config; do rm "$mirror$pgbin/bin/$f" && cp -p "$pgbin/bin/$f" "$mirror$pgbin/bin/$f"; done \
  && echo "select 1;" > /tmp/bake/migrations/20000101000000_bake.sql \
- && for sb in on off; do \
-      migration-guard plan --dir /tmp/bake/migrations --supabase "$sb" --postgres local --no-progress \
-        --format json > /dev/null || exit 1; \
-    done \
+ && migration-guard plan --dir /tmp/bake/migrations --supabase on --postgres local \
+      --postgres-bin "$mirror$pgbin/bin" --no-progress --format json > /dev/null \
  && for d in /opt/migration-guard/pgcache/*/; do \
       redo=$(pg_controldata -D "$d" | sed -n 's/^Latest checkpoint.s REDO WAL file: *//p'); \
       [ -n "$redo" ] && [ -f "$d/pg_wal/$redo" ] || exit 1; \
       find "$d/pg_wal" -maxdepth 1 -type f -name '0*' ! -name "$redo" -delete; \
     done \
- && set -- /opt/migration-guard/pgcache/*/ \
- && if [ $# -eq 2 ]; then \
-      cd "$1" && find . -type f | while read -r f; do \
-        if cmp -s "$f" "$2/$f"; then ln -f "$f" "$2/$f"; fi; \
-      done; cd /; \
-    fi \
+ && for d in /opt/migration-guard/pgcache/*; do \
+      for f in "$d"/base/4/*; do \
+        n=${f##*/}; \
+        for db in "$d"/base/*; do \
+          if [ "$db" != "$d/base/4" ] && cmp -s "$f" "$db/$n"; then ln -f "$f" "$db/$n"; fi; \
+        done; \
+      done; \
+    done \
  && ls /opt/migration-guard/pgcache \
  && rm -rf /tmp/bake /tmp/migration-guard-*
 

@@ -19,10 +19,19 @@ def git_argv(*args: str) -> list[str]:
     return ["git", *TRUST, *args]
 
 
+# Checkouts a `git fetch` wrote into during this process: the action hands their new (root-owned)
+# objects to the workspace's owner at the end (ownership.hand_over).
+FETCHED: list[Path] = []
+
+
 def run_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run git in ``cwd`` and return the result whatever the exit code (the caller decides)."""
+    if args and args[0] == "fetch":
+        FETCHED.append(cwd)
     try:
-        return subprocess.run(git_argv(*args), cwd=cwd, capture_output=True, text=True, check=False)
+        return subprocess.run(
+            git_argv(*args), cwd=cwd, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+        )
     except FileNotFoundError:
         raise UserError("git is not installed; it is needed to compare commits") from None
 

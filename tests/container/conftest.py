@@ -58,7 +58,8 @@ def engine() -> None:
     probe = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
                            timeout=60, check=False)
     if probe.returncode != 0:
-        pytest.skip(f"no Docker engine answers ({probe.stderr.strip().splitlines()[-1:]}); .ci/run starts one")
+        last = (probe.stderr.strip().splitlines() or ["no answer"])[-1]
+        pytest.skip(f"no Docker engine answers ({last}); .ci/run starts one")
 
 
 def timed(label: str, seconds: float) -> None:

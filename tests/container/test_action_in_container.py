@@ -131,12 +131,14 @@ def test_pr_check_fails_then_passes_after_a_reasoned_suppression(runner: ActionR
     assert "drop-column" in first.summary
     assert "::error file=supabase/migrations/20240201000000_change.sql,line=2" in first.stdout
     report = json.loads((ws / first.outputs["report-file"]).read_text())
-    assert report["plan"]["provider"] == "local" and report["plan"]["ok"] is True  # the image's own server
+    assert report["plan"]["postgres"]["provider"] == "local" and report["plan"]["ok"] is True  # the image's server
     assert json.loads((ws / "reports" / "migration-guard.sarif").read_text())["version"] == "2.1.0"
     [record] = audit_records(ws, first.outputs)
     assert record["event"] == "check" and record["verdict"] == "fail" and record["pull_request"] == PR
     [comment] = github.comments(REPO, PR)
-    assert first.outputs["comment-url"].endswith(str(comment["id"]))
+    first_body = str(comment["body"])
+    assert "drop-column" in first_body
+    assert first.outputs["comment-url"].endswith(f"#issuecomment-{comment['id']}")
     assert [r.method for r in github.requests_to("POST", f"/repos/{REPO}/issues/{PR}/comments")] == ["POST"]
     assert_nothing_root_owned(first)
 
@@ -149,7 +151,7 @@ def test_pr_check_fails_then_passes_after_a_reasoned_suppression(runner: ActionR
     assert second.outputs["verdict"] == "pass" and second.outputs["blocking-count"] == "0"
     assert "nickname has been unused since release 2.3" in second.summary
     [edited] = github.comments(REPO, PR)  # one sticky comment, edited in place
-    assert edited["id"] == comment["id"] and edited["body"] != comment["body"]
+    assert edited["id"] == comment["id"] and edited["body"] != first_body and "all clear" in edited["body"]
     assert len(github.requests_to("PATCH", f"/repos/{REPO}/issues/comments/{comment['id']}")) == 1
     assert len(github.requests_to("POST", f"/repos/{REPO}/issues/{PR}/comments")) == 1
     records = audit_records(ws, second.outputs)
@@ -167,6 +169,8 @@ def host_pg() -> Iterator[int]:
     with LocalPostgres(settings={"listen_addresses": "127.0.0.1", "port": str(port)}):
         with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as c:
             c.execute(f"CREATE ROLE {ROLE} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
+            for role in ("anon", "authenticated", "service_role"):  # as on a Supabase database
+                c.execute(f"CREATE ROLE {role} NOLOGIN")
         yield port
 
 
@@ -206,7 +210,8 @@ def push_event(sha: str, branch: str) -> dict[str, object]:
 def test_staging_deploy_on_push_to_develop(runner: ActionRunner, github: FakeGitHub, target: str) -> None:
     ws = runner.workspace
     head, merge = merged_repo(ws, "develop", NOTES)
-    github.add_pull(REPO, PR, head_sha=head, base_sha="e" * 40, merged=True, merge_commit_sha=merge)
+    github.add_pull(REPO, PR, head_sha=head, base_sha="e" * 40, merged=True, merge_commit_sha=merge,
+                    base_ref="develop")
     github.link_commit(REPO, merge, PR)
     github.add_review(REPO, PR, "carol", "APPROVED")
     github.add_check_comment(REPO, PR, "supabase/migrations", sorted((ws / "supabase" / "migrations").glob("*.sql")))
@@ -219,7 +224,8 @@ def test_staging_deploy_on_push_to_develop(runner: ActionRunner, github: FakeGit
     assert run.outputs["applied-count"] == "2" and run.outputs["pending-count"] == "2"
     assert ledger(target) == ["20240101000000", "20240201000000"]
     assert "## Deploy to `staging`: applied" in run.summary
-    assert PASSWORD not in run.text + run.summary + json.dumps(run.outputs)
+    shown = "\n".join(line for line in run.text.splitlines() if not line.startswith("::add-mask::"))
+    assert PASSWORD not in shown + run.summary + json.dumps(run.outputs)  # masks are for the runner only
     records = audit_records(ws, run.outputs)
     assert records[-1]["event"] == "deploy" and records[-1]["outcome"] == "applied"
     assert [r["version"] for r in records if r["event"] == "migration"] == ["20240101000000", "20240201000000"]
@@ -233,15 +239,16 @@ def test_production_deploy_refused_without_required_reviewers(
     runner: ActionRunner, github: FakeGitHub, target: str
 ) -> None:
     ws = runner.workspace
-    head, merge = merged_repo(ws, "main-release", NOTES)
-    github.add_pull(REPO, PR, head_sha=head, base_sha="e" * 40, merged=True, merge_commit_sha=merge)
+    head, merge = merged_repo(ws, "release", NOTES)
+    github.add_pull(REPO, PR, head_sha=head, base_sha="e" * 40, merged=True, merge_commit_sha=merge,
+                    base_ref="release")
     github.link_commit(REPO, merge, PR)
     github.add_review(REPO, PR, "carol", "APPROVED")
     github.add_check_comment(REPO, PR, "supabase/migrations", sorted((ws / "supabase" / "migrations").glob("*.sql")))
     github.set_environment(REPO, "production", wait_timer=5)  # protected by a timer only: not enough
     inputs = {"command": "deploy", "environment": "production", "database-url": target}
 
-    run = runner.run(inputs, "push", push_event(merge, "main"), merge, "refs/heads/main")
+    run = runner.run(inputs, "push", push_event(merge, "release"), merge, "refs/heads/release")
     assert isinstance(run, ActionRun)
     assert run.returncode == 1, run.text
     assert run.outputs["verdict"] == "refused" and run.outputs["applied-count"] == "0"

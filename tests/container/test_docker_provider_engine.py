@@ -56,13 +56,15 @@ def plan_in_action_image(image: str, folder: Path, pg_image: str, name: str, det
     ]  # fmt: skip
 
 
-def wait_for_dry_run_container(proc: subprocess.Popen[str], timeout: float = 120) -> None:
+def wait_for_dry_run_container(proc: subprocess.Popen[str], timeout: float = 120) -> str:
+    """The dry-run container's network mode, once it runs the endless migration."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
-        if leftover_containers():
+        running = leftover_containers()
+        if running:
             time.sleep(3)  # the server is up and the migration is running (pg_sleep)
-            return
+            return docker("inspect", "--format", "{{.HostConfig.NetworkMode}}", running[0]).stdout.strip()
         time.sleep(0.2)
     raise AssertionError("no dry-run container appeared")
 
@@ -71,8 +73,8 @@ def test_on_this_machine_success_failure_and_sigterm(pg_image: str, tmp_path: Pa
     ok = plan_on_host(project(tmp_path / "ok", GOOD), pg_image)
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
-    assert data["provider"] == "docker" and data["ok"] is True
-    assert data["server_version"].startswith("15.")
+    assert data["postgres"]["provider"] == "docker" and data["ok"] is True
+    assert data["postgres"]["version"].startswith("15.")
     assert leftover_containers() == []
 
     bad = plan_on_host(project(tmp_path / "bad", BROKEN), pg_image)
@@ -86,9 +88,11 @@ def test_on_this_machine_success_failure_and_sigterm(pg_image: str, tmp_path: Pa
          "--postgres-image", pg_image, "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    wait_for_dry_run_container(proc)
-    os.kill(proc.pid, signal.SIGTERM)  # the runner's cancel
-    proc.communicate(timeout=60)
+    try:
+        assert wait_for_dry_run_container(proc) == "host"  # no bridge on this engine: host network, 127.0.0.1
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)  # the runner's cancel
+        proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert leftover_containers() == []
 
@@ -99,7 +103,7 @@ def test_from_inside_the_action_container_through_the_socket(image: str, pg_imag
                         timeout=300, check=False)
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
-    assert data["provider"] == "docker" and data["ok"] is True
+    assert data["postgres"]["provider"] == "docker" and data["ok"] is True
     assert leftover_containers() == []
 
     bad_folder = project(tmp_path / "bad", BROKEN)
@@ -111,8 +115,12 @@ def test_from_inside_the_action_container_through_the_socket(image: str, pg_imag
     slow = project(tmp_path / "slow", {**GOOD, "20240103000000_c.sql": SLEEP})
     proc = subprocess.Popen(plan_in_action_image(image, slow, pg_image, "mg-plan-cancel"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    wait_for_dry_run_container(proc)
-    docker("kill", "--signal", "TERM", "mg-plan-cancel")  # what `docker stop` sends first on a cancel
-    proc.communicate(timeout=60)
+    try:
+        mode = wait_for_dry_run_container(proc)
+        action_id = docker("inspect", "--format", "{{.Id}}", "mg-plan-cancel").stdout.strip()
+        assert mode == f"container:{action_id}"  # a sibling in the action container's network namespace
+    finally:
+        docker("kill", "--signal", "TERM", "mg-plan-cancel")  # what `docker stop` sends first on a cancel
+        proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert leftover_containers() == []

@@ -122,3 +122,25 @@ def test_bridge_detection_asks_the_engine() -> None:
 
     assert has_bridge_network(Client(["bridge", "host", "none"])) is True
     assert has_bridge_network(Client(["host", "none"])) is False  # dockerd --bridge=none
+
+
+def test_a_container_that_fails_to_start_is_removed() -> None:
+    """Created, then started: when the start fails (a bad network mode, a missing entrypoint), the
+    created container is still removed (a real engine's 404 left one behind before)."""
+
+    class Created(FakeContainer):
+        def start(self) -> None:
+            raise RuntimeError("No such container: vm")
+
+    class Creating(FakeContainers):
+        def create(self, **kwargs: Any) -> FakeContainer:
+            self.calls.append(kwargs)
+            self.container = Created()
+            return self.container
+
+    client = FakeClient()
+    client.containers = Creating()
+    with pytest.raises(RuntimeError), docker_server("postgres:15", None, client=client):
+        pass
+    assert "detach" not in client.containers.calls[0]
+    assert client.containers.container.removed == [{"force": True}]

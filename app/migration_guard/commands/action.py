@@ -76,6 +76,8 @@ def hand_over_outputs(settings: ActionSettings, ctx: GitHubContext) -> None:
     written = [Path(settings.audit_dir)]
     if settings.sarif_file:
         written.append(Path(settings.sarif_file))
+    from migration_guard.gitdiff import FETCHED
+
     if FETCHED:
         written.append(ctx.workspace / ".git")  # objects and refs a shallow checkout's fetch added
     hand_over(written, ctx.workspace)
@@ -97,14 +99,9 @@ def _run_command(settings: ActionSettings, ctx: GitHubContext) -> int:
 # --- the pull-request check ---------------------------------------------------------------------
 
 
-FETCHED: list[str] = []  # commits this run fetched into the checkout (their files get handed over)
-
-
 def _git(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     from migration_guard.gitdiff import run_git
 
-    if args and args[0] == "fetch":
-        FETCHED.append(args[-1])
     return run_git(workspace, *args)
 
 

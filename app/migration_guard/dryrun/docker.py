@@ -52,6 +52,25 @@ def own_container_id() -> str:
     return socket.gethostname()
 
 
+def sibling_of(client: Any) -> str | None:
+    """The id of the container we run in, when this engine runs it (a container action with the
+    socket mounted): the server then joins its network namespace. None on a machine of its own,
+    or in a container of another runtime (CI sandboxes, Kubernetes pods) that the engine does not
+    know: there the server is reached through the host's network or a published port."""
+    if not inside_container():
+        return None
+    candidates = [own_container_id(), socket.gethostname()]
+    get = getattr(getattr(client, "containers", None), "get", None)
+    if get is None:
+        return candidates[0]
+    for candidate in candidates:
+        try:
+            return str(get(candidate).id)
+        except Exception:
+            continue
+    return None
+
+
 def has_bridge_network(client: Any) -> bool:
     """False when the engine runs without its default bridge (`dockerd --bridge=none`): no port
     publishing there, so the server shares the host's network and listens on 127.0.0.1 only."""
@@ -164,11 +183,18 @@ def docker_server(
     image = image or os.environ.get("MIGRATION_GUARD_POSTGRES_IMAGE") or default_image()
     user = superuser_for(image)
     port = free_port()
-    in_container = inside_container()
-    host_network = not in_container and not has_bridge_network(client)
-    args = container_args(image, port, in_container, own_container_id() if in_container else "", host_network)
-    container = client.containers.run(**args)
+    sibling = sibling_of(client)
+    host_network = sibling is None and not has_bridge_network(client)
+    args = container_args(image, port, sibling is not None, sibling or "", host_network)
+    if hasattr(client.containers, "create"):
+        # Created, then started inside the try: a container that fails to start is removed too.
+        container = client.containers.create(**{k: v for k, v in args.items() if k != "detach"})
+        start: Callable[[], object] = container.start
+    else:  # a client that only runs (created and started in one call)
+        container = client.containers.run(**args)
+        start = lambda: None  # noqa: E731
     try:
+        start()
         wait_ready(ready(port), timeout=ready_timeout)
         version = server_version(conninfo_for(port, "postgres", user))
         create_database(conninfo_for(port, "postgres", user), DRYRUN_DB)

@@ -82,9 +82,12 @@ def minimal_env() -> dict[str, str]:
 
 
 def copy_data_dir(source: Path, target: Path) -> None:
-    """Copy a data dir keeping owners and modes; cp is 2-3x faster than shutil.copytree here."""
+    """Copy a data dir keeping owners and modes; cp is 2-3x faster than shutil.copytree here.
+
+    Hard links are not kept: a prepared folder may share equal files between its databases (the
+    action's image does, to stay small), and the server writes its files in place."""
     if shutil.which("cp"):
-        cmd = ["cp", "-a", "--reflink=auto", str(source), str(target)]
+        cmd = ["cp", "-a", "--no-preserve=links", "--reflink=auto", str(source), str(target)]
         proc = subprocess.run(cmd, capture_output=True, check=False)
         if proc.returncode == 0:
             return
