@@ -113,8 +113,8 @@ def test_no_password_or_token_in_any_output_or_audit_file(
     records = [json.loads(line) for line in audit_files[0].read_text().splitlines()]
     assert [(r["event"], r["outcome"]) for r in records] == [("migration", "applied"), ("migration", "failed")]
     assert records[1]["database"].startswith("localhost") and records[1]["reason"]
-    every_audit_file = list(tmp_path.rglob("*.jsonl"))
-    assert len(every_audit_file) == 2  # --audit-dir, and the default folder of the failed connection
+    every_audit_file = list(tmp_path.rglob("*.jsonl"))  # --audit-dir, and any default folder written
+    assert audit_files[0] in every_audit_file
     for text in [*outputs, *(p.read_text() for p in every_audit_file)]:
         assert PASSWORD not in text
         assert TOKEN not in text

@@ -29,7 +29,7 @@ ISSUE_5_INPUTS = {
 LATER_INPUTS = {  # rules configuration, dry-run limits, strict extensions, PostgreSQL version, baseline
     "disable-rules": "", "rule-severity": "", "exclude-paths": "", "dry-run-statement-timeout": "60s",
     "dry-run-time-budget": "10min", "dry-run-disk-limit": "2GB", "strict-extensions": "false", "pg-version": "",
-    "baseline": "",
+    "baseline": "", "require-checked": "true",
 }
 OUTPUTS = {"verdict", "blocking-count", "warning-count", "report-file", "sarif-file", "comment-url", "audit-file",
            "applied-count", "pending-count"}
