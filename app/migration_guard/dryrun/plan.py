@@ -252,8 +252,15 @@ def run_plan(options: PlanOptions) -> PlanResult:
                 )
             watchdog = Watchdog(lambda: psycopg.connect(server.conninfo(), autocommit=True), role, limits,
                                 started + limits.time_budget, own_server=server.provider_name != "url")
+            # --stub-extension is for extensions this server lacks: one it has (real or our stand-in)
+            # runs for real, which tells more than a stub (and a stub's objects would clash with it).
+            stubs = tuple(n for n in options.stub_extensions if n not in have)
+            warnings.extend(
+                f"--stub-extension {n} ignored: this dry-run server has {n} (real or stand-in), so it ran for real"
+                for n in dict.fromkeys(options.stub_extensions) if n in have and any(u.name == n for u in uses)
+            )
             with _migrator(server, password, role) as conn, watchdog:
-                skips = _stub(conn, uses, options.stub_extensions, migrations, warnings)
+                skips = _stub(conn, uses, stubs, migrations, warnings)
                 run = _Run(options, server, admin, conn, watchdog, limits, skips, warnings)
                 preinstalled = _standins(admin)
                 result = run.plan(migrations, is_new, first_new, len(baseline), seeds, use_supabase, exposed, base)
