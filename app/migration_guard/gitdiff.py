@@ -64,7 +64,10 @@ def changed_files(directory: Path, base: str, head: str | None = None) -> list[P
     root = repo_root(directory)
     verify_ref(root, base)
     rel = directory.resolve().relative_to(root.resolve())
-    args = ["diff", "--name-only", "--diff-filter=AMR", "--no-renames", f"{base}...{head}" if head else base]
+    # Against the work tree, from where the branch left `base` (as `check` does): what moved on
+    # `base` since is not this branch's change.
+    since = base if head else (merge_base(root, base) or base)
+    args = ["diff", "--name-only", "--diff-filter=AMR", "--no-renames", f"{base}...{head}" if head else since]
     out = _git(root, *args, "--", str(rel) if str(rel) != "." else ".")
     files = [root / line for line in out.splitlines() if line.endswith(".sql")]
     if head is None:

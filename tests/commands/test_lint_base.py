@@ -129,3 +129,21 @@ def test_base_outside_a_git_repository(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("migration-guard: error: git ")
     assert "Traceback" not in proc.stderr
+
+
+def test_base_means_since_the_branch_left_it_not_what_moved_on_there(repo: Path) -> None:
+    """main edits a file after the branch left it: `--base main` must not report it as the branch's
+    change (before, `git diff main` listed every file that differs from main's tip, so main's own
+    edit counted as one)."""
+    write(repo, "20240105000000_mine.sql", "-- intent: mine\nalter table public.users drop column email;\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "mine")
+    git(repo, "checkout", "-q", "main")
+    write(repo, "20240103000000_orgs.sql", "-- intent: orgs\ncreate table public.orgs (id bigint primary key);\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "theirs")
+    git(repo, "checkout", "-q", "feature")
+    proc = lint(repo, "--base", "main", "--format", "json", MIGRATIONS)
+    paths = {Path(f["path"]).name for f in json.loads(proc.stdout)["findings"]}
+    assert "20240105000000_mine.sql" in paths
+    assert "20240103000000_orgs.sql" not in paths  # main's edit, not the branch's (its missing intent)
