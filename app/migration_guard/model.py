@@ -12,6 +12,19 @@ from typing import Any
 
 import orjson
 
+# Source positions in pglast's parse trees: two texts that differ only in comments and whitespace
+# have equal trees once these are removed (drift judgement, pinned digests).
+POSITION_KEYS = frozenset({"location", "stmt_location", "stmt_len"})
+
+
+def without_positions(node: Any) -> Any:
+    """A parse tree (decoded JSON) without its source positions."""
+    if isinstance(node, dict):
+        return {k: without_positions(v) for k, v in node.items() if k not in POSITION_KEYS}
+    if isinstance(node, list):
+        return [without_positions(v) for v in node]
+    return node
+
 
 class Severity(StrEnum):
     ERROR = "error"  # blocks the check / the deploy

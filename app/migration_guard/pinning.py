@@ -19,24 +19,16 @@ from typing import Any
 
 import orjson
 
-from migration_guard.model import Migration, Statement
+from migration_guard.model import Migration, Statement, without_positions
 
 MARKER = "migration-guard:pins"
 _MARKER_RE = re.compile(r"<!--\s*" + re.escape(MARKER) + r"\s+(\{.*?\})\s*-->", re.DOTALL)
 PASSING = ("pass", "override")
 
 
-def _strip_locations(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_locations(v) for k, v in node.items() if k != "location"}
-    if isinstance(node, list):
-        return [_strip_locations(v) for v in node]
-    return node
-
-
 def statement_digest(statement: Statement) -> str:
     """The statement's parse tree without source positions, hashed (comments/whitespace ignored)."""
-    tree = _strip_locations(orjson.loads(statement.node_json))
+    tree = without_positions(orjson.loads(statement.node_json))
     return hashlib.sha256(orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

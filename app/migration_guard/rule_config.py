@@ -11,7 +11,6 @@ context they build for later files is the same whatever is disabled.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -35,7 +34,9 @@ def _check_id(rule_id: str, origin: str, known: set[str]) -> str:
     if rid in NOT_CONFIGURABLE:
         raise UserError(f"{origin}: rule {rid!r} cannot be disabled or changed (a file that does not parse)")
     if rid not in known:
-        close = difflib.get_close_matches(rid, sorted(known), n=2, cutoff=0.6)
+        from migration_guard.rules.registry import similar_ids
+
+        close = similar_ids(rid, n=2, cutoff=0.6)
         hint = f"; did you mean {' or '.join(close)}?" if close else "; `migration-guard rules` lists them"
         raise UserError(f"{origin}: unknown rule {rule_id!r}{hint}")
     return rid

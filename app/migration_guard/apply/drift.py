@@ -19,6 +19,7 @@ from typing import Any
 
 from migration_guard.apply.files import LocalMigration
 from migration_guard.apply.ledger import LedgerRow, SidecarRow
+from migration_guard.model import without_positions
 
 
 @dataclass(frozen=True)
@@ -53,17 +54,6 @@ class Comparison:
         return tuple(e for e in self.entries if e.state == "drifted")
 
 
-_POSITION_KEYS = frozenset({"location", "stmt_location", "stmt_len"})
-
-
-def _strip_positions(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_positions(v) for k, v in node.items() if k not in _POSITION_KEYS}
-    if isinstance(node, list):
-        return [_strip_positions(v) for v in node]
-    return node
-
-
 def what_runs(sql: str) -> str | None:
     """The statement's parse tree without positions, as canonical JSON: equal for two texts that
     differ only in comments or whitespace. "" for a piece with no statement (only a comment);
@@ -77,7 +67,7 @@ def what_runs(sql: str) -> str | None:
     stmts = tree.get("stmts") or []
     if not stmts:
         return ""
-    return json.dumps(_strip_positions(stmts), sort_keys=True, separators=(",", ":"))
+    return json.dumps(without_positions(stmts), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

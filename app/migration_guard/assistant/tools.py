@@ -212,15 +212,13 @@ def plan(project: Project, sql: str, name: str = "proposed") -> dict[str, Any]:
 # -- rules and patterns ---------------------------------------------------------------------------
 def explain_rule(rule_id: str) -> dict[str, Any]:
     """A rule's documentation: severity, summary, why, example and the safe alternative."""
-    import difflib
-
-    from migration_guard.rules.registry import all_rules
+    from migration_guard.rules.registry import all_rules, similar_ids
 
     by_id = {r.id: r for r in all_rules()}
     wanted = (rule_id or "").strip().lower()
     rule = by_id.get(wanted)
     if rule is None:
-        close = difflib.get_close_matches(wanted, list(by_id), n=3, cutoff=0.5)
+        close = similar_ids(wanted)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known rules: {', '.join(sorted(by_id))}"
         raise ToolInputError(f"unknown rule {rule_id!r}{hint}")
     return {

@@ -19,6 +19,7 @@ from migration_guard.model import LintOptions, LintResult, Migration
 
 if TYPE_CHECKING:
     from migration_guard.rule_config import RuleConfig
+    from migration_guard.settings import ProjectSettings
 
 HELP = "check migration files for dangerous operations (locks, rewrites, data loss, missing RLS)"
 DESCRIPTION = (
@@ -200,40 +201,38 @@ def load(sel: Selection) -> tuple[list[Migration], list[str]]:
     return migrations, notes
 
 
-def _defaults(args: argparse.Namespace) -> tuple[Path, str]:
-    """(migrations folder, supabase mode): flags win over the project settings, which win over
-    defaults; the folder is under the project root found from the current folder."""
-    from migration_guard.local.project import find_root, has_settings, migrations_dir
-
-    directory: str | None = getattr(args, "dir", None)
-    mode: str | None = getattr(args, "supabase", None)
-    if mode is None:
-        root = find_root()
-        if has_settings(root):
-            from migration_guard.settings import load_project_settings
-
-            mode = load_project_settings(root).supabase
-    return migrations_dir(directory), mode or "auto"
-
-
-def _pg_version() -> int | None:
-    """The project's ``pg-version`` setting, for version-dependent advice (None when not set)."""
+def _project() -> tuple[ProjectSettings | None, str]:
+    """The project's settings, read once per run (None when there is nothing to read: no config file
+    and no MIGRATION_GUARD_* variable, so pydantic is not even imported), and where they came from."""
     from migration_guard.local.project import find_root, has_settings
 
     root = find_root()
     if not has_settings(root):
-        return None
-    from migration_guard.settings import load_project_settings
+        return None, ""
+    from migration_guard.settings import find_config_file, load_project_settings
 
-    value = load_project_settings(root).pg_version
-    return int(value) if isinstance(value, int) else None
+    found = find_config_file(root or Path.cwd())
+    return load_project_settings(root), found[0].name if found else "MIGRATION_GUARD_* environment"
+
+
+def _defaults(args: argparse.Namespace, project: ProjectSettings | None) -> tuple[Path, str]:
+    """(migrations folder, supabase mode): flags win over the project settings, which win over
+    defaults; the folder is under the project root found from the current folder."""
+    from migration_guard.local.project import migrations_dir
+
+    directory: str | None = getattr(args, "dir", None)
+    mode: str | None = getattr(args, "supabase", None)
+    if mode is None and project is not None:
+        mode = project.supabase
+    return migrations_dir(directory), mode or "auto"
 
 
 def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
     from migration_guard import supabase
     from migration_guard.linter import lint
 
-    default_dir, supabase_mode = _defaults(args)
+    project, origin = _project()
+    default_dir, supabase_mode = _defaults(args, project)
     if args.paths:
         paths = [Path(p) for p in args.paths]
     else:
@@ -253,32 +252,25 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
         exposed_schemas=supabase.exposed_schemas(supabase.find_config(start)),
         report_paths=frozenset(m.display_path for m in migrations if _key(m.path) in sel.report),
         base_versions=base_versions,
-        pg_version=_pg_version(),
+        pg_version=project.pg_version if project is not None else None,
     )
     try:
         result = lint(migrations, options)
     except RecursionError:
         names = ", ".join(m.display_path for m in migrations if _key(m.path) in sel.report)
         raise UserError(f"{names}: {TOO_DEEP}") from None
-    rules = project_rule_config()
+    rules = project_rule_config(project, origin)
     if rules.active:
         result = LintResult(rules.apply(result.findings), result.files, result.statements)
     return result, migrations, notes
 
 
-def project_rule_config(start: Path | None = None) -> RuleConfig:
-    """``disable`` / ``severity`` / ``exclude`` from the project settings (nothing to read: no config)."""
-    from migration_guard.local.project import find_root, has_settings
+def project_rule_config(project: ProjectSettings | None, origin: str) -> RuleConfig:
+    """``disable`` / ``severity`` / ``exclude`` from the project settings (none: nothing to apply)."""
     from migration_guard.rule_config import RuleConfig
 
-    root = find_root(start)
-    if not has_settings(root):
+    if project is None:
         return RuleConfig()
-    from migration_guard.settings import find_config_file, load_project_settings
-
-    project = load_project_settings(root)
-    found = find_config_file(root or Path.cwd())
-    origin = found[0].name if found else "MIGRATION_GUARD_* environment"
     return RuleConfig.build(project.disable, project.severity, project.exclude, origin=origin)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import textwrap
 
 from migration_guard.errors import UserError
@@ -65,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     wanted = args.rule_id.strip().lower()
     by_id = {r.id: r for r in rules}
     if wanted not in by_id:
-        close = difflib.get_close_matches(wanted, list(by_id), n=3, cutoff=0.5)
+        from migration_guard.rules.registry import similar_ids
+
+        close = similar_ids(wanted)
         hint = f"; did you mean {', '.join(close)}?" if close else "; run `migration-guard rules` to list them"
         raise UserError(f"unknown rule {args.rule_id!r}{hint}")
     print(render_rule(by_id[wanted]), end="")

@@ -126,3 +126,10 @@ def all_rules() -> list[Rule]:
 
 def get_rule(rule_id: str) -> Rule | None:
     return _by_id().get(rule_id)
+
+
+def similar_ids(rule_id: str, n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """Known rule ids close to a mistyped one (for "did you mean …" hints)."""
+    import difflib
+
+    return difflib.get_close_matches(rule_id, list(_by_id()), n=n, cutoff=cutoff)
