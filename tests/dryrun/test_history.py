@@ -189,7 +189,7 @@ def test_provider_attempts() -> None:
     p15, p17 = Path("/pg/15/bin"), Path("/pg/17/bin")
     assert provider_attempts(opts, None, {15: p15}, True) == [(None, None, None)]
     assert provider_attempts(opts, 17, {15: p15, 17: p17}, True) == [("local", p17, None)]
-    assert provider_attempts(opts, 17, {15: p15}, True) == [("docker", None, "supabase/postgres:17.4.1.054"),
+    assert provider_attempts(opts, 17, {15: p15}, True) == [("docker", None, "supabase/postgres:17.4.1.067"),
                                                             (None, None, None)]
     assert provider_attempts(opts, 17, {15: p15}, False) == [(None, None, None)]
     explicit = PlanOptions(Path("m"), postgres="local")

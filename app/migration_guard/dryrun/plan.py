@@ -317,7 +317,10 @@ def _seed_paths(options: PlanOptions, config: Path | None) -> tuple[list[Path], 
 
 
 # -- the server -----------------------------------------------------------------------------------
-SUPABASE_IMAGES = {15: "supabase/postgres:15.8.1.085", 17: "supabase/postgres:17.4.1.054"}
+# The tags the Supabase CLI itself pins (so they exist and are what `supabase start` runs): PG15 is
+# pkg/config/constants.go's legacy Pg15Image, PG17 the `FROM supabase/postgres:… AS pg` line of
+# pkg/config/templates/Dockerfile. Not pulled here (no registry on these machines).
+SUPABASE_IMAGES = {15: "supabase/postgres:15.8.1.085", 17: "supabase/postgres:17.4.1.067"}
 Attempt = tuple[str | None, Path | None, str | None]  # (provider kind, bin dir, image)
 
 
