@@ -3,7 +3,8 @@
 Every Supabase project replays fully on the default local provider (the private install tree with
 the stand-in extensions, `postgres` as a non-superuser), and the report lists the stand-ins it used.
 e2b's history conflicts with a real Supabase environment and the report says so; the other runners
-replay with their runners' settings. A prepared data folder (`--cache-dir`) keeps the suite fast.
+replay with their runners' settings (supabase/storage: its own schema, not a Supabase project's
+history, with the `search_path` its runner injects). A prepared data folder (`--cache-dir`) keeps the suite fast.
 """
 
 from __future__ import annotations
@@ -86,3 +87,45 @@ def test_other_runners_replay_in_their_order(corpus: Path, cache_dir: Path, proj
     proc, data = plan(corpus / project, cache_dir)
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert len(data["migrations"]) == files and all(m["status"] == "applied" for m in data["migrations"])
+
+
+# supabase/storage's runner (postgres-migrations in storage-api) connects with
+# `-c search_path=storage,public`; its files create their own roles (anon, authenticated, service_role,
+# authenticator, supabase_storage_admin), so the Supabase bootstrap must not have made them first.
+STORAGE_RUNNER = ("--supabase", "off", "--session-setting", "search_path=storage, public")
+
+
+def test_supabase_storage_replays_fully_with_its_runners_settings(corpus: Path, cache_dir: Path) -> None:
+    """63 files in numeric-id order (00010- is id 10), 8 `disable-transaction` files, roles created by
+    the history and then made owners (`ALTER TABLE ... OWNER TO supabase_storage_admin`), all as the
+    non-superuser `postgres`."""
+    proc, data = plan(corpus / "supabase__storage", cache_dir, *STORAGE_RUNNER)
+    failed = [m for m in data["migrations"] if m["status"] != "applied"]
+    assert proc.returncode == 0 and not failed, (failed[:1], proc.stderr[-1500:])
+    names = [Path(m["path"]).name for m in data["migrations"]]
+    assert len(names) == 63 and names[9] == "00010-search-files-search-function.sql"
+    assert data["migrations"][-1]["new"] is True
+
+
+def test_supabase_storage_without_its_search_path_stops_where_its_runner_would_not(
+    corpus: Path, cache_dir: Path
+) -> None:
+    """The unqualified `iceberg_namespaces` of 0047 resolves only through the injected search_path."""
+    proc, data = plan(corpus / "supabase__storage", cache_dir, "--supabase", "off")
+    assert proc.returncode == 1
+    [failed] = [m for m in data["migrations"] if m["status"] == "failed"]
+    assert Path(failed["path"]).name == "0047-iceberg-table-metadata.sql", failed
+    assert 'relation "iceberg_namespaces" does not exist' in failed["error"]["message"]
+    assert sum(m["status"] == "applied" for m in data["migrations"]) == 46
+
+
+def test_supabase_storage_as_a_supabase_project_names_the_role_loop(corpus: Path, cache_dir: Path) -> None:
+    """Auto-detected as Supabase (it references storage.objects), `grant postgres to authenticator`
+    is the loop it would be on Supabase, and the hint names the way out."""
+    proc, data = plan(corpus / "supabase__storage", cache_dir, "--session-setting", "search_path=storage, public")
+    assert proc.returncode == 1
+    [failed] = [m for m in data["migrations"] if m["status"] == "failed"]
+    assert Path(failed["path"]).name == "0002-storage-schema.sql" and failed["error"]["line"] == 41
+    assert failed["error"]["message"] == 'role "postgres" is a member of role "authenticator"'
+    assert "already a member of `authenticator` on every Supabase project" in failed["error"]["hint"]
+    assert "--supabase off" in failed["error"]["hint"]

@@ -55,7 +55,7 @@ def pgext_installed() -> Path:
     pkglibdir = _pg_config("--pkglibdir")
     stale = [
         name
-        for name in ("mg_vector.so", "mg_guard.so")
+        for name in ("mg_vector.so", "mg_guard.so", "mg_privileged.so")
         if not (pkglibdir / name).exists() or (pkglibdir / name).read_bytes() != (PGEXT / name).read_bytes()
     ]
     if stale:

@@ -115,3 +115,94 @@ def test_a_wrapper_with_user_written_functions_is_not_elevated(server: LocalPost
         conn.execute("CREATE FUNCTION my_validator(text[], oid) RETURNS void LANGUAGE sql AS 'select'")
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied to create foreign-data"):
             conn.execute("CREATE FOREIGN DATA WRAPPER mine VALIDATOR my_validator")
+
+
+# -- the creator's membership of the roles it creates (PostgreSQL 16's createrole_self_grant) -----
+def _membership(conn: Conn, role: str, member: str) -> tuple[object, ...] | None:
+    """(admin_option, grantor name) of ``member``'s direct membership of ``role``, or None."""
+    return conn.execute(
+        "select m.admin_option, pg_get_userbyid(m.grantor) from pg_auth_members m "
+        "where m.roleid = to_regrole(%s) and m.member = to_regrole(%s)",
+        (role, member),
+    ).fetchone()
+
+
+def test_the_creator_of_a_role_is_a_member_and_may_own_objects_as_it(server: LocalPostgres, db: str) -> None:
+    """supabase/storage's history: CREATE USER supabase_storage_admin, then ALTER TABLE ... OWNER TO it."""
+    role = _fresh("storage_admin")
+    with _as(server, db) as conn:
+        conn.execute(f"CREATE USER {role} NOINHERIT CREATEROLE LOGIN NOREPLICATION")
+        assert _membership(conn, role, MIGRATOR) == (True, role)  # recorded with the new role as grantor
+        conn.execute(f"GRANT ALL PRIVILEGES ON SCHEMA public TO {role}")  # a new owner needs CREATE there
+        conn.execute("CREATE TABLE objects (id int)")
+        conn.execute(f"ALTER TABLE objects OWNER TO {role}")
+        conn.execute(f"SET ROLE {role}")
+        assert conn.execute("select current_user").fetchone() == (role,)
+
+
+def test_a_bypassrls_role_created_with_elevation_is_granted_to_its_creator_too(server: LocalPostgres, db: str) -> None:
+    role = _fresh("service_role")
+    with _as(server, db) as conn:
+        conn.execute(f"CREATE ROLE {role} NOLOGIN NOINHERIT BYPASSRLS")
+        assert _membership(conn, role, MIGRATOR) == (True, role)
+
+
+def test_owner_to_a_role_the_caller_did_not_create_still_needs_membership(server: LocalPostgres, db: str) -> None:
+    """As in PostgreSQL 15: only roles the caller created (or was granted) can own its objects."""
+    role = _fresh("platform")
+    with psycopg.connect(server.conninfo(dbname=db), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} NOLOGIN")
+        admin.execute(f"GRANT CREATE ON SCHEMA public TO {role}")
+    with _as(server, db) as conn:
+        conn.execute("CREATE TABLE t (id int)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f'must be member of role "{role}"'):
+            conn.execute(f"ALTER TABLE t OWNER TO {role}")
+        assert _membership(conn, role, MIGRATOR) is None
+
+
+def test_a_superuser_creating_a_role_gets_no_implicit_grant(server: LocalPostgres, db: str) -> None:
+    role = _fresh("by_admin")
+    with psycopg.connect(server.conninfo(dbname=db), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} NOLOGIN")
+        assert admin.execute(
+            "select count(*) from pg_auth_members where roleid = to_regrole(%s)", (role,)
+        ).fetchone() == (0,)
+
+
+def test_granting_the_creator_to_the_new_role_yields_the_implicit_grant(server: LocalPostgres, db: str) -> None:
+    """storage's `CREATE USER authenticator; GRANT postgres TO authenticator`: PostgreSQL 15 (no
+    implicit grant) runs it, so the implicit membership gives way and the explicit one is made;
+    the creator then no longer owns objects as that role."""
+    role = _fresh("authenticator")
+    with _as(server, db) as conn:
+        conn.execute(f"CREATE USER {role} NOINHERIT")
+        conn.execute(f"GRANT {MIGRATOR} TO {role}")
+        assert _membership(conn, role, MIGRATOR) is None
+        assert _membership(conn, MIGRATOR, role) is not None
+        conn.execute(f"GRANT CREATE ON SCHEMA public TO {role}")
+        conn.execute("CREATE TABLE t (id int)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="must be member of role"):
+            conn.execute(f"ALTER TABLE t OWNER TO {role}")
+
+
+def test_an_explicit_membership_never_yields(server: LocalPostgres, db: str) -> None:
+    """A membership a superuser granted (the bootstrap's postgres in authenticator) is not ours to
+    revoke: the loop is reported as PostgreSQL reports it."""
+    role = _fresh("granted")
+    with psycopg.connect(server.conninfo(dbname=db), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} NOLOGIN")
+        admin.execute(f"GRANT {role} TO {MIGRATOR}")
+    with _as(server, db) as conn:
+        with pytest.raises(psycopg.errors.InvalidGrantOperation, match=f'role "{MIGRATOR}" is a member of role'):
+            conn.execute(f"GRANT {MIGRATOR} TO {role}")
+        assert _membership(conn, role, MIGRATOR) is not None
+
+
+@pytest.mark.parametrize("clause", ["IN ROLE {m}", "ROLE {m}", "ADMIN {m}"])
+def test_no_implicit_grant_where_a_membership_already_exists(server: LocalPostgres, db: str, clause: str) -> None:
+    """IN ROLE creator (a grant back would be a loop), ROLE / ADMIN creator (already a member)."""
+    role = _fresh("r")
+    with _as(server, db) as conn:
+        conn.execute(f"CREATE ROLE {role} NOLOGIN " + clause.format(m=MIGRATOR))
+        mine = _membership(conn, role, MIGRATOR)
+        assert mine is None or mine[1] != role
