@@ -143,7 +143,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
             base=opts.base, head=opts.head,
         )
     linted = lint_step(opts, selection)
-    dry = dedupe_step(linted, dry_run_step(opts, selection, linted.supabase))
+    dry = dedupe_step(linted, dry_run_step(opts, selection, linted.supabase), opts.rules)
     verdict = verdict_step(linted, dry, opts.fail_on, opts.rules)
     return CheckReport(
         migrations_dir=str(opts.migrations_dir),

@@ -70,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> tuple[CheckOptions, Scope]:
+    from migration_guard.commands.lint import project_rules
     from migration_guard.commands.plan import dry_run_options
     from migration_guard.local import scope as scope_mod
     from migration_guard.local.project import find_root, migrations_dir, require_folder
@@ -98,6 +99,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[CheckOptions, Scope]:
         dry_run=not args.no_dry_run,
         base_versions=scope.base_versions,
         base=scope.base,
+        rules=project_rules(),
         **dry_run_options(args),  # type: ignore[arg-type]
     )
     return options, scope
