@@ -48,7 +48,7 @@ class Place:
     line: int
     column: int
     acts: tuple[Act, ...]
-    relations: frozenset[str]  # every relation name the statement mentions (the last resort)
+    relations: frozenset[Target]  # every relation the statement mentions (the last resort)
 
 
 def _rangevar(node: Any) -> Target | None:
@@ -150,15 +150,15 @@ def _alter_table(node: dict[str, Any]) -> Iterator[Act]:
             yield from _column_fks(definition["ColumnDef"], target)
 
 
-def _relations(node: Any) -> frozenset[str]:
-    found: set[str] = set()
+def _relations(node: Any) -> frozenset[Target]:
+    found: set[Target] = set()
     stack = [node]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             name = item.get("relname")
             if isinstance(name, str):
-                found.add(name)
+                found.add((item.get("schemaname"), name))
             stack.extend(v for v in item.values() if isinstance(v, dict | list))
         elif isinstance(item, list):
             stack.extend(item)
@@ -215,7 +215,7 @@ def find(rule: str, obj: str, found: Sequence[Place]) -> Place | None:
                     continue
                 return place
     for place in reversed(found):  # any statement naming the relation (an ALTER, a DROP INDEX …)
-        if rule != "function-search-path-mutable" and wanted[1] in place.relations:
+        if rule != "function-search-path-mutable" and any(_matches(r, wanted) for r in place.relations):
             return place
     return None
 
