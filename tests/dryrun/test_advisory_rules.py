@@ -216,3 +216,19 @@ def test_an_unknown_advisory_id_is_still_one_clear_error(tmp_path: Path, pg_serv
     line = proc.stderr.strip().splitlines()[-1]
     assert "unknown rule 'unindexed-foreign-keys'; did you mean unindexed-foreign-key" in line
     assert "Traceback" not in proc.stderr
+
+
+def test_located_advisories_are_annotated_and_in_sarif(tmp_path: Path, pg_server: LocalPostgres) -> None:
+    cwd = _project(tmp_path, KIDS.format(comment=""), 'disable = ["foreign-key-without-index"]\n')
+    args = ("check", "supabase/migrations/20240102000000_kids.sql", "--supabase", "off", "--postgres", "url",
+            "--postgres-url", pg_server.url())  # fmt: skip
+    github = _cli(cwd, *args, "--format", "github")
+    assert github.returncode == 0, github.stdout + github.stderr
+    path = "supabase/migrations/20240102000000_kids.sql"
+    assert (f"::warning file={path},line={FK_LINE},col=1,title=migration-guard unindexed-foreign-key::"
+            in github.stdout)  # fmt: skip
+    sarif = json.loads(_cli(cwd, *args, "--format", "sarif").stdout)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "unindexed-foreign-key"]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": FK_LINE, "startColumn": 1} and result["level"] == "warning"
+    assert result["partialFingerprints"]["migrationGuard/v1"]

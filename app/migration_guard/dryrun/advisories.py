@@ -130,3 +130,18 @@ def collect(conn: Any, exposed: tuple[str, ...], supabase: bool) -> set[Advisory
 def new_since(before: set[Advisory], after: set[Advisory]) -> list[Advisory]:
     seen = {(a.rule, a.object) for a in before}
     return sorted((a for a in after if (a.rule, a.object) not in seen), key=lambda a: (a.rule, a.object))
+
+
+def as_findings(advisories: Iterable[Advisory]) -> tuple[Finding, ...]:
+    """The located advisories as findings (their rule's why and fix), for the outputs that attach
+    problems to a line: GitHub annotations and SARIF. One without a location stays in the report only."""
+    from migration_guard.rules.registry import get_rule
+
+    out: list[Finding] = []
+    for a in advisories:
+        rule = get_rule(a.rule)
+        if a.path is None or rule is None:
+            continue
+        out.append(Finding(a.rule, a.severity, a.path, a.line, a.column, a.message, rule.why, rule.fix,
+                           a.suppressed, a.reason))
+    return tuple(out)
