@@ -61,8 +61,9 @@ def test_each_rule_points_at_its_telling_statement() -> None:
 
 def test_schemas_must_agree_when_both_are_named() -> None:
     m = _m("create table app.kids (id int primary key, parent_id int references app.parents (id));\n")
-    assert _where("unindexed-foreign-key", "public.kids (kids_parent_id_fkey)", m) == (None, 0)
-    assert _where("unindexed-foreign-key", "app.kids (kids_parent_id_fkey)", m)[1] == 1
+    other = _m("select 1;\n", "20240103000000_other.sql")  # two files: no single-file fallback
+    assert _where("unindexed-foreign-key", "public.kids (kids_parent_id_fkey)", m, other) == (None, 0)
+    assert _where("unindexed-foreign-key", "app.kids (kids_parent_id_fkey)", m, other)[1] == 1
 
 
 def test_a_do_block_is_the_statement_for_what_it_runs() -> None:
@@ -82,10 +83,20 @@ def test_newest_file_wins_and_unknown_objects_have_no_location() -> None:
     second = _m("-- intent: again\ncreate or replace function public.g() returns int language sql as 'select 2';\n",
                 "20240103000000_b.sql")  # fmt: skip
     assert _where("function-search-path-mutable", "public.g()", first, second) == ("20240103000000_b.sql", 2)
-    # Dynamic SQL names nothing the parser can see: reported without a location.
-    dynamic = _m("do $$ begin execute format('create function public.%I() returns int language sql "
+    # Dynamic SQL names nothing the parser can see: with one file, that file (its first line, where
+    # only allow-file reaches); with several, no location.
+    dynamic = _m("-- migration-guard: allow-file function-search-path-mutable -- generated helpers\n"
+                 "-- intent: helpers\n"
+                 "do $$ begin execute format('create function public.%I() returns int language sql "
                  "as %L', 'h', 'select 1'); end $$;\n")  # fmt: skip
-    assert _where("function-search-path-mutable", "public.h()", dynamic) == (None, 0)
+    (adv,) = locate([Advisory("function-search-path-mutable", "public.h()", "m", W)], [dynamic])
+    assert (adv.path, adv.line, adv.suppressed, adv.reason) == ("20240102000000_new.sql", 1, True, "generated helpers")
+    assert _where("function-search-path-mutable", "public.h()", first, dynamic) == (None, 0)
+    statement_level = _m("-- migration-guard: allow function-search-path-mutable -- not for this one\n"
+                         "do $$ begin execute format('create function public.%I() returns int language sql "
+                         "as %L', 'h', 'select 1'); end $$;\n")  # fmt: skip
+    (adv,) = locate([Advisory("function-search-path-mutable", "public.h()", "m", W)], [statement_level])
+    assert adv.line == 1 and not adv.suppressed
 
 
 def test_statement_and_file_suppressions_apply_as_for_lint() -> None:

@@ -5,8 +5,9 @@ the migrations that ran after the baseline snapshot are searched, newest stateme
 each rule cares about (an unindexed foreign key: the statement adding that constraint, else any
 foreign key on the table, else the CREATE TABLE). With a location, the statement's inline
 ``-- migration-guard: allow <id> -- <reason>`` suppresses the advisory as it does a lint finding.
-An object no statement names (dynamic SQL) keeps no location: it is still reported, and can still
-be disabled in the configuration.
+An object no statement names (dynamic SQL) is put on the first line of the one file that ran after
+the baseline (an ``allow-file`` comment suppresses it); with several files it keeps no location: it
+is still reported, and can still be disabled in the configuration.
 """
 
 from __future__ import annotations
@@ -233,11 +234,17 @@ def locate(advisories: Iterable[Advisory], migrations: Sequence[Migration]) -> t
     out: list[Advisory] = []
     for adv in pending:
         place = find(adv.rule, adv.object, found)
-        if place is None:
+        if place is not None:
+            m, line, column = migrations[place.migration], place.line, place.column
+            suppressed, reason = suppression_of(m, adv.rule, line, column)
+        elif len(migrations) == 1:
+            # No statement names the object (dynamic SQL), but only one file ran: it is the cause.
+            # Pointed at its first line; only an `allow-file` comment can suppress it.
+            m, line, column = migrations[0], 1, 1
+            suppressed, reason = suppression_of(m, adv.rule, 0, 0)
+        else:
             out.append(adv)
             continue
-        m = migrations[place.migration]
-        suppressed, reason = suppression_of(m, adv.rule, place.line, place.column)
-        out.append(replace(adv, path=m.display_path, line=place.line, column=place.column,
+        out.append(replace(adv, path=m.display_path, line=line, column=column,
                            suppressed=suppressed, reason=reason if suppressed else None))
     return tuple(out)
