@@ -73,8 +73,18 @@ class CheckReport:
     checklists: tuple[str, ...] = ()
 
     @property
+    def located_findings(self) -> tuple[Finding, ...]:
+        """The findings, then the dry run's advisories that have a file:line (annotations, SARIF)."""
+        if self.plan is None or not self.plan.advisories:
+            return self.findings
+        from migration_guard.dryrun.advisories import as_findings
+
+        return self.findings + as_findings(self.plan.advisories)
+
+    @property
     def lint_result(self) -> LintResult:
-        return LintResult(self.findings, self.files, self.statements)
+        """What SARIF renders: every located finding, advisories included."""
+        return LintResult(self.located_findings, self.files, self.statements)
 
     @property
     def exit_code(self) -> int:
@@ -143,7 +153,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
             base=opts.base, head=opts.head,
         )
     linted = lint_step(opts, selection)
-    dry = dedupe_step(linted, dry_run_step(opts, selection, linted.supabase))
+    dry = dedupe_step(linted, dry_run_step(opts, selection, linted.supabase), opts.rules)
     verdict = verdict_step(linted, dry, opts.fail_on, opts.rules)
     return CheckReport(
         migrations_dir=str(opts.migrations_dir),

@@ -37,7 +37,7 @@ class _Dispatch:
         self.alter_always: list[Rule] = []
         self.alter_by_subtype: dict[str, list[Rule]] = {}
         for rule in rules:
-            if rule.check is None:
+            if rule.check is None or not rule.linted:  # dry-run rules need the database
                 continue
             if not rule.kinds:
                 self.file_rules.append(rule)
@@ -202,6 +202,12 @@ class _Suppressions:
         if rule in self.file_wide:
             return True, self.file_wide[rule]
         return False, None
+
+
+def suppression_of(migration: Migration, rule: str, line: int, column: int) -> tuple[bool, str | None]:
+    """(suppressed, reason) for ``rule`` at line:column of ``migration``: what the file's ``allow`` /
+    ``allow-file`` comments say, exactly as for a lint finding (the dry run's advisories use it)."""
+    return _Suppressions(migration).lookup(rule, line, column)
 
 
 def _suppression_hits(migration: Migration) -> Iterator[tuple[str, Hit]]:

@@ -225,9 +225,43 @@ class AffectedObject:
 
 @dataclass(frozen=True)
 class Advisory:
+    """A dry-run rule's finding about one database object (``dryrun/advisories.py``).
+
+    ``path``/``line``/``column`` locate the statement that created or last changed the object
+    (``dryrun/locate.py``); ``path`` is None when no statement could be told apart (dynamic SQL).
+    """
+
     rule: str
     object: str
     message: str
+    severity: Severity = Severity.WARNING
+    path: str | None = None
+    line: int = 0
+    column: int = 0
+    suppressed: bool = False
+    reason: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity is Severity.ERROR and not self.suppressed
+
+    @property
+    def location(self) -> str:
+        """``path:line`` (or the empty string when unknown)."""
+        return f"{self.path}:{self.line}" if self.path else ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "object": self.object,
+            "message": self.message,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line or None,
+            "column": self.column or None,
+            "suppressed": self.suppressed,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)

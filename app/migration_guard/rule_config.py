@@ -5,8 +5,9 @@ Sources (settings.py): ``disable``, ``severity`` and ``exclude`` in ``migration-
 ``rule-severity`` and ``exclude-paths``. An unknown rule id is an error naming where it came from: a
 typo must not silently leave a rule on (or off).
 
-Applied to the findings after linting (and to the dry run's findings): the rules still run, so the
-context they build for later files is the same whatever is disabled.
+Applied to the findings after linting (and to the dry run's findings and advisories: the dry-run
+rules of ``rules/database.py`` are configured by the same ids): the rules still run, so the context
+they build for later files is the same whatever is disabled.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from migration_guard.errors import UserError
-from migration_guard.model import Finding, Severity
+from migration_guard.model import Advisory, Finding, Severity
 
 # A file that does not parse cannot be judged at all; turning that off would hide a broken file.
 NOT_CONFIGURABLE = frozenset({"syntax-error"})
@@ -98,6 +99,17 @@ class RuleConfig:
                 continue
             level = self.severity.get(f.rule)
             out.append(replace(f, severity=level) if level is not None and level is not f.severity else f)
+        return tuple(out)
+
+    def apply_advisories(self, advisories: Iterable[Advisory]) -> tuple[Advisory, ...]:
+        """The same for the dry run's advisories (a rule each): disabled ones go, severities change,
+        and one located in an excluded path goes (one without a location stays)."""
+        out = []
+        for a in advisories:
+            if a.rule in self.disable or (a.path is not None and self.excluded(a.path)):
+                continue
+            level = self.severity.get(a.rule)
+            out.append(replace(a, severity=level) if level is not None and level is not a.severity else a)
         return tuple(out)
 
     @property

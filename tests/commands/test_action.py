@@ -404,3 +404,48 @@ def test_truncated_event_file_is_one_line_naming_it(github: FakeGitHub, tmp_path
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and str(env_event) in proc.stderr and "invalid event JSON" in proc.stderr
+
+
+NOTES = """\
+-- intent: notes of users
+create table public.notes (id bigint generated always as identity primary key, user_id bigint not null, body text);
+alter table public.notes enable row level security;
+create policy notes_self on public.notes for select to authenticated using (true);
+{comment}alter table public.notes
+  add constraint notes_user_fk foreign key (user_id) references public.users (id);
+"""
+# Lint's twin is off, so the dry run's advisory is the one report of the unindexed foreign key.
+ADVISORY_AS_ERROR = {"disable-rules": "foreign-key-without-index", "rule-severity": "unindexed-foreign-key=error"}
+
+
+def _audit_records(result: Result) -> list[dict[str, Any]]:
+    return [json.loads(line) for name, text in result.files.items() if name.endswith(".jsonl")
+            for line in text.splitlines() if line.strip()]  # fmt: skip
+
+
+def test_an_advisory_configured_as_error_blocks_with_an_annotation_at_its_line(
+    github: FakeGitHub, tmp_path: Path, pg: dict[str, str]
+) -> None:
+    project = make_project(tmp_path, {NEW_FILE: NOTES.format(comment="")})
+    _pull(github, project)
+    result = run_action(project, github, tmp_path, inputs={**pg, **ADVISORY_AS_ERROR})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.outputs["verdict"] == "fail" and result.outputs["blocking-count"] == "1"
+    assert f"::error file={NEW_FILE},line=5,col=1,title=migration-guard unindexed-foreign-key::" in result.stdout
+    assert "`unindexed-foreign-key` on `public.notes (notes_user_fk)`" in github.comments(REPO, PR)[0]["body"]
+
+
+def test_a_suppressed_advisory_passes_and_is_audited_with_its_reason(
+    github: FakeGitHub, tmp_path: Path, pg: dict[str, str]
+) -> None:
+    comment = "-- migration-guard: allow unindexed-foreign-key -- users are never deleted\n"
+    project = make_project(tmp_path, {NEW_FILE: NOTES.format(comment=comment)})
+    _pull(github, project)
+    result = run_action(project, github, tmp_path, inputs={**pg, **ADVISORY_AS_ERROR})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.outputs["verdict"] == "pass"
+    assert "users are never deleted" in github.comments(REPO, PR)[0]["body"]
+    (record,) = [r for r in _audit_records(result) if r.get("event") == "check"]
+    assert {"rule": "unindexed-foreign-key", "path": NEW_FILE, "line": 6, "reason": "users are never deleted"} in (
+        record["suppressions"]
+    )

@@ -11,7 +11,7 @@ from migration_guard.linter import lint
 from migration_guard.migrations.loader import parse_migration
 from migration_guard.model import LintOptions, Severity
 from migration_guard.rules.base import ExampleSetup, Rule
-from migration_guard.rules.registry import all_rules, get_rule
+from migration_guard.rules.registry import all_rules, get_rule, lint_rules
 
 E, W = Severity.ERROR, Severity.WARNING
 EXPECTED = {
@@ -39,6 +39,9 @@ EXPECTED = {
     "missing-intent": W, "transaction-control": E, "transaction-wrapper": W, "unbalanced-transaction": E,
     "psql-meta-command": E,
     "suppression-without-reason": E, "unknown-rule-in-suppression": W,
+    # the dry run's advisories (rules/database.py): checked on the database, not by lint
+    "unindexed-foreign-key": W, "function-search-path-mutable": W, "rls-disabled-in-exposed-schema": W,
+    "security-definer-view": W, "materialized-view-in-api": W,
 }  # fmt: skip
 
 
@@ -63,7 +66,7 @@ def test_declaration_is_complete(rule: Rule) -> None:
     assert all(line.strip() for line in rule.fix.splitlines())
 
 
-@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.id)
+@pytest.mark.parametrize("rule", lint_rules(), ids=lambda r: r.id)
 def test_example_triggers_its_rule(rule: Rule) -> None:
     setup = rule.extra if isinstance(rule.extra, ExampleSetup) else ExampleSetup()
     migrations = [parse_migration(Path(p), rule.example.encode()) for p in setup.paths]

@@ -244,8 +244,8 @@ def publish_check(
     report_file = audit_dir / REPORT_NAME
     report_file.write_text(json.dumps(_scrub(report.to_json(), secrets), indent=2) + "\n", encoding="utf-8")
 
-    if report.findings:
-        annotations = render_annotations(report.findings, limit_per_severity=10)
+    if report.located_findings:
+        annotations = render_annotations(report.located_findings, limit_per_severity=10)
         if annotations:
             print(annotations, flush=True)
 
@@ -300,7 +300,7 @@ def write_sarif(report: CheckReport, path: Path) -> None:
     from migration_guard.rules.registry import all_rules
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    snippets = statement_texts(report.migrations, report.findings)
+    snippets = statement_texts(report.migrations, report.located_findings)
     properties = {"migration-guard/pins": report.pins} if report.pins is not None else None
     path.write_text(render_sarif(report.lint_result, list(all_rules()), snippets, properties), encoding="utf-8")
 
@@ -310,11 +310,14 @@ def _audit(report: CheckReport, settings: ActionSettings, ctx: GitHubContext, se
 
     context = AuditContext.from_env(dict(os.environ), None, settings.environment)
     audit = AuditLog(Path(settings.audit_dir), context, secrets)
+    located = report.located_findings  # the dry run's advisories too: suppressible and blocking alike
+    unlocated = [a for a in (report.plan.advisories if report.plan else ()) if a.path is None and a.blocking]
     audit.record(
         "check",
         "failed" if report.verdict == "fail" else "skipped",  # a check never applies anything
         reason=report.refused,
-        findings=[f"{f.rule}@{f.path}:{f.line}" for f in report.findings if f.blocking],
+        findings=[f"{f.rule}@{f.path}:{f.line}" for f in located if f.blocking]
+        + [f"{a.rule}@{a.object}" for a in unlocated],
         verdict=report.verdict,
         blocking_count=report.blocking_count,
         warning_count=report.warning_count,
@@ -322,7 +325,7 @@ def _audit(report: CheckReport, settings: ActionSettings, ctx: GitHubContext, se
         pull_request=ctx.pr_number,
         suppressions=[
             {"rule": f.rule, "path": f.path, "line": f.line, "reason": f.reason}
-            for f in report.findings
+            for f in located
             if f.suppressed
         ],
     )

@@ -70,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> tuple[CheckOptions, Scope]:
+    from migration_guard.commands.lint import project_rules
     from migration_guard.commands.plan import dry_run_options
     from migration_guard.local import scope as scope_mod
     from migration_guard.local.project import find_root, migrations_dir, require_folder
@@ -98,6 +99,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[CheckOptions, Scope]:
         dry_run=not args.no_dry_run,
         base_versions=scope.base_versions,
         base=scope.base,
+        rules=project_rules(),
         **dry_run_options(args),  # type: ignore[arg-type]
     )
     return options, scope
@@ -144,14 +146,14 @@ def render(fmt: str, report: CheckReport, scope: Scope) -> str:
         from migration_guard.report.sarif import render_sarif, statement_texts
         from migration_guard.rules.registry import all_rules
 
-        snippets = statement_texts(report.migrations, report.findings)
+        snippets = statement_texts(report.migrations, report.located_findings)
         return render_sarif(report.lint_result, list(all_rules()), snippets)
     if fmt == "github":
         from migration_guard.report.annotations import escape_data, render_annotations
         from migration_guard.report.check_text import verdict_line
 
         lines = [f"::notice::{escape_data(scope.line)}"]
-        annotations = render_annotations(report.findings, GITHUB_ANNOTATION_LIMIT)
+        annotations = render_annotations(report.located_findings, GITHUB_ANNOTATION_LIMIT)
         if annotations:
             lines.append(annotations.rstrip("\n"))
         if report.plan_error:

@@ -274,6 +274,12 @@ def project_rule_config(project: ProjectSettings | None, origin: str) -> RuleCon
     return RuleConfig.build(project.disable, project.severity, project.exclude, origin=origin)
 
 
+def project_rules() -> RuleConfig:
+    """The project's rule configuration, validated (`plan` and `check` apply it as lint does, to the
+    dry run's advisories too); read before any server starts, so a typo costs no dry run."""
+    return project_rule_config(*_project())
+
+
 def _use_color() -> bool:
     # https://no-color.org: any non-empty NO_COLOR disables colour.
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")

@@ -151,8 +151,10 @@ def run(args: argparse.Namespace) -> int:
     )
     import psycopg
 
+    from migration_guard.commands.lint import project_rules
     from migration_guard.redact import redact
 
+    rules = project_rules()  # disable / severity / exclude: findings and advisories alike
     try:
         with terminate_on_sigterm():
             result = run_plan(options)
@@ -161,6 +163,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"dry-run database failed: {redact(first, [s for s in (url, args.stats_url) if s])}") from None
     from migration_guard.dryrun.locks import hide_internal_roles
 
+    if rules.active:
+        from dataclasses import replace
+
+        result = replace(result, findings=rules.apply(result.findings),
+                         advisories=rules.apply_advisories(result.advisories))
     if args.format == "json":
         out = json.dumps(plan_to_json(result), indent=2) + "\n"
     elif args.format == "markdown":

@@ -8,11 +8,12 @@ import textwrap
 from migration_guard.errors import UserError
 from migration_guard.report.text import wrap_prose
 from migration_guard.rules.base import Rule
-from migration_guard.rules.docs import suppressible
+from migration_guard.rules.docs import BOTH_NOTE, DRY_RUN_NOTE, suppressible
 
-HELP = "list the lint rules, or explain one"
+HELP = "list the rules (lint and dry run), or explain one"
 DESCRIPTION = (
-    "Without ID: every rule's id, severity and one-line summary. With ID: what the rule flags, why "
+    "Without ID: every rule's id, severity, [dry run] when the dry run reports it from the database "
+    "(plan, check), and one-line summary. With ID: what the rule flags, why "
     "it is dangerous (the lock taken, what breaks, what is lost), an example that triggers it, and "
     "the safe alternative as SQL steps. Suppress a finding with "
     "`-- migration-guard: allow <id> -- <reason>` on the line above the statement."
@@ -29,10 +30,17 @@ def _rules() -> list[Rule]:
     return list(all_rules())
 
 
+def _marker(rule: Rule) -> str:
+    return "" if not rule.dry_run else "[dry run]" if not rule.linted else "[lint+dry run]"
+
+
 def render_list(rules: list[Rule]) -> str:
     width = max((len(r.id) for r in rules), default=0)
-    lines = [f"{r.id:<{width}}  {r.severity.value:<7}  {r.summary}" for r in rules]
+    marks = max((len(_marker(r)) for r in rules), default=0)
+    lines = [f"{r.id:<{width}}  {r.severity.value:<7}  {_marker(r):<{marks}}  {r.summary}" for r in rules]
     lines.append("")
+    if any(r.dry_run for r in rules):
+        lines.append("[dry run]: reported by `plan` and `check` from the database the dry run built (needs PostgreSQL)")
     lines.append("Explain one: migration-guard rules ID")
     return "\n".join(lines) + "\n"
 
@@ -45,6 +53,7 @@ def render_rule(rule: Rule) -> str:
     parts = [
         f"{rule.id} ({rule.severity.value})\n",
         f"{rule.summary}\n",
+        *([f"Checked by: {wrap_prose(DRY_RUN_NOTE if not rule.linted else BOTH_NOTE)}.\n"] if rule.dry_run else []),
         _block("Why", wrap_prose(rule.why)),
         _block("Example", rule.example),
         _block("Use instead", rule.fix),

@@ -1,8 +1,10 @@
 # ruff: noqa: E501 - catalog SQL reads better with one clause per line, unwrapped
 """Database advisories on the dry-run result, after Supabase's splinter linter.
 
-Each check is one SQL query returning (object, message). The plan reports only those that are new
-relative to the baseline, so a pull request is told about what it introduced.
+Each check is one SQL query returning (object, message); each is a rule declared in the registry
+(``rules/database.py``, or the lint rule of the same id), so it is listed, documented, suppressible
+and configurable like the others. The plan reports only those that are new relative to the
+baseline, so a pull request is told about what it introduced, located by ``dryrun/locate.py``.
 """
 
 from __future__ import annotations
@@ -112,13 +114,34 @@ def without_lint_duplicates(advisories: Iterable[Advisory], findings: Iterable[F
 
 
 def collect(conn: Any, exposed: tuple[str, ...], supabase: bool) -> set[Advisory]:
+    """Every advisory the database shows now, at its rule's declared severity (rules/database.py)."""
+    from migration_guard.rules.registry import get_rule
+
     found: set[Advisory] = set()
-    for rule, (sql, message) in checks(exposed, supabase).items():
+    for rule_id, (sql, message) in checks(exposed, supabase).items():
+        rule = get_rule(rule_id)
+        if rule is None or not rule.dry_run:  # a programming error, caught by the tests
+            raise RuntimeError(f"advisory {rule_id!r} is not declared as a dry-run rule")
         for (obj,) in conn.execute(sql).fetchall():
-            found.add(Advisory(rule, str(obj), message.format(object=obj)))
+            found.add(Advisory(rule_id, str(obj), message.format(object=obj), rule.severity))
     return found
 
 
 def new_since(before: set[Advisory], after: set[Advisory]) -> list[Advisory]:
     seen = {(a.rule, a.object) for a in before}
     return sorted((a for a in after if (a.rule, a.object) not in seen), key=lambda a: (a.rule, a.object))
+
+
+def as_findings(advisories: Iterable[Advisory]) -> tuple[Finding, ...]:
+    """The located advisories as findings (their rule's why and fix), for the outputs that attach
+    problems to a line: GitHub annotations and SARIF. One without a location stays in the report only."""
+    from migration_guard.rules.registry import get_rule
+
+    out: list[Finding] = []
+    for a in advisories:
+        rule = get_rule(a.rule)
+        if a.path is None or rule is None:
+            continue
+        out.append(Finding(a.rule, a.severity, a.path, a.line, a.column, a.message, rule.why, rule.fix,
+                           a.suppressed, a.reason))
+    return tuple(out)

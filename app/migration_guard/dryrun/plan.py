@@ -264,6 +264,10 @@ def run_plan(options: PlanOptions) -> PlanResult:
                 run = _Run(options, server, admin, conn, watchdog, limits, skips, warnings)
                 preinstalled = _standins(admin)
                 result = run.plan(migrations, is_new, first_new, len(baseline), seeds, use_supabase, exposed, base)
+                if result.advisories:  # each at the statement that caused it, with that statement's suppression
+                    from migration_guard.dryrun.locate import locate
+
+                    result = replace(result, advisories=locate(result.advisories, migrations[first_new:]))
                 result = _with_standins(result, server, preinstalled, {u.name for u in uses})
                 return errortext.clean(result, createrole=bool(row and row[0]))
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns

@@ -156,9 +156,11 @@ def verdict_for(blocking: int, warnings: int, fail_on: str) -> str:
     return "pass"
 
 
-def dedupe_step(lint: LintStep, dry: DryRunStep) -> DryRunStep:
+def dedupe_step(lint: LintStep, dry: DryRunStep, rules: RuleConfig | None = None) -> DryRunStep:
     """One finding per problem: a database advisory a lint finding already reports is dropped (lint's
-    finding has the line and the fix)."""
+    finding has the line and the fix). Then the project's configuration applies to the advisories as
+    to the findings: a lint rule disabled there does not hide the dry run's advisory, which has its
+    own id (disable both to silence both)."""
     if dry.plan is None or not dry.plan.advisories:
         return dry
     from dataclasses import replace
@@ -166,22 +168,30 @@ def dedupe_step(lint: LintStep, dry: DryRunStep) -> DryRunStep:
     from migration_guard.dryrun.advisories import without_lint_duplicates
 
     findings = merge_findings(lint.findings, dry.plan)
+    active = rules if rules is not None and rules.active else None
+    if active is not None:
+        findings = active.apply(findings)
     kept = tuple(without_lint_duplicates(dry.plan.advisories, findings))
+    if active is not None:
+        kept = active.apply_advisories(kept)
     return replace(dry, plan=replace(dry.plan, advisories=kept))
 
 
 def verdict_step(lint: LintStep, dry: DryRunStep, fail_on: str, rules: RuleConfig | None = None) -> Verdict:
+    """Blocking: unsuppressed errors (findings and advisories alike), failed new migrations, a dry run
+    that could not run. Advisories arrive already configured (``dedupe_step``)."""
     findings = merge_findings(lint.findings, dry.plan)
     if rules is not None and rules.active:  # the project's disable / severity / exclude (rule_config.py)
         findings = rules.apply(findings)
     blocking = sum(1 for f in findings if f.blocking)
     if dry.plan is not None:
         blocking += sum(1 for m in dry.plan.migrations if m.new and m.status == "failed")
+        blocking += sum(1 for a in dry.plan.advisories if a.blocking)
     if dry.error:
         blocking += 1
     warnings = sum(1 for f in findings if f.severity is Severity.WARNING and not f.suppressed)
     if dry.plan is not None:
-        warnings += len(dry.plan.advisories)
+        warnings += sum(1 for a in dry.plan.advisories if a.severity is Severity.WARNING and not a.suppressed)
     return Verdict(findings, blocking, warnings, verdict_for(blocking, warnings, fail_on))
 
 

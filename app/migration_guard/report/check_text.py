@@ -122,8 +122,12 @@ def render_check_text(report: CheckReport, color: bool = False, scope_line: str 
         if plan.advisories:
             out.append("")
             out.append(_paint("New database advisories", "bold", color))
-            for adv in plan.advisories:
-                out.append(f"  {_paint('warning', 'warn', color)}[{adv.rule}] {adv.object}: {adv.message}")
+            for adv in sorted(plan.advisories, key=lambda a: (a.suppressed, not a.blocking)):
+                level = adv.severity.value
+                tone = "dim" if adv.suppressed else "bad" if adv.blocking else "warn"
+                where = f"{adv.location}: " if adv.location else ""
+                sup = f" (suppressed: {adv.reason or 'no reason given'})" if adv.suppressed else ""
+                out.append(f"  {where}{_paint(level, tone, color)}[{adv.rule}]{sup} {adv.object}: {adv.message}")
         out.append("")
     elif report.plan_error:
         out.append(f"{_paint('dry run', 'bad', color)}: {report.plan_error}")
@@ -142,6 +146,7 @@ def verdict_line(report: CheckReport, color: bool = False) -> str:
     if not report.changed:
         return f"{_paint('PASS', 'ok', color)}: no migration changes in {report.migrations_dir}"
     suppressed = sum(1 for f in report.findings if f.suppressed)
+    suppressed += sum(1 for a in report.plan.advisories if a.suppressed) if report.plan is not None else 0
     counts = (f"{_plural(report.blocking_count, 'blocking issue')}, {_plural(report.warning_count, 'warning')}, "
               f"{suppressed} suppressed")
     if report.verdict == "fail":

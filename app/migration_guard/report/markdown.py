@@ -280,10 +280,17 @@ def _affected(objects: Iterable[AffectedObject]) -> Section:
     return Section("### Affected objects\n", items, joiner="\n\n", what="object groups")
 
 
+def _advisory(a: Advisory) -> str:
+    icon = "🔇" if a.suppressed else "❌" if a.blocking else "⚠️"
+    where = f" at {esc.code(a.location)}" if a.location else ""
+    line = f"- {icon} {esc.code(a.rule)} on {esc.code(a.object)}{where}: {esc.text(a.message, one_line=True)}"
+    if a.suppressed:
+        line += f" (suppressed: {esc.text(a.reason or 'no reason given', one_line=True)})"
+    return line
+
+
 def _advisories(advisories: Iterable[Advisory]) -> Section:
-    items = [
-        f"- ⚠️ {esc.code(a.rule)} on {esc.code(a.object)}: {esc.text(a.message, one_line=True)}" for a in advisories
-    ]
+    items = [_advisory(a) for a in sorted(advisories, key=lambda a: (a.suppressed, not a.blocking))]
     return Section("### New database advisories\n", items, what="advisories")
 
 

@@ -48,7 +48,7 @@ def plan_to_json(result: PlanResult) -> dict[str, Any]:
             {"kind": a.kind, "name": a.name, "change": a.change, "detail": a.detail, "dependents": list(a.dependents)}
             for a in result.affected
         ],
-        "advisories": [{"rule": a.rule, "object": a.object, "message": a.message} for a in result.advisories],
+        "advisories": [a.to_json() for a in result.advisories],
         "findings": [f.to_json() for f in result.findings],
         # additions beyond the contract's keys
         "warnings": list(result.warnings),

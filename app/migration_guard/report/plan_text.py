@@ -97,7 +97,10 @@ def render_text(result: PlanResult) -> str:
                 lines.append(f"      depended on by {d}")
     if result.advisories:
         lines += ["", "Advisories (new in these migrations):"]
-        lines += [f"  {a.rule}: {a.message}" for a in result.advisories]
+        for adv in result.advisories:
+            where = f"{adv.location}: " if adv.location else ""
+            sup = f" (suppressed: {adv.reason or 'no reason given'})" if adv.suppressed else ""
+            lines.append(f"  {where}{adv.severity.value} [{adv.rule}]{sup}: {adv.message}")
     if result.findings:
         lines += ["", "Lint findings:"]
         for f in result.findings:

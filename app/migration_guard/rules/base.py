@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from migration_guard.model import Severity
+
+# Where a rule is checked: the lint engine on the SQL text, the dry run on the database it built, or
+# both (an advisory that shares a lint rule's id: one rule, one id, one finding).
+Source = Literal["lint", "dry-run", "lint+dry-run"]
+LINT: Source = "lint"
+DRY_RUN: Source = "dry-run"
+LINT_AND_DRY_RUN: Source = "lint+dry-run"
 
 
 class Hit(NamedTuple):
@@ -32,6 +39,22 @@ class Rule:
     # For ALTER TABLE: the sub-command types (``AT_AddColumn`` …) the check looks at; empty = all.
     # Lets the engine skip rules that cannot fire without calling them (speed).
     subtypes: frozenset[str] = frozenset()
+    source: Source = LINT
+
+    @property
+    def checked_by(self) -> str:
+        """Who reports it, for people (`rules`, the docs)."""
+        return {DRY_RUN: "dry run", LINT_AND_DRY_RUN: "lint + dry run"}.get(self.source, "lint")
+
+    @property
+    def linted(self) -> bool:
+        """Does the lint engine run it (dry-run-only rules need a database)?"""
+        return self.source != DRY_RUN
+
+    @property
+    def dry_run(self) -> bool:
+        """Is it reported by the dry run (`plan`, `check`) from the database it built?"""
+        return self.source != LINT
 
 
 class ExampleSetup(NamedTuple):

@@ -37,6 +37,7 @@ def render_rule(rule: Rule) -> str:
         f"**Severity:** {rule.severity.value} "
         + ("(blocks the check)" if rule.severity.value == "error" else "(informs, does not block)"),
         "",
+        *_checked_by(rule),
         _prose(rule.summary),
         "",
         "### Why",
@@ -58,6 +59,19 @@ def render_rule(rule: Rule) -> str:
     return "\n".join(lines)
 
 
+DRY_RUN_NOTE = (
+    "the dry run (`plan`, `check`), on the database the migrations built, so it needs PostgreSQL "
+    "(`lint` alone does not run it); reported at the statement that created or last changed the object"
+)
+BOTH_NOTE = "lint, and the dry run on the database it built (the same problem found both ways is one finding)"
+
+
+def _checked_by(rule: Rule) -> list[str]:
+    if not rule.dry_run:
+        return []
+    return [f"**Checked by:** {DRY_RUN_NOTE if not rule.linted else BOTH_NOTE}.", ""]
+
+
 def suppressible(rule: Rule) -> bool:
     from migration_guard.linter import UNSUPPRESSIBLE
 
@@ -67,8 +81,9 @@ def suppressible(rule: Rule) -> bool:
 def _suppress(rule: Rule) -> list[str]:
     if not suppressible(rule):
         return ["This finding is about a suppression comment itself and cannot be suppressed: fix the comment.", ""]
+    where = "the statement" if rule.linted else "the statement the advisory points at"
     return [
-        "On the line(s) directly above the statement, with a reason"
+        f"On the line(s) directly above {where}, with a reason"
         + (" (an error-level suppression without a reason is itself an error):" if rule.severity.value == "error"
            else ":"),
         "",
@@ -104,10 +119,15 @@ def render_markdown(rules: Sequence[Rule]) -> str:
         "Each rule has a stable id (other tools key on it). **error** findings block the check; "
         "**warning** findings inform. `migration-guard rules ID` shows the same text in the terminal.",
         "",
-        "| id | severity | summary |",
-        "|---|---|---|",
+        "Rules checked by the **dry run** need a database: `plan` and `check` report them from the "
+        "schema the migrations built; they are listed, suppressed and configured like the others.",
+        "",
+        "| id | severity | checked by | summary |",
+        "|---|---|---|---|",
     ]
-    head += [f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {_cell(r.summary)} |" for r in rules]
+    head += [
+        f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.checked_by} | {_cell(r.summary)} |" for r in rules
+    ]
     head.append("")
     return "\n".join(head) + "\n" + "\n".join(render_rule(r) for r in rules) + "\n" + FOOTER
 

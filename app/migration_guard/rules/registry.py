@@ -9,6 +9,7 @@ from migration_guard.rules import (
     columns,
     constraints,
     data,
+    database,
     destructive,
     files,
     indexes,
@@ -88,6 +89,12 @@ ORDER = (
     "psql-meta-command",
     "suppression-without-reason",
     "unknown-rule-in-suppression",
+    # Checked by the dry run on the database it built (rules/database.py); need PostgreSQL.
+    "unindexed-foreign-key",
+    "function-search-path-mutable",
+    "rls-disabled-in-exposed-schema",
+    "security-definer-view",
+    "materialized-view-in-api",
 )
 
 _MODULES = (
@@ -107,6 +114,7 @@ _MODULES = (
     maintenance,
     files,
     suppressions,
+    database,
 )
 
 
@@ -122,6 +130,16 @@ def _by_id() -> dict[str, Rule]:
 
 def all_rules() -> list[Rule]:
     return list(_by_id().values())
+
+
+def lint_rules() -> list[Rule]:
+    """The rules the lint engine runs (not the dry-run-only ones, which need a database)."""
+    return [rule for rule in _by_id().values() if rule.linted]
+
+
+def dry_run_rules() -> list[Rule]:
+    """The rules the dry run reports from the database it built (``dryrun/advisories.py``)."""
+    return [rule for rule in _by_id().values() if rule.dry_run]
 
 
 def get_rule(rule_id: str) -> Rule | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from migration_guard.model import Migration, Severity
 from migration_guard.rules import fixes
-from migration_guard.rules.base import ExampleSetup, Hit, Rule
+from migration_guard.rules.base import LINT_AND_DRY_RUN, ExampleSetup, Hit, Rule
 from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import display
 
@@ -92,6 +92,7 @@ RLS_ENABLED_NO_POLICY = Rule(
     ),
     example="CREATE TABLE notes (id bigint PRIMARY KEY, body text);\nALTER TABLE notes ENABLE ROW LEVEL SECURITY;",
     check=check_rls_no_policy,
+    source=LINT_AND_DRY_RUN,  # the dry run's advisory of the same name is this rule
 )
 
 
@@ -124,6 +125,7 @@ POLICY_WITHOUT_RLS = Rule(
         "CREATE POLICY notes_owner ON notes FOR SELECT TO authenticated USING (auth.uid() = user_id);"
     ),
     check=check_policy_without_rls,
+    source=LINT_AND_DRY_RUN,  # the dry run's advisory of the same name is this rule
 )
 
 RULES = (TABLE_WITHOUT_RLS, RLS_ENABLED_NO_POLICY, POLICY_WITHOUT_RLS)
