@@ -1,11 +1,13 @@
 """Per-rule finding counts of `migration-guard lint` over every folder of the shared corpus.
 
     .venv/bin/python bench/rule_counts.py [--corpus ../shared/corpus] [--json out.json]
+    .venv/bin/python bench/rule_counts.py --before bench/results/rule_counts_before_issue13.json
 
 Runs the real CLI (`python -m migration_guard lint --format json FOLDER`) once per corpus folder
 and prints a markdown table: one row per rule, one column per folder, plus the total. Suppressed
 findings are counted apart (they are not noise a user sees as a blocker). Used to compare the
-rules before and after a change (accuracy, not speed: no timings here).
+rules before and after a change (accuracy, not speed: no timings here). With ``--before`` (a file an
+earlier ``--json`` wrote) it prints, per rule, the totals before → after over the whole corpus.
 """
 
 from __future__ import annotations
@@ -39,9 +41,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT)
     parser.add_argument("--json", type=Path, help="also write {folder: {rule: n}} here")
+    parser.add_argument("--before", type=Path, help="a --json output of an earlier run: print before → after")
     args = parser.parse_args()
     folders = sorted(p for p in args.corpus.resolve().iterdir() if p.is_dir())
     counts = {f.name: count(f) for f in folders}
+    if args.before:
+        print_comparison(json.loads(args.before.read_text()), counts)
+        print()
     rules = sorted({r for c in counts.values() for r in c})
     short = [name.split("__", 1)[-1][:10] for name in counts]
     print("| rule | " + " | ".join(short) + " | total |")
@@ -54,6 +60,24 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({k: dict(v) for k, v in counts.items()}, indent=1, sort_keys=True))
     return 0
+
+
+def print_comparison(before: dict[str, dict[str, int]], after: dict[str, Counter[str]]) -> None:
+    """Per-rule corpus totals before → after; only rules whose count changed get a delta."""
+    old: Counter[str] = Counter()
+    new: Counter[str] = Counter()
+    for folder in before.values():
+        old.update(folder)
+    for folder in after.values():
+        new.update(folder)
+    print("| rule | before | after | change |")
+    print("|---|---:|---:|---:|")
+    for rule in sorted(set(old) | set(new)):
+        delta = new[rule] - old[rule]
+        change = f"{delta:+d}" if delta else ""
+        print(f"| {rule} | {old[rule]} | {new[rule]} | {change} |")
+    total_old, total_new = sum(old.values()), sum(new.values())
+    print(f"| **total** | {total_old} | {total_new} | {total_new - total_old:+d} |")
 
 
 if __name__ == "__main__":
