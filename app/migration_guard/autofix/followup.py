@@ -16,11 +16,12 @@ from migration_guard.local.newfile import snake_name
 from migration_guard.migrations.naming import FLYWAY_VERSIONED, NUMERIC_DASH, SUPABASE_NAME, order, parse_name
 
 TIMESTAMP = "%Y%m%d%H%M%S"  # the Supabase CLI's and `migration-guard new`'s version format
+TIMESTAMP_DIGITS = 14
 MAX_WORDS = 60
 
 
 def _next_number(version: str) -> str:
-    if len(version) == len(TIMESTAMP) + 6:  # yyyymmddhhmmss: 14 digits
+    if len(version) == TIMESTAMP_DIGITS:
         try:
             return (datetime.strptime(version, TIMESTAMP) + timedelta(seconds=1)).strftime(TIMESTAMP)
         except ValueError:

@@ -66,8 +66,12 @@ def no_transaction(migration: Migration, stmt: Statement) -> tuple[Edit | None, 
         return Edit(0, 0, GOOSE + nl), GOOSE  # goose reads the annotation anywhere; the top is the custom
     if kind == "dbmate":
         offset, line, _ = _up_lines(text)[0]
+        said = f"-- migrate:up {DBMATE_OPTION}"
+        on = line.lower().find("transaction:true")
+        if on >= 0:  # the option written the other way: flip it
+            return Edit(offset + on, offset + on + len("transaction:true"), DBMATE_OPTION), said
         end = offset + len(line.rstrip())
-        return Edit(end, end, " " + DBMATE_OPTION), f"-- migrate:up {DBMATE_OPTION}"
+        return Edit(end, end, " " + DBMATE_OPTION), said
     line_start = text.rfind("\n", 0, stmt.start) + 1  # on its own line, right above the statement
     return Edit(line_start, line_start, MIGRATION_GUARD + nl), MIGRATION_GUARD
 

@@ -1,0 +1,111 @@
+"""The pure parts of `lint --fix`: naming the follow-up file, planning edits from findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migration_guard.autofix.files import changes
+from migration_guard.autofix.fixers import FIXERS
+from migration_guard.autofix.followup import follow_up_name
+from migration_guard.autofix.plan import apply_edits, plan
+from migration_guard.linter import lint
+from migration_guard.migrations.loader import parse_migration
+from migration_guard.model import LintOptions, Migration
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("20241231235959_a.sql", "20250101000000_validate_x.sql"),  # a timestamp: one second later
+        ("00041_a.sql", "00042_validate_x.sql"),  # goose-style numbers keep their width
+        ("V1.2__a.sql", "V1.2.1__validate_x.sql"),  # Flyway: between 1.2 and 1.3
+        ("0007-a.sql", "0008-validate_x.sql"),
+    ],
+)
+def test_follow_up_takes_the_version_right_after_the_file(source: str, expected: str) -> None:
+    assert follow_up_name(Path("m") / source, [source], "validate x") == expected
+
+
+def test_follow_up_refuses_a_taken_version_or_one_that_would_not_come_next() -> None:
+    with pytest.raises(ValueError, match=r"taken by 20240101000001_b\.sql"):
+        follow_up_name(Path("20240101000000_a.sql"), ["20240101000000_a.sql", "20240101000001_b.sql"], "v")
+    with pytest.raises(ValueError, match="carries no version"):
+        follow_up_name(Path("schema.sql"), ["schema.sql"], "v")
+    # 9 + 1 = 10 sorts before 9 as a string (the Supabase CLI compares versions as strings).
+    with pytest.raises(ValueError, match=r"would not run right after 9_a\.sql"):
+        follow_up_name(Path("9_a.sql"), ["9_a.sql"], "v")
+
+
+def _migrations(*files: tuple[str, str]) -> list[Migration]:
+    return [parse_migration(Path("db") / name, sql.encode()) for name, sql in files]
+
+
+BASE = ("20240101000000_t.sql", "create table t (id int primary key, a int, b int, c text);")
+
+
+def test_plan_skips_every_fix_needing_a_follow_up_when_no_file_can_follow() -> None:
+    ms = _migrations(BASE, ("20240101000001_c.sql", "alter table t add constraint t_a check (a > 0);"))
+    result = lint(ms, LintOptions())
+    folders = {Path("db"): ["20240101000000_t.sql", "20240101000001_c.sql", "20240101000002_next.sql"]}
+    p = plan(result, ms, frozenset({"db/20240101000001_c.sql"}), folders)
+    assert p.edits == () and p.new_files == ()
+    assert p.lines == (
+        "db/20240101000001_c.sql:1:19: skipped check-constraint-not-valid: no follow-up migration file can be "
+        "made: the version after it (20240101000002) is taken by 20240101000002_next.sql; fix it by hand",
+    )
+
+
+def test_plan_edits_keep_everything_else_byte_for_byte() -> None:
+    sql = (
+        "/* keep */ alter table t\n"
+        "  add constraint t_a check (a > 0),  -- positive\n"
+        "  add constraint t_b check ((b < 10) /* small */);\n"
+        "select 1; -- untouched\n"
+    )
+    ms = _migrations(BASE, ("20240101000001_c.sql", sql))
+    p = plan(lint(ms, LintOptions()), ms, frozenset({"db/20240101000001_c.sql"}), {Path("db"): []})
+    (fe,) = p.edits
+    assert apply_edits(ms[1].text, fe.edits) == (
+        "/* keep */ alter table t\n"
+        "  add constraint t_a check (a > 0) NOT VALID,  -- positive\n"
+        "  add constraint t_b check ((b < 10) /* small */) NOT VALID;\n"
+        "select 1; -- untouched\n"
+    )
+    (nf,) = p.new_files
+    assert nf.path == Path("db/20240101000002_validate_2_constraints.sql")
+    assert "ALTER TABLE t VALIDATE CONSTRAINT t_a;\nALTER TABLE t VALIDATE CONSTRAINT t_b;\n" in nf.text
+
+
+def test_quoted_names_are_copied_as_written() -> None:
+    sql = 'ALTER TABLE "Sales"."Orders" ALTER COLUMN "Email" SET NOT NULL;'
+    ms = _migrations(
+        ("20240101000000_t.sql", 'create schema "Sales"; create table "Sales"."Orders" ("Email" text);'),
+        ("20240101000001_nn.sql", sql),
+    )
+    p = plan(lint(ms, LintOptions()), ms, frozenset({"db/20240101000001_nn.sql"}), {Path("db"): []})
+    (fe,) = p.edits
+    assert apply_edits(ms[1].text, fe.edits) == (
+        'ALTER TABLE "Sales"."Orders" ADD CONSTRAINT "Orders_Email_not_null" CHECK ("Email" IS NOT NULL) NOT VALID;'
+    )
+    assert 'ALTER TABLE "Sales"."Orders" ALTER COLUMN "Email" SET NOT NULL;' in p.new_files[0].text
+
+
+def test_changes_refuse_a_file_edited_since_it_was_linted(tmp_path: Path) -> None:
+    path = tmp_path / "20240101000001_i.sql"
+    path.write_text("create index i on t (a);")
+    base = parse_migration(tmp_path / BASE[0], BASE[1].encode())
+    m = parse_migration(path, path.read_bytes())
+    p = plan(lint([base, m], LintOptions()), [base, m], frozenset({str(path)}), {tmp_path: []})
+    path.write_text("create index i on t (b);")
+    from migration_guard.errors import UserError
+
+    with pytest.raises(UserError, match="changed while it was being fixed"):
+        changes(p.edits, p.new_files)
+
+
+def test_every_fixer_names_a_real_rule() -> None:
+    from migration_guard.rules.registry import get_rule
+
+    assert all(get_rule(rule) is not None for rule in FIXERS)
