@@ -109,3 +109,9 @@ def test_every_fixer_names_a_real_rule() -> None:
     from migration_guard.rules.registry import get_rule
 
     assert all(get_rule(rule) is not None for rule in FIXERS)
+
+
+def test_the_docs_describe_every_fixer() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    section = docs[docs.index("**`--fix` and `--diff`.**") : docs.index("### migration-guard rules")]
+    assert [rule for rule in FIXERS if f"`{rule}`" not in section] == []
