@@ -140,3 +140,24 @@ def test_goose_file_gets_goose_directive_and_runs(tmp_path: Path, pg_url: str) -
             "select indisvalid from pg_index where indexrelid = 'public.orders_amount_idx'::regclass"
         ).fetchone()
     assert valid == (True,)
+
+
+def test_reindex_gets_concurrently(tmp_path: Path, pg_url: str) -> None:
+    folder = project(
+        tmp_path,
+        {
+            BASE_NAME: BASE + "create index orders_amount_idx on public.orders (amount);\n",
+            "20240102000000_reindex.sql": "-- intent: rebuild indexes\nREINDEX (VERBOSE) TABLE public.orders;\n",
+        },
+    )
+    proc = cli("--fix", cwd=tmp_path)
+    assert "fixed reindex-not-concurrent" in proc.stdout, proc.stdout + proc.stderr
+    assert "REINDEX (VERBOSE) TABLE CONCURRENTLY public.orders;" in (folder / "20240102000000_reindex.sql").read_text()
+    _apply_all(pg_url, folder)
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            "select c.relname, i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid "
+            "where i.indrelid = 'public.orders'::regclass order by 1"
+        ).fetchall()
+    assert rows == [("orders_amount_idx", True), ("orders_pkey", True)]  # rebuilt in place, no _ccnew left
+    assert "reindex-not-concurrent" not in rules_in(lint_folder(folder))

@@ -42,6 +42,9 @@ def _partitioned(earlier: Sequence[Migration], migration: Migration, key: tuple[
     return False
 
 
+_OBJECT_KEYWORDS = frozenset({"INDEX", "TABLE", "SCHEMA", "DATABASE"})
+
+
 def _concurrently(t: Target, kind: str, what: str) -> Outcome:
     """Insert CONCURRENTLY after INDEX and tell the runner not to wrap the file in a transaction."""
     st = t.statement
@@ -51,7 +54,13 @@ def _concurrently(t: Target, kind: str, what: str) -> Outcome:
     if skipped:
         return skipped
     toks = sqltext.tokens(st.sql)
-    index = next((tok for tok in toks if tok.name == "INDEX"), None)
+    depth = 0
+    index = None
+    for tok in toks:  # the object keyword at the top level (REINDEX's option list is in parentheses)
+        depth += (tok.name == sqltext.OPEN) - (tok.name == sqltext.CLOSE)
+        if depth == 0 and tok.name in _OBJECT_KEYWORDS:
+            index = tok
+            break
     if index is None:
         return Skipped(f"no INDEX keyword found in the {what}; fix it by hand")
     edit = Edit(st.start + index.stop, st.start + index.stop, " CONCURRENTLY")
@@ -76,6 +85,13 @@ def fix_drop_index(t: Target) -> Outcome:
     if node.get("behavior") == "DROP_CASCADE":
         return Skipped("DROP INDEX CONCURRENTLY does not support CASCADE; drop the dependent objects first")
     return _concurrently(t, "DropStmt", "DROP INDEX")
+
+
+def fix_reindex(t: Target) -> Outcome:
+    node = t.statement.node if t.statement.kind == "ReindexStmt" else {}
+    if node.get("kind") == "REINDEX_OBJECT_SYSTEM":
+        return Skipped("REINDEX SYSTEM cannot run CONCURRENTLY")
+    return _concurrently(t, "ReindexStmt", "REINDEX")
 
 
 def fix_concurrent_in_transaction(t: Target) -> Outcome:
@@ -217,6 +233,12 @@ FIXERS: dict[str, Fixer] = {
             "DROP INDEX → DROP INDEX CONCURRENTLY plus the runner's no-transaction directive "
             "(only when the file holds nothing else)",
             fix_drop_index,
+        ),
+        Fixer(
+            "reindex-not-concurrent",
+            "REINDEX INDEX/TABLE/SCHEMA/DATABASE → … CONCURRENTLY plus the runner's no-transaction directive "
+            "(only when the file holds nothing else)",
+            fix_reindex,
         ),
         Fixer(
             "concurrent-in-transaction",
