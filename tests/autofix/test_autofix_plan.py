@@ -115,3 +115,35 @@ def test_the_docs_describe_every_fixer() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
     section = docs[docs.index("**`--fix` and `--diff`.**") : docs.index("### migration-guard rules")]
     assert [rule for rule in FIXERS if f"`{rule}`" not in section] == []
+
+
+def test_multibyte_text_before_and_in_the_statement_keeps_positions() -> None:
+    sql = "-- intent: café ☕\nALTER TABLE café ADD CONSTRAINT «ç» CHECK (naïve > 0);\n"
+    ms = _migrations(
+        ("20240101000000_t.sql", "create table café (naïve int);"),
+        ("20240101000001_c.sql", sql.replace("«ç»", '"ç✓"')),
+    )
+    p = plan(lint(ms, LintOptions()), ms, frozenset({"db/20240101000001_c.sql"}), {Path("db"): []})
+    (fe,) = p.edits
+    assert apply_edits(ms[1].text, fe.edits) == (
+        '-- intent: café ☕\nALTER TABLE café ADD CONSTRAINT "ç✓" CHECK (naïve > 0) NOT VALID;\n'
+    )
+    assert 'ALTER TABLE café VALIDATE CONSTRAINT "ç✓";' in p.new_files[0].text
+
+
+def test_partitioned_table_gets_no_concurrently_and_old_postgres_no_check_sequence() -> None:
+    ms = _migrations(
+        ("20240101000000_t.sql", "create table p (a int) partition by range (a);"),
+        ("20240101000001_i.sql", "create index p_a_idx on p (a);"),
+    )
+    p = plan(lint(ms, LintOptions()), ms, frozenset({"db/20240101000001_i.sql"}), {Path("db"): []})
+    assert p.edits == ()
+    assert p.lines[0].endswith(
+        "skipped index-not-concurrent: a partitioned table: PostgreSQL cannot build its "
+        "index CONCURRENTLY; index each partition"
+    )
+    ms = _migrations(BASE, ("20240101000001_nn.sql", "alter table t alter column c set not null;"))
+    findings = lint(ms, LintOptions())
+    p = plan(findings, ms, frozenset({"db/20240101000001_nn.sql"}), {Path("db"): []}, pg_version=11)
+    assert p.edits == () and "skipped set-not-null: PostgreSQL 11 scans" in p.lines[0]
+    assert plan(findings, ms, frozenset({"db/20240101000001_nn.sql"}), {Path("db"): []}, pg_version=15).edits

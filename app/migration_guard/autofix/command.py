@@ -37,7 +37,9 @@ def run_fix(args: argparse.Namespace) -> int:
             "(a file that does not parse cannot be rewritten safely)"
         )
     fixable = frozenset(migrations[i].display_path for i in change_of(migrations, report))
-    fixes = plan(result, migrations, fixable, _folders(migrations))
+    project, _origin = lint._project()  # the project settings again, for pg-version
+    pg_version = project.pg_version if project is not None else None
+    fixes = plan(result, migrations, fixable, _folders(migrations), pg_version)
     planned = changes(fixes.edits, fixes.new_files)
     say = sys.stdout if args.format == "text" and not args.diff else sys.stderr
     if args.diff:

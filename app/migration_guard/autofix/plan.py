@@ -12,17 +12,24 @@ from migration_guard.autofix.followup import follow_up_name
 from migration_guard.autofix.model import Edit, FileEdit, Fixed, NewFile, Outcome, Plan, Skipped, Target
 from migration_guard.model import Finding, LintResult, Migration, Statement
 
+NEEDS_PG12 = frozenset({"set-not-null"})  # the CHECK-based sequence only pays off from PostgreSQL 12
 OLD_FILE = (
     "an older migration (it may be applied already, and editing it would be drift); name the file, "
     "or use --base, to fix it"
 )
 
 
-def _offset(text: str, line: int, column: int) -> int:
-    start = 0
-    for _ in range(line - 1):
-        start = text.index("\n", start) + 1
-    return start + column - 1
+def _offset(lines: list[int], line: int, column: int) -> int:
+    return lines[line - 1] + column - 1 if 0 < line <= len(lines) else -1
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    pos = text.find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return starts
 
 
 def _statement(m: Migration, offset: int) -> Statement | None:
@@ -46,11 +53,14 @@ def plan(
     migrations: Sequence[Migration],
     fixable: frozenset[str],
     folders: Mapping[Path, Sequence[str]],
+    pg_version: int | None = None,
 ) -> Plan:
     """``fixable``: display paths of the files that may be edited (the change being linted);
-    ``folders``: the file names in each migrations folder, for naming follow-up files."""
+    ``folders``: the file names in each migrations folder, for naming follow-up files;
+    ``pg_version``: the project's PostgreSQL major, when configured."""
     index = {m.display_path: i for i, m in enumerate(migrations)}
     outcomes: dict[int, list[tuple[Finding, Outcome]]] = {}
+    starts: dict[int, list[int]] = {}
     for f in result.findings:
         fixer = FIXERS.get(f.rule)
         if fixer is None or f.suppressed or f.path not in index:
@@ -58,14 +68,21 @@ def plan(
         i = index[f.path]
         m = migrations[i]
         outcome: Outcome
-        offset = _offset(m.text, f.line, f.column) if m.error is None else -1
-        st = _statement(m, offset) if offset >= 0 else None
         if f.path not in fixable:
             outcome = Skipped(OLD_FILE)
-        elif st is None:
-            outcome = Skipped("the finding is not inside a statement of the file; fix it by hand")
+        elif f.rule in NEEDS_PG12 and pg_version is not None and pg_version < 12:
+            outcome = Skipped(
+                f"PostgreSQL {pg_version} scans for SET NOT NULL even after a validated CHECK (12+ does not)"
+            )
         else:
-            outcome = fixer.fix(Target(f, m, st, offset, migrations[:i]))
+            if i not in starts:
+                starts[i] = _line_starts(m.text)
+            offset = _offset(starts[i], f.line, f.column) if m.error is None else -1
+            st = _statement(m, offset) if offset >= 0 else None
+            if st is None:
+                outcome = Skipped("the finding is not inside a statement of the file; fix it by hand")
+            else:
+                outcome = fixer.fix(Target(f, m, st, offset, migrations[:i]))
         outcomes.setdefault(i, []).append((f, outcome))
 
     edits: list[FileEdit] = []
