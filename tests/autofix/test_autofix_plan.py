@@ -147,3 +147,23 @@ def test_partitioned_table_gets_no_concurrently_and_old_postgres_no_check_sequen
     p = plan(findings, ms, frozenset({"db/20240101000001_nn.sql"}), {Path("db"): []}, pg_version=11)
     assert p.edits == () and "skipped set-not-null: PostgreSQL 11 scans" in p.lines[0]
     assert plan(findings, ms, frozenset({"db/20240101000001_nn.sql"}), {Path("db"): []}, pg_version=15).edits
+
+
+def test_write_is_all_or_nothing(tmp_path: Path) -> None:
+    from migration_guard.autofix.files import Change, write
+    from migration_guard.errors import UserError
+
+    edited = tmp_path / "20240101000001_a.sql"
+    edited.write_text("old")
+    taken = tmp_path / "20240101000002_b.sql"
+    taken.write_text("someone else's")
+    # A new file that cannot be staged (its folder is missing): nothing is written, no temp file left.
+    with pytest.raises(UserError, match="nothing was changed"):
+        write([Change(edited, "old", "new"), Change(tmp_path / "gone" / "x.sql", None, "v")])
+    # A new file whose name got taken meanwhile: the edit is not made either.
+    with pytest.raises(UserError, match="already exists; nothing was changed"):
+        write([Change(edited, "old", "new"), Change(taken, None, "v")])
+    assert edited.read_text() == "old" and taken.read_text() == "someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [edited.name, taken.name]
+    write([Change(edited, "old", "new"), Change(tmp_path / "20240101000003_c.sql", None, "v")])
+    assert edited.read_text() == "new" and (tmp_path / "20240101000003_c.sql").read_text() == "v"

@@ -48,16 +48,10 @@ def _overlaps(edit: Edit, taken: list[Edit]) -> bool:
     return any((edit.start < e.end and e.start < edit.end) or edit.start == e.start for e in taken)
 
 
-def plan(
-    result: LintResult,
-    migrations: Sequence[Migration],
-    fixable: frozenset[str],
-    folders: Mapping[Path, Sequence[str]],
-    pg_version: int | None = None,
-) -> Plan:
-    """``fixable``: display paths of the files that may be edited (the change being linted);
-    ``folders``: the file names in each migrations folder, for naming follow-up files;
-    ``pg_version``: the project's PostgreSQL major, when configured."""
+def _decide(
+    result: LintResult, migrations: Sequence[Migration], fixable: frozenset[str], pg_version: int | None
+) -> dict[int, list[tuple[Finding, Outcome]]]:
+    """Each fixable finding's outcome, by file index (files in run order)."""
     index = {m.display_path: i for i, m in enumerate(migrations)}
     outcomes: dict[int, list[tuple[Finding, Outcome]]] = {}
     starts: dict[int, list[int]] = {}
@@ -84,7 +78,30 @@ def plan(
             else:
                 outcome = fixer.fix(Target(f, m, st, offset, migrations[:i]))
         outcomes.setdefault(i, []).append((f, outcome))
+    return outcomes
 
+
+def _follow_up(m: Migration, statements: list[str], name: str) -> NewFile:
+    header = [
+        f"-- intent: finish what {m.path.name} started NOT VALID, in a later transaction "
+        "(written by migration-guard lint --fix)",
+        f"-- depends-on: {m.version}" if m.version else "--",
+        "-- data-migration: no",
+    ]
+    return NewFile(m.path.parent / name, runners.follow_up_text(runners.style(m), header, statements), m.path.name)
+
+
+def plan(
+    result: LintResult,
+    migrations: Sequence[Migration],
+    fixable: frozenset[str],
+    folders: Mapping[Path, Sequence[str]],
+    pg_version: int | None = None,
+) -> Plan:
+    """``fixable``: display paths of the files that may be edited (the change being linted);
+    ``folders``: the file names in each migrations folder, for naming follow-up files;
+    ``pg_version``: the project's PostgreSQL major, when configured."""
+    outcomes = _decide(result, migrations, fixable, pg_version)
     edits: list[FileEdit] = []
     new_files: list[NewFile] = []
     lines: list[str] = []
@@ -101,6 +118,7 @@ def plan(
             try:
                 new_name = follow_up_name(m.path, names, words)
             except ValueError as exc:
+                # NOT VALID without its VALIDATE (or a NOT NULL turned into a check) is half a fix: none.
                 reason = f"no follow-up migration file can be made: {exc}; fix it by hand"
                 results = [(f, Skipped(reason) if isinstance(o, Fixed) and o.follow_up else o) for f, o in results]
             else:
@@ -121,16 +139,8 @@ def plan(
         if taken:
             edits.append(FileEdit(m, tuple(sorted(taken, key=lambda e: (e.start, e.end)))))
         if statements and new_name is not None:
-            path = m.path.parent / new_name
-            header = [
-                f"-- intent: finish what {m.path.name} started NOT VALID, in a later transaction "
-                "(written by migration-guard lint --fix)",
-                f"-- depends-on: {m.version}" if m.version else "--",
-                "-- data-migration: no",
-            ]
-            text = runners.follow_up_text(runners.style(m), header, statements)
-            new_files.append(NewFile(path, text, m.path.name))
-            lines.append(f"{path}: new migration file, runs right after {m.path.name}")
+            new_files.append(_follow_up(m, statements, new_name))
+            lines.append(f"{new_files[-1].path}: new migration file, runs right after {m.path.name}")
     return Plan(tuple(edits), tuple(new_files), tuple(lines), frozenset(fixed))
 
 
