@@ -111,12 +111,13 @@ def test_inline_constraint_in_add_column_is_skipped(tmp_path: Path) -> None:
     assert (folder / "20240102000000_score.sql").read_text() == sql
 
 
-def test_set_not_null_among_other_sub_commands_is_skipped(tmp_path: Path) -> None:
-    sql = "-- intent: x\nALTER TABLE orders ALTER COLUMN email SET NOT NULL, ADD COLUMN note text;\n"
+def test_set_not_null_on_only_the_parent_is_skipped(tmp_path: Path) -> None:
+    sql = "-- intent: x\nALTER TABLE ONLY orders ALTER COLUMN email SET NOT NULL;\n"
     folder = project(tmp_path, {BASE_NAME: BASE, "20240102000000_nn.sql": sql})
     proc = cli("--fix", cwd=tmp_path)
-    assert "skipped set-not-null: the ALTER TABLE does more than SET NOT NULL" in proc.stdout
+    assert "skipped set-not-null: ALTER TABLE ONLY: a CHECK added to the parent alone" in proc.stdout
     assert (folder / "20240102000000_nn.sql").read_text() == sql
+    assert len(list(folder.iterdir())) == 2
 
 
 def test_older_files_of_a_history_are_not_edited(tmp_path: Path) -> None:

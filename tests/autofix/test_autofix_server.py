@@ -161,3 +161,38 @@ def test_reindex_gets_concurrently(tmp_path: Path, pg_url: str) -> None:
         ).fetchall()
     assert rows == [("orders_amount_idx", True), ("orders_pkey", True)]  # rebuilt in place, no _ccnew left
     assert "reindex-not-concurrent" not in rules_in(lint_folder(folder))
+
+
+def test_several_set_not_null_among_other_sub_commands(tmp_path: Path, pg_url: str) -> None:
+    sql = (
+        "-- intent: email and amount required\n"
+        "ALTER TABLE public.orders\n"
+        "  ALTER COLUMN email SET NOT NULL,\n"
+        "  ALTER COLUMN amount SET DEFAULT 1, -- new rows\n"
+        "  ALTER amount SET NOT NULL;\n"
+    )
+    folder = project(tmp_path, {BASE_NAME: BASE, "20240102000000_required.sql": sql})
+    proc = cli("--fix", cwd=tmp_path)
+    assert proc.stdout.count("fixed set-not-null") == 2, proc.stdout  # one finding per column, one rewrite
+    assert (folder / "20240102000000_required.sql").read_text() == (
+        "-- intent: email and amount required\n"
+        "ALTER TABLE public.orders\n"
+        "  ADD CONSTRAINT orders_email_not_null CHECK (email IS NOT NULL) NOT VALID,\n"
+        "  ALTER COLUMN amount SET DEFAULT 1, -- new rows\n"
+        "  ADD CONSTRAINT orders_amount_not_null CHECK (amount IS NOT NULL) NOT VALID;\n"
+    )
+    assert (folder / "20240102000001_set_orders_email_amount_not_null.sql").exists()
+    notices: list[str] = []
+    _apply_all(pg_url, folder, notices)
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            "select attname, attnotnull, pg_get_expr(d.adbin, d.adrelid) from pg_attribute a "
+            "left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum "
+            "where attrelid = 'public.orders'::regclass and attname in ('email', 'amount') order by 1"
+        ).fetchall()
+        left = conn.execute("select count(*) from pg_constraint where conname like 'orders_%_not_null'").fetchone()
+    assert rows == [("amount", True, "1"), ("email", True, None)]
+    assert left == (0,)
+    proofs = [n for n in notices if "sufficient to prove that it does not contain nulls" in n]
+    assert len(proofs) == 2, notices
+    assert "set-not-null" not in rules_in(lint_folder(folder))

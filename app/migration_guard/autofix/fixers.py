@@ -183,14 +183,13 @@ def fix_not_valid(t: Target) -> Outcome:
 
 
 def fix_set_not_null(t: Target) -> Outcome:
-    """SET NOT NULL → a CHECK (col IS NOT NULL) NOT VALID here; in the next file VALIDATE it, SET NOT
-    NULL (PostgreSQL 12+ skips the scan thanks to the validated check) and drop the check."""
+    """Each SET NOT NULL of the statement → a CHECK (col IS NOT NULL) NOT VALID in its place (the
+    other sub-commands stay); in the next file VALIDATE it, SET NOT NULL (PostgreSQL 12+ skips the
+    scan thanks to the validated check) and drop the check. All SET NOT NULLs of a statement share
+    one finding position, so each of its findings gets the same rewrite (the plan makes it once)."""
     alter = _Alter(t)
     if alter.parsed is None:
         return Skipped(NOT_TOP_LEVEL)
-    cmds = alter.cmds()
-    if len(cmds) != 1 or cmds[0].get("subtype") != "AT_SetNotNull":
-        return Skipped("the ALTER TABLE does more than SET NOT NULL; give SET NOT NULL a statement of its own")
     rel: dict[str, Any] = alter.node.get("relation") or {}
     if not rel.get("inh", False):
         return Skipped("ALTER TABLE ONLY: a CHECK added to the parent alone does not cover its partitions")
@@ -198,24 +197,47 @@ def fix_set_not_null(t: Target) -> Outcome:
     rel_at = sqltext.at(alter.toks, alter.parsed.char(rel.get("location", -1)))
     if table is None or rel_at is None:
         return Skipped("could not find the table name in the statement; fix it by hand")
-    sub = next((i for i in range(rel_at + 1, len(alter.toks)) if alter.toks[i].name == "ALTER"), None)
-    if sub is None:
-        return Skipped("could not find ALTER COLUMN in the statement; fix it by hand")
-    col_at = sub + 2 if sub + 1 < len(alter.toks) and alter.toks[sub + 1].name == "COLUMN" else sub + 1
-    column = alter.text(col_at, col_at)
-    check = ident(f"{rel.get('relname', '')}_{cmds[0].get('name', '')}_not_null"[:63])
-    start = t.statement.start + alter.toks[sub].start
-    end = t.statement.start + alter.toks[-1].stop
-    return Fixed(
-        (Edit(start, end, f"ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID"),),
-        f"SET NOT NULL became CHECK ({column} IS NOT NULL) NOT VALID; VALIDATE, SET NOT NULL and DROP "
-        "CONSTRAINT go to a new migration file",
-        (
+    cmds = alter.cmds()
+    spans = sqltext.clauses(alter.toks, sqltext.dotted_end(alter.toks, rel_at))
+    if len(spans) != len(cmds):
+        return Skipped("could not match the ALTER TABLE's sub-commands to its text; fix it by hand")
+    edits: list[Edit] = []
+    follow: list[str] = []
+    columns: list[str] = []
+    names: list[str] = []
+    base = t.statement.start
+    for cmd, (first, last) in zip(cmds, spans, strict=True):
+        if cmd.get("subtype") != "AT_SetNotNull":
+            continue
+        toks = alter.toks
+        if toks[first].name != "ALTER":
+            return Skipped("could not find ALTER COLUMN in the statement; fix it by hand")
+        col_at = first + 2 if toks[first + 1].name == "COLUMN" else first + 1
+        column = alter.text(col_at, col_at)
+        check = ident(f"{rel.get('relname', '')}_{cmd.get('name', '')}_not_null"[:63])
+        edits.append(
+            Edit(
+                base + toks[first].start,
+                base + toks[last].stop,
+                f"ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
+            )
+        )
+        follow += [
             f"ALTER TABLE {table} VALIDATE CONSTRAINT {check};  -- SHARE UPDATE EXCLUSIVE: writes continue",
             f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL;  -- no scan: the validated check proves it",
             f"ALTER TABLE {table} DROP CONSTRAINT {check};",
-        ),
-        f"set {rel.get('relname', '')} {cmds[0].get('name', '')} not null",
+        ]
+        columns.append(column)
+        names.append(cmd.get("name", ""))
+    if not edits:
+        return Skipped("no SET NOT NULL found in the statement; fix it by hand")
+    checks = ", ".join(f"CHECK ({c} IS NOT NULL)" for c in columns)
+    return Fixed(
+        tuple(edits),
+        f"SET NOT NULL became {checks} NOT VALID; VALIDATE, SET NOT NULL and DROP CONSTRAINT go to a new "
+        "migration file",
+        tuple(follow),
+        f"set {rel.get('relname', '')} {' '.join(names)} not null",
     )
 
 

@@ -110,7 +110,7 @@ def plan(
     for i in sorted(outcomes):
         m = migrations[i]
         results = outcomes[i]
-        follow = [o for _, o in results if isinstance(o, Fixed) and o.follow_up]
+        follow = list({o: None for _, o in results if isinstance(o, Fixed) and o.follow_up})  # a rewrite once
         new_name: str | None = None
         if follow:
             names = planned.setdefault(m.path.parent, [])
@@ -127,6 +127,10 @@ def plan(
         statements: list[str] = []
         for f, o in results:
             where = f"{f.path}:{f.line}:{f.column}"
+            if isinstance(o, Fixed) and o.edits and all(e in taken for e in o.edits):
+                fixed.add(_key(f))  # another finding of the same statement got this very rewrite
+                lines.append(f"{where}: fixed {f.rule}: (the same rewrite as above)")
+                continue
             if isinstance(o, Fixed) and any(_overlaps(e, taken) for e in o.edits):
                 o = Skipped("another fix already rewrote this part of the statement; run --fix again")
             if isinstance(o, Skipped):

@@ -13,6 +13,8 @@ from pglast import parser
 
 COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 OPEN, CLOSE, COMMA, DOT = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_46"
+OPENERS = frozenset({OPEN, "ASCII_91"})  # ( and [
+CLOSERS = frozenset({CLOSE, "ASCII_93"})
 
 
 class Token(NamedTuple):
@@ -61,16 +63,26 @@ def dotted_end(toks: list[Token], i: int) -> int:
 
 
 def clause_end(toks: list[Token], i: int) -> int:
-    """Index of the last token of the comma-separated item starting at token ``i`` (parentheses nest)."""
+    """Index of the last token of the comma-separated item starting at token ``i`` (brackets nest)."""
     depth = 0
     last = i
     for j in range(i, len(toks)):
         name = toks[j].name
-        if name == OPEN:
+        if name in OPENERS:
             depth += 1
-        elif name == CLOSE:
+        elif name in CLOSERS:
             depth -= 1
         elif name == COMMA and depth == 0:
             break
         last = j
     return last
+
+
+def clauses(toks: list[Token], i: int) -> list[tuple[int, int]]:
+    """(first, last) token indexes of each comma-separated item from token ``i`` to the end."""
+    out: list[tuple[int, int]] = []
+    while i < len(toks):
+        last = clause_end(toks, i)
+        out.append((i, last))
+        i = last + 2  # past the comma
+    return out

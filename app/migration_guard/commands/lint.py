@@ -91,8 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=(
             "rewrite in place what is mechanical and safe, then report what is left (its exit status is "
-            "lint's): CREATE/DROP INDEX gets CONCURRENTLY and the runner's no-transaction directive (only "
-            "in a file holding nothing else); a named FOREIGN KEY or CHECK gets NOT VALID and a new "
+            "lint's): CREATE/DROP INDEX and REINDEX get CONCURRENTLY and the runner's no-transaction directive "
+            "(only in a file holding nothing else); a named FOREIGN KEY or CHECK gets NOT VALID and a new "
             "migration file right after it VALIDATEs it; SET NOT NULL becomes a CHECK (col IS NOT NULL) "
             "NOT VALID with VALIDATE, SET NOT NULL and DROP CONSTRAINT in a new file. Only the files "
             "being changed are edited (named files, --base, else the newest file of the folder). One "
