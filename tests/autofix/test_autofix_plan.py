@@ -167,3 +167,13 @@ def test_write_is_all_or_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [edited.name, taken.name]
     write([Change(edited, "old", "new"), Change(tmp_path / "20240101000003_c.sql", None, "v")])
     assert edited.read_text() == "new" and (tmp_path / "20240101000003_c.sql").read_text() == "v"
+
+
+def test_index_of_a_partitioned_table_is_not_dropped_concurrently() -> None:
+    ms = _migrations(
+        ("20240101000000_t.sql", "create table p (a int) partition by range (a); create index p_a_idx on p (a);"),
+        ("20240101000001_d.sql", "drop index p_a_idx;"),
+    )
+    p = plan(lint(ms, LintOptions()), ms, frozenset({"db/20240101000001_d.sql"}), {Path("db"): []})
+    assert p.edits == ()
+    assert p.lines[0].endswith("an index of a partitioned table: PostgreSQL cannot drop it CONCURRENTLY")

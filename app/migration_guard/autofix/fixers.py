@@ -14,7 +14,7 @@ from migration_guard.autofix import runners, sqltext
 from migration_guard.autofix.model import Edit, Fixed, Fixer, Outcome, Skipped, Target
 from migration_guard.model import Migration
 from migration_guard.rules.fixes import ident
-from migration_guard.rules.nodes import Node, table_key
+from migration_guard.rules.nodes import Node, qualified, table_key
 
 NOT_TOP_LEVEL = "not a top-level statement of the file (inside a DO block?); fix it by hand"
 NOT_ALONE = (
@@ -78,12 +78,28 @@ def fix_create_index(t: Target) -> Outcome:
     return _concurrently(t, "IndexStmt", "CREATE INDEX")
 
 
+def _index_table(earlier: Sequence[Migration], key: tuple[str, str]) -> tuple[str, str] | None:
+    """The table of an index created in the files before (the last CREATE INDEX of that name)."""
+    found = None
+    for m in earlier:
+        for st in m.statements:
+            if st.kind == "IndexStmt" and f'"idxname":"{key[1]}"' in st.node_json:
+                table = table_key(st.node.get("relation"))
+                if table is not None and table[0] == key[0]:
+                    found = table
+    return found
+
+
 def fix_drop_index(t: Target) -> Outcome:
     node = t.statement.node if t.statement.kind == "DropStmt" else {}
-    if len(node.get("objects") or ()) > 1:
+    objects = node.get("objects") or ()
+    if len(objects) > 1:
         return Skipped("DROP INDEX CONCURRENTLY drops one index at a time; give each its own file")
     if node.get("behavior") == "DROP_CASCADE":
         return Skipped("DROP INDEX CONCURRENTLY does not support CASCADE; drop the dependent objects first")
+    key = qualified((objects[0].get("List") or {}).get("items") or []) if objects else None
+    if key is not None and _partitioned(t.earlier, t.migration, _index_table(t.earlier, key)):
+        return Skipped("an index of a partitioned table: PostgreSQL cannot drop it CONCURRENTLY")
     return _concurrently(t, "DropStmt", "DROP INDEX")
 
 
