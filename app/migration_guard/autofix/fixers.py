@@ -83,9 +83,10 @@ def _index_table(earlier: Sequence[Migration], key: tuple[str, str]) -> tuple[st
     found = None
     for m in earlier:
         for st in m.statements:
-            if st.kind == "IndexStmt" and f'"idxname":"{key[1]}"' in st.node_json:
-                table = table_key(st.node.get("relation"))
-                if table is not None and table[0] == key[0]:
+            if st.kind == "IndexStmt":
+                node = st.node
+                table = table_key(node.get("relation"))
+                if node.get("idxname") == key[1] and table is not None and table[0] == key[0]:
                     found = table
     return found
 
