@@ -96,6 +96,8 @@ def test_table_created_in_the_same_file_needs_no_fix(tmp_path: Path) -> None:
         "alter table public.items alter column name set not null;\n"
     )
     folder = project(tmp_path, {BASE_NAME: BASE, "20240102000000_items.sql": sql})
+    diff = cli("--diff", cwd=tmp_path)
+    assert (diff.returncode, diff.stdout, diff.stderr) == (0, "", "nothing to fix\n")
     proc = cli("--fix", cwd=tmp_path)
     assert proc.stdout.startswith("nothing to fix\n"), proc.stdout
     assert proc.returncode == 0

@@ -42,17 +42,14 @@ def run_fix(args: argparse.Namespace) -> int:
     fixes = plan(result, migrations, fixable, _folders(migrations), pg_version)
     planned = changes(fixes.edits, fixes.new_files)
     say = sys.stdout if args.format == "text" and not args.diff else sys.stderr
+    if not args.diff:
+        write(planned)
+    for line in fixes.lines or ["nothing to fix"]:
+        print(line, file=say)
     if args.diff:
         sys.stdout.write(unified_diff(planned))
-        for line in fixes.lines:
-            print(line, file=say)
         left = [f for f in result.blocking if (f.rule, f.path, f.line, f.column) not in fixes.fixed]
         return 1 if planned or left else 0
-    write(planned)
-    for line in fixes.lines:
-        print(line, file=say)
-    if not fixes.lines:
-        print("nothing to fix", file=say)
     if args.paths:
         # Named files: the new follow-up files are part of what was asked about.
         args = argparse.Namespace(**{**vars(args), "paths": [*args.paths, *(str(n.path) for n in fixes.new_files)]})
