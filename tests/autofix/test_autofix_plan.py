@@ -177,3 +177,9 @@ def test_index_of_a_partitioned_table_is_not_dropped_concurrently() -> None:
     p = plan(lint(ms, LintOptions()), ms, frozenset({"db/20240101000001_d.sql"}), {Path("db"): []})
     assert p.edits == ()
     assert p.lines[0].endswith("an index of a partitioned table: PostgreSQL cannot drop it CONCURRENTLY")
+
+
+def test_only_is_kept_for_the_validate() -> None:
+    ms = _migrations(BASE, ("20240101000001_c.sql", "alter table only t add constraint t_a check (a > 0);"))
+    p = plan(lint(ms, LintOptions()), ms, frozenset({"db/20240101000001_c.sql"}), {Path("db"): []})
+    assert "ALTER TABLE ONLY t VALIDATE CONSTRAINT t_a;" in p.new_files[0].text

@@ -189,12 +189,13 @@ def fix_not_valid(t: Target) -> Outcome:
     if table is None:
         return Skipped("could not find the table name in the statement; fix it by hand")
     name = alter.text(first + 1, first + 1)
+    only = "" if (alter.node.get("relation") or {}).get("inh") else "ONLY "  # added to the parent alone
     last = sqltext.clause_end(alter.toks, first)
     end = t.statement.start + alter.toks[last].stop
     return Fixed(
         (Edit(end, end, " NOT VALID"),),
         f"added NOT VALID; VALIDATE CONSTRAINT {name} goes to a new migration file",
-        (f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};",),
+        (f"ALTER TABLE {only}{table} VALIDATE CONSTRAINT {name};",),
         f"validate {con['conname']}",
     )
 
