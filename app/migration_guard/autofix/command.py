@@ -29,7 +29,7 @@ def _folders(migrations: Sequence[Migration]) -> dict[Path, list[str]]:
 def run_fix(args: argparse.Namespace) -> int:
     from migration_guard.commands import lint
 
-    result, migrations, notes, report = lint.lint_selection(args)
+    result, migrations, _notes, report = lint.lint_selection(args)
     broken = next((m for m in migrations if m.error is not None and (report is None or m.display_path in report)), None)
     if broken is not None and broken.error is not None:
         raise UserError(
