@@ -28,7 +28,9 @@ DESCRIPTION = (
     "same file is new and empty; one created earlier holds data). Every finding says why it is "
     "dangerous and shows the safe alternative as SQL. Suppress one with a reason: "
     "`-- migration-guard: allow <rule-id> -- <reason>` on the line above the statement. "
-    "Exit status: 0 no unsuppressed errors, 1 errors found, 2 usage error or unreadable input."
+    "--fix rewrites what is mechanical and safe; --diff shows it without writing. "
+    "Exit status: 0 no unsuppressed errors, 1 errors found (with --diff: also something to change), "
+    "2 usage error or unreadable input (with --fix / --diff: a file that does not parse; nothing is written)."
 )
 
 DEFAULT_DIR = "supabase/migrations"
@@ -82,6 +84,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "text (default): compiler-style lines with why and fix, coloured on a terminal (NO_COLOR "
             "respected); json: machine-readable findings; sarif: SARIF 2.1.0 for GitHub code scanning; "
             "github: workflow-command annotations"
+        ),
+    )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help=(
+            "rewrite in place what is mechanical and safe, then report what is left (its exit status is "
+            "lint's): CREATE/DROP INDEX and REINDEX get CONCURRENTLY and the runner's no-transaction directive "
+            "(only in a file holding nothing else); a named FOREIGN KEY or CHECK gets NOT VALID and a new "
+            "migration file right after it VALIDATEs it; SET NOT NULL becomes a CHECK (col IS NOT NULL) "
+            "NOT VALID with VALIDATE, SET NOT NULL and DROP CONSTRAINT in a new file. Only the files "
+            "being changed are edited (named files, --base, else the newest file of the folder). One "
+            "line per fix applied or skipped (and why)"
+        ),
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help=(
+            "show what --fix would change as a unified diff on stdout (the fix lines on stderr) and "
+            "write nothing; exit status 1 when there is something to change or a blocking finding "
+            "would be left, else 0"
         ),
     )
 
@@ -228,6 +252,12 @@ def _defaults(args: argparse.Namespace, project: ProjectSettings | None) -> tupl
 
 
 def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str]]:
+    result, migrations, notes, _report = lint_selection(args)
+    return result, migrations, notes
+
+
+def lint_selection(args: argparse.Namespace) -> tuple[LintResult, list[Migration], list[str], frozenset[str] | None]:
+    """``lint_paths`` plus the display paths of the files reported (``LintOptions.report_paths``)."""
     from migration_guard import supabase
     from migration_guard.linter import lint
 
@@ -262,7 +292,7 @@ def lint_paths(args: argparse.Namespace) -> tuple[LintResult, list[Migration], l
     rules = project_rule_config(project, origin)
     if rules.active:
         result = LintResult(rules.apply(result.findings), result.files, result.statements)
-    return result, migrations, notes
+    return result, migrations, notes, options.report_paths
 
 
 def project_rule_config(project: ProjectSettings | None, origin: str) -> RuleConfig:
@@ -306,6 +336,10 @@ def render(fmt: str, result: LintResult, migrations: list[Migration], notes: lis
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "fix", False) or getattr(args, "diff", False):
+        from migration_guard.autofix.command import run_fix
+
+        return run_fix(args)
     result, migrations, notes = lint_paths(args)
     if args.format != "text":
         # Keep stdout machine-readable: notes go to stderr.
