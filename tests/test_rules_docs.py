@@ -39,3 +39,20 @@ def test_module_entry_point_prints_the_same_text() -> None:
         [sys.executable, "-m", "migration_guard.rules.docs"], capture_output=True, text=True, check=True, timeout=60
     )
     assert proc.stdout == render_markdown(all_rules())
+
+
+def test_fixable_rules_say_what_lint_fix_does_and_the_others_do_not() -> None:
+    from migration_guard.autofix.fixers import FIXERS
+
+    text = render_markdown(all_rules())
+    ids = {r.id for r in all_rules()}
+    assert set(FIXERS) <= ids, set(FIXERS) - ids  # a fixer for a rule that does not exist
+    for rule in all_rules():
+        start = text.index(f"\n## `{rule.id}`\n")
+        section = text[start : text.find("\n## `", start + 1)]
+        row = next(line for line in text.splitlines() if line.startswith(f"| [`{rule.id}`]"))
+        if rule.id in FIXERS:
+            assert "### Fix automatically" in section and "migration-guard lint --fix" in section
+            assert "| fix |" in row
+        else:
+            assert "### Fix automatically" not in section and "| fix |" not in row

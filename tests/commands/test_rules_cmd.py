@@ -79,3 +79,12 @@ def test_rules_about_suppressions_say_they_cannot_be_suppressed() -> None:
     assert proc.returncode == 0
     assert "Cannot be suppressed" in proc.stdout
     assert "allow suppression-without-reason" not in proc.stdout
+
+
+def test_explain_a_fixable_rule_says_what_lint_fix_does() -> None:
+    fixable = rules_cli("set-not-null")
+    assert fixable.returncode == 0, fixable.stderr
+    assert "Fix automatically (lint --fix, or --diff to preview):" in fixable.stdout
+    assert "CHECK (column IS NOT NULL) NOT VALID" in fixable.stdout
+    plain = rules_cli("drop-column")
+    assert plain.returncode == 0 and "Fix automatically" not in plain.stdout

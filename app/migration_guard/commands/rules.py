@@ -8,7 +8,7 @@ import textwrap
 from migration_guard.errors import UserError
 from migration_guard.report.text import wrap_prose
 from migration_guard.rules.base import Rule
-from migration_guard.rules.docs import BOTH_NOTE, DRY_RUN_NOTE, suppressible
+from migration_guard.rules.docs import BOTH_NOTE, DRY_RUN_NOTE, autofix_summary, suppressible
 
 HELP = "list the rules (lint and dry run), or explain one"
 DESCRIPTION = (
@@ -58,6 +58,9 @@ def render_rule(rule: Rule) -> str:
         _block("Example", rule.example),
         _block("Use instead", rule.fix),
     ]
+    fix = autofix_summary(rule)
+    if fix is not None:
+        parts.append(_block("Fix automatically (lint --fix, or --diff to preview)", wrap_prose(fix)))
     if suppressible(rule):
         parts.append(_block("Suppress (with a reason)", f"-- migration-guard: allow {rule.id} -- <reason>"))
     else:

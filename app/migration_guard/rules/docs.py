@@ -52,6 +52,7 @@ def render_rule(rule: Rule) -> str:
         "",
         _sql(rule.fix),
         "",
+        *_autofix(rule),
         "### Suppress",
         "",
         *_suppress(rule),
@@ -64,6 +65,22 @@ DRY_RUN_NOTE = (
     "(`lint` alone does not run it); reported at the statement that created or last changed the object"
 )
 BOTH_NOTE = "lint, and the dry run on the database it built (the same problem found both ways is one finding)"
+
+
+def autofix_summary(rule: Rule) -> str | None:
+    """What `lint --fix` does for this rule, or None: the fixers are data keyed by rule id."""
+    from migration_guard.autofix.fixers import FIXERS  # lazy: lint without --fix never loads them
+
+    fixer = FIXERS.get(rule.id)
+    return None if fixer is None else fixer.summary
+
+
+def _autofix(rule: Rule) -> list[str]:
+    summary = autofix_summary(rule)
+    if summary is None:
+        return []
+    line = f"`migration-guard lint --fix` (or `--diff` to preview): {_prose(summary)}."
+    return ["### Fix automatically", "", line, ""]
 
 
 def _checked_by(rule: Rule) -> list[str]:
@@ -122,11 +139,16 @@ def render_markdown(rules: Sequence[Rule]) -> str:
         "Rules checked by the **dry run** need a database: `plan` and `check` report them from the "
         "schema the migrations built; they are listed, suppressed and configured like the others.",
         "",
-        "| id | severity | checked by | summary |",
-        "|---|---|---|---|",
+        "Rules marked **fix** have a mechanical rewrite: `migration-guard lint --fix` applies it to the "
+        "files being checked (`--diff` shows it without writing).",
+        "",
+        "| id | severity | checked by | fix | summary |",
+        "|---|---|---|---|---|",
     ]
     head += [
-        f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.checked_by} | {_cell(r.summary)} |" for r in rules
+        f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.checked_by} | {'fix' if autofix_summary(r) else ''} "
+        f"| {_cell(r.summary)} |"
+        for r in rules
     ]
     head.append("")
     return "\n".join(head) + "\n" + "\n".join(render_rule(r) for r in rules) + "\n" + FOOTER
