@@ -107,7 +107,8 @@ _NOT_COPIED = frozenset({"pg_internal.init", "postmaster.pid", "postmaster.opts"
 def _copy_file(src: str, dst: str, st: os.stat_result, chown: bool) -> None:
     fin = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st.st_mode & 0o7777)
+        # Writable by its owner even where the source is not (a file hard-linked to a sealed one).
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st.st_mode & 0o7777 | 0o600)
         try:
             if chown:
                 os.fchown(fout, st.st_uid, st.st_gid)
@@ -127,10 +128,10 @@ def _copy_file(src: str, dst: str, st: os.stat_result, chown: bool) -> None:
 
 
 def _copy_tree(src: str, dst: str, st: os.stat_result, chown: bool, shared: dict[str, str]) -> None:
-    os.mkdir(dst, st.st_mode & 0o7777)
+    os.mkdir(dst, 0o700)
     if chown:
         os.chown(dst, st.st_uid, st.st_gid)
-    os.chmod(dst, st.st_mode & 0o7777)  # mkdir applies the umask
+    os.chmod(dst, st.st_mode & 0o7777 | 0o700)  # mkdir applies the umask
     with os.scandir(src) as entries:
         for entry in entries:
             if entry.name in _NOT_COPIED:

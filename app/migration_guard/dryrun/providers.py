@@ -267,13 +267,29 @@ def _prepare_cache(
         shared = [f"base/{oid}" for (oid,) in closed]
         slim_data_dir(bin_dir, data, shared)
         (data / SHARED_MANIFEST).write_text("".join(f"{rel}\n" for rel in shared))
+        for rel in shared:
+            seal(data / rel)
         try:
             os.rename(data, target)  # atomic: a concurrent run sees all or nothing
         except OSError:
             if not (target / "PG_VERSION").exists():
                 raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.exists():
+            for folder, _, _ in os.walk(staging):
+                os.chmod(folder, 0o700)  # sealed folders too (a non-root user cannot remove their files otherwise)
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def seal(folder: Path) -> None:
+    """Make a shared folder of a prepared data dir read-only to its owner, the server's user: files
+    0400, so no server opens them for writing (PostgreSQL opens relation files read-write: a session
+    that tries, e.g. a connection to the closed database or CREATE DATABASE from template0, fails
+    instead of writing into the cache), and the folder 0500, so none can add a file to it (a
+    connection attempt writes a relcache init file before it learns the database is closed)."""
+    for path in folder.iterdir():
+        path.chmod(0o400)
+    folder.chmod(0o500)
 
 
 def slim_data_dir(bin_dir: Path, data: Path, shared: list[str]) -> None:
