@@ -22,7 +22,7 @@ built (cold). Each figure is the median wall time; ratios are ours / peer. Teard
 The phase tables split the cold and prepared medians (each phase's own median, so they need not add
 up exactly; "other" is the rest of the round's median).
 
-Run: .venv/bin/python bench/bootstrap_speed.py [--rounds N] [--no-peer]
+Run: .venv/bin/python bench/bootstrap_speed.py [--rounds N] [--no-peer] [--dir /tmp] [--cache DIR]
 Goal (issue 12): ready <= 0.2 s from a prepared folder.
 """
 
@@ -148,24 +148,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-peer", action="store_true", help="skip the initdb + pg_ctl peer and the bare start")
+    parser.add_argument("--dir", default="/tmp", help="where the servers' folders and the cache go (default /tmp)")
+    parser.add_argument("--cache", type=Path, help="an existing cache dir to start from (e.g. the image's baked "
+                        "/opt/migration-guard/pgcache); measures the prepared start only")
     args = parser.parse_args()
     bin_dir = find_bin_dir()
-    work = Path(tempfile.mkdtemp(prefix="mg-bench-boot-", dir="/tmp"))
+    work = Path(tempfile.mkdtemp(prefix="mg-bench-boot-", dir=args.dir))
     work.chmod(0o755)
     os.environ["TMPDIR"] = str(work)  # our servers' temp folders too, so everything is removed at the end
     tempfile.tempdir = None
-    cache = work / "cache"
+    cache = args.cache or work / "cache"
     instrument()
     try:
-        ours(cache)  # fills the cache (data folder and private install tree) outside the timed rounds
+        if args.cache is None:
+            ours(cache)  # fills the cache (data folder and private install tree) outside the timed rounds
+        else:
+            args.no_peer = True
         times: dict[str, list[float]] = {"peer": [], "bare": [], "cold": [], "prepared": []}
         phases: dict[str, list[dict[str, float]]] = {"cold": [], "prepared": []}
         for _ in range(args.rounds):  # alternating, so a busy moment hits every contender alike
+            # Each start on a settled disk (untimed): the previous one's teardown deletes thousands of
+            # files, and on a file system mounted with `discard` (this VM) file creation then waits
+            # for those discards, up to 1 ms per file.
             if not args.no_peer:
+                os.sync()
                 times["peer"].append(peer(bin_dir, work))
+                os.sync()
                 times["bare"].append(bare())
-            times["cold"].append(ours(None))
-            phases["cold"].append(dict(PHASES))
+            if args.cache is None:
+                os.sync()
+                times["cold"].append(ours(None))
+                phases["cold"].append(dict(PHASES))
+            os.sync()
             times["prepared"].append(ours(cache))
             phases["prepared"].append(dict(PHASES))
         med = {k: statistics.median(v) for k, v in times.items() if v}
@@ -183,7 +197,8 @@ def main() -> None:
             spread = f"(min {min(times[key]):.3f}, max {max(times[key]):.3f})"
             ratio = "" if key == "peer" or "peer" not in med else f"  ratio {med[key] / med['peer']:.2f}x peer"
             print(f"  {label:<46} {med[key]:.3f} s {spread}{ratio}")
-        phase_table("cold", phases["cold"], med["cold"])
+        if "cold" in med:
+            phase_table("cold", phases["cold"], med["cold"])
         phase_table("prepared", phases["prepared"], med["prepared"])
         bare_cost = f"bootstrap cost (cold - bare): {med['cold'] - med['bare']:.3f} s; " if "bare" in med else ""
         print(f"\n{bare_cost}goal ready <= 0.2 s from a prepared folder: "
