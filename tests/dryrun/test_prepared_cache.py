@@ -158,3 +158,21 @@ def test_confined_server_cannot_write_the_linked_folders_and_create_database_say
     result = clean(PlanResult(False, "15", "local", (run,)), createrole=True)
     message = result.migrations[0].error.message if result.migrations[0].error else ""
     assert message.endswith(NO_TEMPLATE)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as another user than root the server runs as us and reaches any cache")
+def test_a_cache_the_server_user_cannot_reach_is_copied_whole(tmp_path: Path) -> None:
+    """A cache in a private folder (pytest's tmp_path, a root-only home): the server's user could not
+    follow links into it, so the run copies every folder, the sealed ones too, and still starts."""
+    from migration_guard.dryrun.providers import ephemeral_postgres
+
+    assert tmp_path.stat().st_mode & 0o007 == 0  # root-only, like the parent pytest makes
+    cache = tmp_path / "cache"
+    with ephemeral_postgres("local", None, None, cache):
+        pass  # prepares the folder
+    with ephemeral_postgres("local", None, None, cache) as server:
+        pg = server.extra["local"]
+        assert pg.shared == []
+        assert (pg.data_dir / "base" / "4").is_dir() and not (pg.data_dir / "base" / "4").is_symlink()
+        with psycopg.connect(server.conninfo(), autocommit=True) as su:
+            assert su.execute("select count(*) > 0 from pg_class").fetchone() == (True,)

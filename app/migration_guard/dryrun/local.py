@@ -147,26 +147,44 @@ def _copy_tree(src: str, dst: str, st: os.stat_result, chown: bool, shared: dict
                 _copy_file(entry.path, target, entry.stat(), chown)
 
 
-def shared_dirs(source: Path, owner: int) -> list[Path]:
+def server_can_reach(folder: Path) -> bool:
+    """Can the server's user (``_run_as``) traverse every folder down to ``folder``?"""
+    ids = _run_as()
+    if ids is None:  # the server runs as we do
+        return True
+    for d in (folder, *folder.parents):
+        st = d.stat()
+        bit = 0o100 if st.st_uid == ids[0] else 0o010 if st.st_gid == ids[1] else 0o001
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def shared_dirs(source: Path) -> list[Path]:
     """The folders of prepared data dir ``source`` a run links instead of copying (``SHARED_MANIFEST``):
-    only those owned by the server's user ``owner``, so the server can open them."""
+    only those the server's user owns and can reach (not in a private home folder)."""
     try:
         lines = (source / SHARED_MANIFEST).read_text().split()
     except FileNotFoundError:
         return []
+    ids = _run_as()
+    owner = ids[0] if ids is not None else os.geteuid()
+    root = source.resolve()
+    if not server_can_reach(root):
+        return []
     found = []
     for rel in lines:
-        folder = (source / rel).resolve()
-        if folder.parent.parent == source.resolve() and folder.is_dir() and folder.stat().st_uid == owner:
+        folder = (root / rel).resolve()
+        if folder.parent.parent == root and folder.is_dir() and folder.stat().st_uid == owner:
             found.append(folder)
     return found
 
 
-def clone_data_dir(source: Path, target: Path, owner: int) -> list[Path]:
+def clone_data_dir(source: Path, target: Path) -> list[Path]:
     """A data dir for one run from prepared ``source``: everything copied (owners and modes kept, no
     hard links: the server writes its files in place) except the shared folders, which are symbolic
-    links to ``source``'s. Returns those. ``owner``: the server's uid."""
-    shared = shared_dirs(source, owner)
+    links to ``source``'s. Returns those."""
+    shared = shared_dirs(source)
     links = {str(source / p.relative_to(source.resolve())): str(p) for p in shared}
     try:
         _copy_tree(str(source), str(target), source.stat(), os.geteuid() == 0, links)
@@ -264,7 +282,7 @@ class LocalPostgres:
             self._prepare_root()
             if self.template_data_dir is not None:
                 ids = _run_as()
-                self.shared = clone_data_dir(self.template_data_dir, self.data_dir, ids[0] if ids else os.geteuid())
+                self.shared = clone_data_dir(self.template_data_dir, self.data_dir)
                 if ids is not None and self.data_dir.stat().st_uid != ids[0]:
                     subprocess.run(["chown", "-R", "-h", f"{ids[0]}:{ids[1]}", str(self.data_dir)], check=True)
                 self.data_dir.chmod(0o700)

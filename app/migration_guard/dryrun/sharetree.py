@@ -239,21 +239,6 @@ def tree_key(lay: Layout, strict: bool, offered: dict[str, Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def _server_can_reach(folder: Path) -> bool:
-    """Can the server's user (``local._run_as``) traverse every folder down to ``folder``?"""
-    from migration_guard.dryrun.local import _run_as
-
-    ids = _run_as()
-    if ids is None:  # the server runs as we do
-        return True
-    for d in (folder, *folder.parents):
-        st = d.stat()
-        bit = 0o100 if st.st_uid == ids[0] else 0o010 if st.st_gid == ids[1] else 0o001
-        if not st.st_mode & bit:
-            return False
-    return True
-
-
 def _cached(lay: Layout, strict: bool, cache_dir: Path, binary: bool = True) -> ShareTree | None:
     """The tree kept in ``cache_dir/.trees`` under its content key, built there first if missing;
     None when the server's user could not reach it there (a private home folder). ``binary``
@@ -262,7 +247,9 @@ def _cached(lay: Layout, strict: bool, cache_dir: Path, binary: bool = True) -> 
     trees = cache_dir / ".trees"
     trees.mkdir(parents=True, exist_ok=True)
     trees = trees.resolve()
-    if not _server_can_reach(trees):
+    from migration_guard.dryrun.local import server_can_reach
+
+    if not server_can_reach(trees):
         return None
     offered = offered_standins(lay, strict)
     root = trees / tree_key(lay, strict, offered)
