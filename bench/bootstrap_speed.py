@@ -141,7 +141,7 @@ def phase_table(title: str, rounds: list[dict[str, float]], total: float) -> Non
     print(f"\n  {title} (median ms of {len(rounds)} rounds; total {total * 1000:.0f} ms)")
     for name in names:
         print(f"    {name:<32} {meds[name] * 1000:7.1f}")
-    print(f"    {'other (Python, teardown checks)':<32} {max(total - sum(meds.values()), 0) * 1000:7.1f}")
+    print(f"    {'other (our Python code)':<32} {max(total - sum(meds.values()), 0) * 1000:7.1f}")
 
 
 def main() -> None:
