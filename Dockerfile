@@ -117,11 +117,15 @@ COPY --from=build /opt/migration-guard /opt/migration-guard
 # `postgres` and `pg_config` made in this step, so the paths they compute from their own place
 # stay inside the mirror): the dry run hard-links `postgres` into its private tree, and a hard
 # link to a file of an earlier layer would copy those 9 MB into this one.
-# The server was shut down cleanly: only the WAL segment holding the last checkpoint is needed;
-# the others (recycled, pre-allocated) are 7 MB. Files of the other databases equal to template0's
+# The server was shut down cleanly: only the WAL segment holding the last checkpoint is needed
+# (the bake keeps only that one; checked here). Files of the other databases equal to template0's
 # (base/4, its fixed OID since PostgreSQL 15: all of `postgres`, most catalogs of the dry-run
-# database, 10 MB) become hard links to them; a run copies the folder without keeping links
-# (copy_data_dir), so each database gets files of its own.
+# database, 10 MB) become hard links to them; a run links template0's and `postgres`'s folders
+# (read-only, never connected to) and copies the rest without keeping links (clone_data_dir), so
+# the dry-run database gets files of its own.
+# The private install tree the bake's plan kept next to it is the mirror's (with a 9 MB copy of
+# `postgres`): replaced by the real installation's, baked without the executable, which the first
+# run links in (sharetree.bake), so a run rewrites no control files.
 RUN mirror=/tmp/bake/root && pgbin="/usr/lib/postgresql/${PG_MAJOR}" \
  && mkdir -p "$mirror$pgbin/bin" "$mirror/usr/share/postgresql" /tmp/bake/migrations \
  && ln -s "$pgbin/lib" "$mirror$pgbin/lib" \
@@ -144,7 +148,10 @@ RUN mirror=/tmp/bake/root && pgbin="/usr/lib/postgresql/${PG_MAJOR}" \
         done; \
       done; \
     done \
- && ls /opt/migration-guard/pgcache \
+ && rm -rf /opt/migration-guard/pgcache/.trees \
+ && python -c "import pathlib, sys; from migration_guard.dryrun import local, sharetree; \
+sys.exit(sharetree.bake(local.find_bin_dir(), pathlib.Path('/opt/migration-guard/pgcache')) is None)" \
+ && ls -a /opt/migration-guard/pgcache /opt/migration-guard/pgcache/.trees \
  && rm -rf /tmp/bake /tmp/migration-guard-*
 
 # Exec form: GitHub passes inputs as INPUT_<NAME> with hyphens kept, which /bin/sh would drop.

@@ -90,12 +90,17 @@ def test_cache_dir_is_filled_once_and_reused(tmp_path: Path, private_tmp: Path) 
     assert first.returncode == 0, first.stderr
     entries = sorted(p.name for p in cache.iterdir())
     major = major_version(find_bin_dir())
-    assert len(entries) == 1 and entries[0].startswith(f"pg{major}-")  # keyed by major version and bootstrap hash
-    stamp = (cache / entries[0] / "PG_VERSION").stat().st_mtime_ns
+    # keyed by major version and bootstrap hash; the private install tree is kept next to it
+    assert len(entries) == 2 and entries[0] == ".trees" and entries[1].startswith(f"pg{major}-"), entries
+    trees = sorted((cache / ".trees").iterdir())
+    assert len(trees) == 1
+    stamp = (cache / entries[1] / "PG_VERSION").stat().st_mtime_ns
+    tree_stamp = trees[0].stat().st_mtime_ns
     second = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
     assert second.returncode == 0, second.stderr
     assert sorted(p.name for p in cache.iterdir()) == entries
-    assert (cache / entries[0] / "PG_VERSION").stat().st_mtime_ns == stamp
+    assert sorted((cache / ".trees").iterdir()) == trees and trees[0].stat().st_mtime_ns == tree_stamp
+    assert (cache / entries[1] / "PG_VERSION").stat().st_mtime_ns == stamp
     assert json.loads(first.stdout)["affected"] == json.loads(second.stdout)["affected"]
     assert any(a["name"] == "public.a.b" for a in json.loads(second.stdout)["affected"])
 

@@ -24,6 +24,16 @@ FALLBACK_ROLE_WARNING = (
     "fail here. Start the service container with POSTGRES_USER=supabase_admin for Supabase's roles"
 )
 
+# A server started from a prepared data folder (--cache-dir; the action's image bakes one) has no
+# template1, and template0's files are shared with the cache, read-only (local.SHARED_MANIFEST).
+NO_TEMPLATE = (
+    "a dry-run server started from a prepared data folder (--cache-dir, or the action's image) has no "
+    "template database it may copy, so CREATE DATABASE cannot run in it; the dry run checks the "
+    "migrations' own database (without --cache-dir, template1 and template0 are there)"
+)
+_NO_TEMPLATE = re.compile(r'template database "template1" does not exist|could not open file "base/\d+/\d+": '
+                          r"Permission denied")
+
 
 def _text(text: str, role: str) -> str:
     """Redacted; the stand-in migration role (servers whose ``postgres`` is the superuser) shown as
@@ -36,6 +46,8 @@ def _error(err: StatementError, createrole: bool, role: str) -> StatementError:
     message = _text(err.message, role)
     if not createrole and err.sqlstate == "42501" and "permission denied to create role" in message:
         message = f"{message}: {CREATE_ROLE_WITHHELD}"
+    elif _NO_TEMPLATE.search(message):
+        message = f"{message}: {NO_TEMPLATE}"
     return replace(err, message=message, hint=_text(err.hint, role) if err.hint else err.hint)
 
 

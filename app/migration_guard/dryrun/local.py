@@ -95,6 +95,106 @@ def copy_data_dir(source: Path, target: Path) -> None:
     shutil.copytree(source, target, symlinks=True)
 
 
+# In a prepared data dir (providers._prepare_cache): the folders of the databases no session may
+# connect to (template0, and `postgres`, which the dry run never uses), one relative path a line.
+# No backend ever writes into them (CREATE DATABASE only reads its template), so each run links them
+# instead of copying: half the folder. The run's server may only read them (Landlock, confine.py).
+SHARED_MANIFEST = "migration_guard_shared"
+# Rebuilt by the server at every start (it removes them first): not worth copying.
+_NOT_COPIED = frozenset({"pg_internal.init", "postmaster.pid", "postmaster.opts"})
+
+
+def _copy_file(src: str, dst: str, st: os.stat_result, chown: bool) -> None:
+    fin = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        # Writable by its owner even where the source is not (a file hard-linked to a sealed one).
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, st.st_mode & 0o7777 | 0o600)
+        try:
+            if chown:
+                os.fchown(fout, st.st_uid, st.st_gid)
+            left = st.st_size
+            while left > 0:
+                try:  # in-kernel copy (a reflink where the file system can): no bytes through Python
+                    n = os.copy_file_range(fin, fout, left)
+                except OSError:  # another file system on an old kernel, or a file system without it
+                    n = os.sendfile(fout, fin, None, left)
+                if n == 0:
+                    break
+                left -= n
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
+
+
+def _copy_tree(src: str, dst: str, st: os.stat_result, chown: bool, shared: dict[str, str]) -> None:
+    os.mkdir(dst, 0o700)
+    if chown:
+        os.chown(dst, st.st_uid, st.st_gid)
+    os.chmod(dst, st.st_mode & 0o7777 | 0o700)  # mkdir applies the umask
+    with os.scandir(src) as entries:
+        for entry in entries:
+            if entry.name in _NOT_COPIED:
+                continue
+            target = os.path.join(dst, entry.name)
+            if entry.path in shared:
+                os.symlink(shared[entry.path], target)
+            elif entry.is_symlink():
+                os.symlink(os.readlink(entry.path), target)
+            elif entry.is_dir():
+                _copy_tree(entry.path, target, entry.stat(), chown, shared)
+            else:
+                _copy_file(entry.path, target, entry.stat(), chown)
+
+
+def server_can_reach(folder: Path) -> bool:
+    """Can the server's user (``_run_as``) traverse every folder down to ``folder``?"""
+    ids = _run_as()
+    if ids is None:  # the server runs as we do
+        return True
+    for d in (folder, *folder.parents):
+        st = d.stat()
+        bit = 0o100 if st.st_uid == ids[0] else 0o010 if st.st_gid == ids[1] else 0o001
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def shared_dirs(source: Path) -> list[Path]:
+    """The folders of prepared data dir ``source`` a run links instead of copying (``SHARED_MANIFEST``):
+    only those the server's user owns and can reach (not in a private home folder)."""
+    try:
+        lines = (source / SHARED_MANIFEST).read_text().split()
+    except FileNotFoundError:
+        return []
+    ids = _run_as()
+    owner = ids[0] if ids is not None else os.geteuid()
+    root = source.resolve()
+    if not server_can_reach(root):
+        return []
+    found = []
+    for rel in lines:
+        folder = (root / rel).resolve()
+        if folder.parent.parent == root and folder.is_dir() and folder.stat().st_uid == owner:
+            found.append(folder)
+    return found
+
+
+def clone_data_dir(source: Path, target: Path) -> list[Path]:
+    """A data dir for one run from prepared ``source``: everything copied (owners and modes kept, no
+    hard links: the server writes its files in place) except the shared folders, which are symbolic
+    links to ``source``'s. Returns those."""
+    shared = shared_dirs(source)
+    links = {str(source / p.relative_to(source.resolve())): str(p) for p in shared}
+    try:
+        _copy_tree(str(source), str(target), source.stat(), os.geteuid() == 0, links)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    (target / SHARED_MANIFEST).unlink(missing_ok=True)
+    return shared
+
+
 class LocalPostgres:
     def __init__(
         self,
@@ -118,6 +218,7 @@ class LocalPostgres:
         self.user = superuser
         self.executable = executable or self.bin_dir / "postgres"
         self.confine_read = confine_read
+        self.shared: list[Path] = []  # folders of the template linked, not copied (read-only to the server)
 
     # -- paths -----------------------------------------------------------------------------------
     @property
@@ -180,10 +281,10 @@ class LocalPostgres:
         try:
             self._prepare_root()
             if self.template_data_dir is not None:
-                copy_data_dir(self.template_data_dir, self.data_dir)
                 ids = _run_as()
+                self.shared = clone_data_dir(self.template_data_dir, self.data_dir)
                 if ids is not None and self.data_dir.stat().st_uid != ids[0]:
-                    subprocess.run(["chown", "-R", f"{ids[0]}:{ids[1]}", str(self.data_dir)], check=True)
+                    subprocess.run(["chown", "-R", "-h", f"{ids[0]}:{ids[1]}", str(self.data_dir)], check=True)
                 self.data_dir.chmod(0o700)
             else:
                 self.initdb()
@@ -203,7 +304,8 @@ class LocalPostgres:
         if self.confine_read is not None:
             from migration_guard.dryrun.confine import preexec
 
-            kwargs["preexec_fn"] = preexec([*self.confine_read, self.executable.parent], [self.root])
+            # The shared folders of a prepared data dir: read only, so no write can ever reach the cache.
+            kwargs["preexec_fn"] = preexec([*self.confine_read, self.executable.parent, *self.shared], [self.root])
         try:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
         finally:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,7 +34,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from migration_guard.dryrun.local import LocalPostgres, copy_data_dir, find_bin_dir, major_version
+from migration_guard.dryrun.local import (
+    SHARED_MANIFEST,
+    LocalPostgres,
+    copy_data_dir,
+    find_bin_dir,
+    major_version,
+    minimal_env,
+)
 from migration_guard.dryrun.sharetree import ShareTree
 from migration_guard.errors import UserError
 from migration_guard.redact import describe_database
@@ -193,11 +202,11 @@ def local_server(
 
     resolved = find_bin_dir(bin_dir)
     settings = local_settings(resolved, DRYRUN_DB, strict_extensions)
-    tree = build(resolved, strict=strict_extensions)
+    tree = build(resolved, strict=strict_extensions, cache_dir=cache_dir)
     executable = tree.postgres if tree is not None else None
     template: Path | None = None
     if cache_dir is not None:
-        major = major_version(resolved)
+        major = tree.layout.major if tree is not None and tree.layout.major else major_version(resolved)
         flags = "".join(f"-{k}" for k, on in (("tree", tree), ("cron", "cron.database_name" in settings),
                                                ("guard", "mg_guard" in settings.get("shared_preload_libraries", "")))
                         if on)
@@ -241,21 +250,79 @@ def _prepare_cache(
                 # migrations grant and revoke on database "postgres"): fewer bytes to copy per start.
                 conn.execute("ALTER DATABASE template1 IS_TEMPLATE false")
                 conn.execute("DROP DATABASE template1")
+                # Nobody connects to `postgres` in a dry run; closed, its folder (like template0's)
+                # is never written and each run links it instead of copying (local.SHARED_MANIFEST).
+                conn.execute("ALTER DATABASE postgres ALLOW_CONNECTIONS false")
+                closed = conn.execute(
+                    "select d.oid from pg_catalog.pg_database d join pg_catalog.pg_tablespace t"
+                    " on t.oid = d.dattablespace where not d.datallowconn and t.spcname = 'pg_default'"
+                ).fetchall()
                 conn.execute("CHECKPOINT")
             proc, pg.proc = pg.proc, None
             if proc is not None:  # a clean (fast) shutdown leaves a consistent data dir to copy
                 proc.send_signal(2)
                 proc.wait(timeout=30)
             copy_data_dir(pg.data_dir, staging / "data")
-        for leftover in ("postmaster.pid", "postmaster.opts"):
-            (staging / "data" / leftover).unlink(missing_ok=True)
+        data = staging / "data"
+        shared = [f"base/{oid}" for (oid,) in closed]
+        slim_data_dir(bin_dir, data, shared)
+        (data / SHARED_MANIFEST).write_text("".join(f"{rel}\n" for rel in shared))
+        for rel in shared:
+            seal(data / rel)
         try:
-            os.rename(staging / "data", target)  # atomic: a concurrent run sees all or nothing
+            os.rename(data, target)  # atomic: a concurrent run sees all or nothing
         except OSError:
             if not (target / "PG_VERSION").exists():
                 raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.exists():
+            for folder, _, _ in os.walk(staging):
+                os.chmod(folder, 0o700)  # sealed folders too (a non-root user cannot remove their files otherwise)
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def seal(folder: Path) -> None:
+    """Make a shared folder of a prepared data dir read-only to its owner, the server's user: files
+    0400, so no server opens them for writing (PostgreSQL opens relation files read-write: a session
+    that tries, e.g. a connection to the closed database or CREATE DATABASE from template0, fails
+    instead of writing into the cache), and the folder 0500, so none can add a file to it (a
+    connection attempt writes a relcache init file before it learns the database is closed)."""
+    for path in folder.iterdir():
+        path.chmod(0o400)
+    folder.chmod(0o500)
+
+
+def slim_data_dir(bin_dir: Path, data: Path, shared: list[str]) -> None:
+    """Fewer files for each run to copy out of a cleanly stopped prepared ``data`` dir: the server's
+    leftovers, the relcache init files (the server removes them at every start), the free space and
+    visibility maps of the copied databases (the server recreates them when it needs them), and
+    the WAL segments past the last checkpoint's."""
+    for leftover in ("postmaster.pid", "postmaster.opts"):
+        (data / leftover).unlink(missing_ok=True)
+    for path in data.glob("**/pg_internal.init"):
+        path.unlink()
+    linked = {data / rel for rel in shared}
+    for folder in (data / "global", *(d for d in (data / "base").iterdir() if d not in linked)):
+        for path in folder.iterdir():
+            if re.fullmatch(r"\d+_(fsm|vm)", path.name):
+                path.unlink()
+    trim_wal(bin_dir, data)
+
+
+def trim_wal(bin_dir: Path, data: Path) -> None:
+    """Keep only the WAL segment holding the last checkpoint of a cleanly stopped ``data`` dir: the
+    others are recycled or pre-allocated segments (8 of 9 MB), copied for nothing by every run."""
+    if not (bin_dir / "pg_controldata").exists():
+        return
+    proc = subprocess.run([str(bin_dir / "pg_controldata"), "-D", str(data)], capture_output=True, text=True,
+                          check=False, env={**minimal_env(), "LC_ALL": "C"})
+    state = re.search(r"^Database cluster state:\s*shut down$", proc.stdout, re.MULTILINE)
+    redo = re.search(r"^Latest checkpoint's REDO WAL file:\s*(\S+)$", proc.stdout, re.MULTILINE)
+    if proc.returncode != 0 or not state or not redo or not (data / "pg_wal" / redo.group(1)).is_file():
+        return
+    for segment in (data / "pg_wal").iterdir():
+        if segment.is_file() and re.fullmatch(r"[0-9A-F]{24}", segment.name) and segment.name != redo.group(1):
+            segment.unlink()
 
 
 # -- the entry point ------------------------------------------------------------------------------

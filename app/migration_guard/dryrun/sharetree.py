@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -70,6 +71,7 @@ class Layout:
     bin_dir: Path
     share_dir: Path
     pkglib_dir: Path
+    major: int = 0  # pg_config's major version (0: unknown); the binaries of one folder share it
 
     @property
     def extension_dir(self) -> Path:
@@ -104,11 +106,13 @@ def layout(bin_dir: Path) -> Layout | None:
     """The real share and library folders of the server in ``bin_dir`` (None when not found)."""
     pg_config = bin_dir / "pg_config"
     if pg_config.exists():
-        out = subprocess.run([str(pg_config), "--sharedir", "--pkglibdir"], capture_output=True, text=True,
-                             check=False)
-        lines = out.stdout.split()
-        if out.returncode == 0 and len(lines) == 2 and Path(lines[0], "extension").is_dir():
-            return Layout(bin_dir, Path(lines[0]), Path(lines[1]))
+        # --version too: a few milliseconds here instead of `postgres --version` (which loads ICU).
+        out = subprocess.run([str(pg_config), "--sharedir", "--pkglibdir", "--version"], capture_output=True,
+                             text=True, check=False)
+        lines = out.stdout.splitlines()
+        if out.returncode == 0 and len(lines) == 3 and Path(lines[0], "extension").is_dir():
+            m = re.match(r"PostgreSQL (\d+)", lines[2])
+            return Layout(bin_dir, Path(lines[0]), Path(lines[1]), int(m.group(1)) if m else 0)
     from migration_guard.dryrun.extensions import extension_dirs
 
     for ext_dir in extension_dirs(bin_dir):
@@ -158,13 +162,23 @@ def rewrite_control(name: str, text: str, real_dir: Path | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _populate(root: Path, lay: Layout, strict: bool) -> frozenset[str]:
+def _link_binary(root: Path, lay: Layout) -> None:
+    target = _inside(root, lay.bin_dir) / "postgres"
+    try:
+        os.link(lay.bin_dir / "postgres", target)
+    except FileExistsError:  # a concurrent run linked it first
+        pass
+    except OSError:  # another file system, or protected_hardlinks: a copy works the same
+        staged = target.with_name(f".postgres-{os.getpid()}")
+        shutil.copy2(lay.bin_dir / "postgres", staged)
+        os.replace(staged, target)
+
+
+def _populate(root: Path, lay: Layout, strict: bool, binary: bool = True) -> frozenset[str]:
     bin_dir = _inside(root, lay.bin_dir)
     bin_dir.mkdir(parents=True)
-    try:
-        os.link(lay.bin_dir / "postgres", bin_dir / "postgres")
-    except OSError:  # another file system, or protected_hardlinks: a copy works the same
-        shutil.copy2(lay.bin_dir / "postgres", bin_dir / "postgres")
+    if binary:
+        _link_binary(root, lay)
     lib = _inside(root, lay.pkglib_dir)
     if not lib.exists():
         lib.parent.mkdir(parents=True, exist_ok=True)
@@ -201,25 +215,89 @@ def _populate(root: Path, lay: Layout, strict: bool) -> frozenset[str]:
 
 
 _BUILT: dict[tuple[Path, bool], ShareTree] = {}
+_FORMAT = "1"  # bump when _populate's output changes in a way the key below does not see
 
 
-def build(bin_dir: Path, strict: bool = False) -> ShareTree | None:
+def tree_key(lay: Layout, strict: bool, offered: dict[str, Path]) -> str:
+    """Changes whenever the tree ``_populate`` would build does: the real installation (the binary,
+    the share and extension folders' entries), the stand-ins offered and their files, and the code
+    deciding the rewrite (this module and the extension policy)."""
+    h = hashlib.sha256(f"{_FORMAT}\0{lay.bin_dir}\0{lay.share_dir}\0{lay.pkglib_dir}\0{strict}\0".encode())
+    for path in (lay.bin_dir / "postgres", lay.share_dir, lay.extension_dir):
+        st = path.stat()
+        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    with os.scandir(lay.extension_dir) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            st = entry.stat()
+            h.update(f"{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    for name, folder in sorted(offered.items()):
+        for f in sorted(folder.iterdir()):
+            if f.is_file():
+                h.update(f"{name}/{f.name}\0".encode() + f.read_bytes())
+    for module in (__file__, policy.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cached(lay: Layout, strict: bool, cache_dir: Path, binary: bool = True) -> ShareTree | None:
+    """The tree kept in ``cache_dir/.trees`` under its content key, built there first if missing;
+    None when the server's user could not reach it there (a private home folder). ``binary``
+    False: leave the executable out (an image bakes the tree: a hard link to a file of an earlier
+    layer would copy it into this one); the first run links it in."""
+    trees = cache_dir / ".trees"
+    trees.mkdir(parents=True, exist_ok=True)
+    trees = trees.resolve()
+    from migration_guard.dryrun.local import server_can_reach
+
+    if not server_can_reach(trees):
+        return None
+    offered = offered_standins(lay, strict)
+    root = trees / tree_key(lay, strict, offered)
+    tree = ShareTree(root, lay, frozenset(offered))
+    if not root.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=trees))
+        try:
+            _populate(staging, lay, strict, binary)  # only absolute paths of the real installation inside: movable
+            try:
+                os.rename(staging, root)  # atomic: a concurrent run sees all or nothing
+            except OSError:
+                if not root.is_dir():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    if binary and not tree.postgres.is_file():
+        _link_binary(root, lay)
+    return tree
+
+
+def bake(bin_dir: Path, cache_dir: Path) -> Path | None:
+    """Build the tree (without its executable) into ``cache_dir`` ahead of any run: the image does."""
+    lay = layout(bin_dir)
+    tree = _cached(lay, False, cache_dir, binary=False) if lay is not None else None
+    return tree.root if tree is not None else None
+
+
+def build(bin_dir: Path, strict: bool = False, cache_dir: Path | None = None) -> ShareTree | None:
     """The private tree for ``bin_dir``, built once per process (a hard link, ~70 small files and
-    symlinks: milliseconds) in the temp folder, removed at exit. None when the installation's layout
-    is not recognised (the server then runs from ``bin_dir`` itself, without stand-ins)."""
+    symlinks: tens of milliseconds) in the temp folder, removed at exit; with ``cache_dir`` (the
+    prepared data folders' cache) kept there under a content key and reused by later runs. None when
+    the installation's layout is not recognised (the server then runs from ``bin_dir`` itself,
+    without stand-ins)."""
     memo = (bin_dir, strict)
     if memo in _BUILT and _BUILT[memo].postgres.exists():
         return _BUILT[memo]
     lay = layout(bin_dir)
     if lay is None:
         return None
-    root = Path(tempfile.mkdtemp(prefix="migration-guard-tree-"))
-    atexit.register(shutil.rmtree, root, True)
-    try:
-        tree = ShareTree(root, lay, _populate(root, lay, strict))
-    except BaseException:
-        shutil.rmtree(root, ignore_errors=True)
-        raise
+    tree = _cached(lay, strict, cache_dir) if cache_dir is not None else None
+    if tree is None:
+        root = Path(tempfile.mkdtemp(prefix="migration-guard-tree-"))
+        atexit.register(shutil.rmtree, root, True)
+        try:
+            tree = ShareTree(root, lay, _populate(root, lay, strict))
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
     _BUILT[memo] = tree
     return tree
 
