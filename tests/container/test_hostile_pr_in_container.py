@@ -285,6 +285,57 @@ def test_a_hostile_fork_pr_is_refused_in_the_image_and_reaches_nothing(
             assert TOKEN.encode() not in environ and b"INPUT_" not in environ and b"GITHUB_" not in environ
 
 
+# --- runaway SQL: each ends on its limit, inside the container ------------------------------------
+
+LIMITS = {"dry-run-statement-timeout": "2s", "dry-run-disk-limit": "100MB"}
+RUNAWAY = {
+    # name: (SQL after the header, line named, what the report says)
+    "endless-sleep": ("select pg_sleep(600);\n", 3, "dry-run limit reached: statement_timeout (2s)"),
+    "timeout-turned-off": ("set statement_timeout = 0;\nselect pg_sleep(600);\n", 4, "stopped by the watchdog"),
+    "endless-recursion": (
+        "with recursive r(n) as (select 1 union all select n + 1 from r) select count(*) from r;\n", 3,
+        "dry-run limit reached: statement_timeout (2s)",
+    ),
+    "temp-file-fill": (
+        "create table public.big as select g, repeat('x', 2000) as pad from generate_series(1, 100000000) g;\n", 3,
+        "dry-run limit reached: temp_file_limit (100MB)",
+    ),
+    "data-growth": (
+        "create table public.big (g int, pad text);\n"
+        "do $$ begin for i in 1..100000 loop\n"
+        "  insert into public.big select g, repeat(md5(g::text), 64) from generate_series(1, 1000) g;\n"
+        "end loop; end $$;\n", 5, "dry-run limit reached: disk limit (100MB)",  # the INSERT in the DO block
+    ),
+}
+# The slow fill must meet the disk limit before the statement timeout.
+CASE_LIMITS = {"data-growth": {"dry-run-statement-timeout": "5min"}}
+
+
+@pytest.mark.parametrize("case", list(RUNAWAY))
+def test_runaway_pr_sql_ends_on_its_limit_in_the_image_and_leaves_no_server(
+    runner: ActionRunner, github: FakeGitHub, case: str
+) -> None:
+    sql, line, limit = RUNAWAY[case]
+    ws = runner.workspace
+    base = checkout(ws)
+    git(ws, "checkout", "-q", "-b", "feature")
+    head = commit(ws, {CHANGE: HEADER + sql}, f"innocent: {case}")
+    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+
+    watched = run_watched(runner, {**LIMITS, **CASE_LIMITS.get(case, {})}, base, head)
+    run = watched.run
+
+    assert run.returncode == 1, run.text[-3000:]
+    assert "Traceback" not in run.text
+    assert run.outputs["verdict"] == "fail"
+    [comment] = github.comments(REPO, PR)
+    body = str(comment["body"]).replace("\\_", "_")
+    assert f"20240201000000_change.sql:{line}:1** failed" in body, body[-3000:]
+    assert limit in body
+    assert watched.servers, "the dry-run server was not seen running"
+    assert processes_in(watched.container_id) == {} and leftover_containers() == []
+
+
 # --- defence in depth: even the dry-run server's superuser reaches nothing (Landlock) ------------
 
 # What a read or write primitive found in the server would get: each must fail. Without the
