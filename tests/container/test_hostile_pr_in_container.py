@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
+from container.conftest import LABEL, ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
 from container.test_action_in_container import audit_records, commit, git, write
 from fake_github import FakeGitHub, fake_github_server
 
@@ -176,7 +176,7 @@ class Watched:
 
 def run_watched(
     runner: ActionRunner, inputs: dict[str, str], base: str, head: str,
-    probe: Callable[[int], dict[str, str]] | None = None,
+    probe: Callable[[int], dict[str, str]] | None = None, wait: float = 600,
 ) -> Watched:
     """Run the action detached and watch its container's processes from the host until it exits.
     ``probe``: called once with the first dry-run postmaster's pid, in the watching thread."""
@@ -209,7 +209,7 @@ def run_watched(
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     start = time.monotonic()
-    stdout, stderr = proc.communicate(timeout=600)
+    stdout, stderr = proc.communicate(timeout=wait)
     seconds = time.monotonic() - start
     watcher.join(timeout=30)
     [outputs_file] = runner.file_commands.glob("set_output_*")
@@ -332,6 +332,41 @@ def test_runaway_pr_sql_ends_on_its_limit_in_the_image_and_leaves_no_server(
     body = str(comment["body"]).replace("\\_", "_")
     assert f"20240201000000_change.sql:{line}:1** failed" in body, body[-3000:]
     assert limit in body
+    assert watched.servers, "the dry-run server was not seen running"
+    assert processes_in(watched.container_id) == {} and leftover_containers() == []
+
+
+# --- the runner's cancel during a runaway dry run --------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", ["INT", "TERM"])
+def test_a_cancelled_check_stops_at_once_in_the_image_and_leaves_no_server(
+    runner: ActionRunner, github: FakeGitHub, sig: str
+) -> None:
+    """On a cancel the runner signals `docker run` (which forwards it to the action, PID 1 in its
+    container) or stops the container (TERM, then KILL after a grace period). Either way the check
+    stops while its migration still sleeps, says so in one line, and its server goes with it."""
+    ws = runner.workspace
+    base = checkout(ws)
+    git(ws, "checkout", "-q", "-b", "feature")
+    head = commit(ws, {CHANGE: HEADER + "select pg_sleep(600);\n"}, "slow")
+    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+    signalled: list[str] = []
+
+    def cancel(pid: int) -> dict[str, str]:
+        del pid
+        time.sleep(1)  # into the migration's sleep
+        [container] = docker("ps", "-q", "--filter", f"label={LABEL}", "--filter", "name=mg-hostile-").stdout.split()
+        docker("kill", "--signal", sig, container)
+        signalled.append(container)
+        return {}
+
+    watched = run_watched(runner, {"dry-run-statement-timeout": "10min"}, base, head, probe=cancel, wait=120)
+    run = watched.run
+
+    assert signalled, run.text[-3000:]
+    assert run.returncode == 130 and "migration-guard: interrupted" in run.stderr, run.text[-3000:]
+    assert "Traceback" not in run.text
     assert watched.servers, "the dry-run server was not seen running"
     assert processes_in(watched.container_id) == {} and leftover_containers() == []
 
