@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from migration_guard.dryrun.docker import container_args, default_image, docker_server, superuser_for, wait_ready
+from migration_guard.dryrun.docker import (
+    container_args,
+    create_container,
+    default_image,
+    docker_server,
+    superuser_for,
+    wait_ready,
+)
 from migration_guard.errors import UserError
 
 
@@ -144,3 +151,72 @@ def test_a_container_that_fails_to_start_is_removed() -> None:
         pass
     assert "detach" not in client.containers.calls[0]
     assert client.containers.container.removed == [{"force": True}]
+
+
+class ImageNotFound(Exception):
+    """Named as docker.errors.ImageNotFound, which the provider recognises by name."""
+
+
+class PullingClient:
+    """An engine that lacks the image until it is pulled (``containers.create`` never pulls)."""
+
+    def __init__(self, pull_error: Exception | None = None) -> None:
+        self.calls: list[str] = []
+        self.have: set[str] = set()
+        client = self
+
+        class Containers:
+            def create(self, **kwargs: Any) -> FakeContainer:
+                client.calls.append(f"create {kwargs['image']}")
+                if kwargs["image"] not in client.have:
+                    raise ImageNotFound(f"No such image: {kwargs['image']}")
+                return FakeContainer()
+
+        class Images:
+            def pull(self, repository: str) -> None:
+                client.calls.append(f"pull {repository}")
+                if pull_error is not None:
+                    raise pull_error
+                client.have.add(repository)
+
+        self.containers = Containers()
+        self.images = Images()
+
+
+def test_an_image_the_engine_lacks_is_pulled_then_created() -> None:
+    """Regression: since the provider creates-then-starts (so a failed start is removed), nothing
+    pulled Supabase's image of the project's major; on a fresh runner it was never used."""
+    client = PullingClient()
+    container = create_container(client, {"image": "supabase/postgres:17.4.1.067"})
+    assert isinstance(container, FakeContainer)
+    assert client.calls == ["create supabase/postgres:17.4.1.067", "pull supabase/postgres:17.4.1.067",
+                            "create supabase/postgres:17.4.1.067"]
+    client.calls.clear()
+    create_container(client, {"image": "supabase/postgres:17.4.1.067"})
+    assert client.calls == ["create supabase/postgres:17.4.1.067"]  # present now: no second pull
+
+
+def test_a_failed_pull_is_one_line_naming_the_image() -> None:
+    class APIError(Exception):
+        explanation = 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+
+    client = PullingClient(pull_error=APIError("500 Server Error for http+docker://localhost/v1.41/images/create"))
+    with pytest.raises(UserError) as err:
+        create_container(client, {"image": "supabase/postgres:17.4.1.067"})
+    assert err.value.message == (
+        "supabase/postgres:17.4.1.067 is not on this Docker engine and pulling it failed: "
+        'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+    )
+
+
+def test_other_create_errors_are_not_a_reason_to_pull() -> None:
+    client = PullingClient()
+
+    def conflict(**kwargs: Any) -> None:
+        client.calls.append(f"create {kwargs['image']}")
+        raise RuntimeError('Conflict. The container name "/migration-guard-dryrun-1" is already in use')
+
+    client.containers.create = conflict  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="already in use"):
+        create_container(client, {"image": "postgres:15"})
+    assert client.calls == ["create postgres:15"]

@@ -160,6 +160,30 @@ def _connect_check(port: int, user: str = "postgres") -> Callable[[], object]:
     return check
 
 
+def _image_not_found(exc: BaseException) -> bool:
+    return any(c.__name__ == "ImageNotFound" for c in type(exc).__mro__)  # docker.errors, without importing it
+
+
+def create_container(client: Any, args: dict[str, Any]) -> Any:
+    """``containers.create``, pulling the image first when the engine lacks it, as ``docker run`` and
+    the SDK's ``containers.run`` do (``create`` alone never pulls: on a fresh runner, Supabase's image
+    of the project's major would never be used)."""
+    try:
+        return client.containers.create(**args)
+    except Exception as exc:
+        if not _image_not_found(exc):
+            raise
+    image = str(args["image"])
+    try:
+        client.images.pull(image)
+    except Exception as exc:
+        reason = str(getattr(exc, "explanation", None) or exc).strip().splitlines()
+        raise UserError(
+            f"{image} is not on this Docker engine and pulling it failed: {reason[0] if reason else type(exc).__name__}"
+        ) from None
+    return client.containers.create(**args)
+
+
 @contextlib.contextmanager
 def docker_server(
     image: str | None,
@@ -188,7 +212,7 @@ def docker_server(
     args = container_args(image, port, sibling is not None, sibling or "", host_network)
     if hasattr(client.containers, "create"):
         # Created, then started inside the try: a container that fails to start is removed too.
-        container = client.containers.create(**{k: v for k, v in args.items() if k != "detach"})
+        container = create_container(client, {k: v for k, v in args.items() if k != "detach"})
         start: Callable[[], object] = container.start
     else:  # a client that only runs (created and started in one call)
         container = client.containers.run(**args)
