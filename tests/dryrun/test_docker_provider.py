@@ -157,66 +157,37 @@ class ImageNotFound(Exception):
     """Named as docker.errors.ImageNotFound, which the provider recognises by name."""
 
 
-class PullingClient:
-    """An engine that lacks the image until it is pulled (``containers.create`` never pulls)."""
+class Creating(FakeContainers):
+    def __init__(self, have: set[str], error: Exception | None = None) -> None:
+        super().__init__()
+        self.have, self.error = have, error
 
-    def __init__(self, pull_error: Exception | None = None) -> None:
-        self.calls: list[str] = []
-        self.have: set[str] = set()
-        client = self
-
-        class Containers:
-            def create(self, **kwargs: Any) -> FakeContainer:
-                client.calls.append(f"create {kwargs['image']}")
-                if kwargs["image"] not in client.have:
-                    raise ImageNotFound(f"No such image: {kwargs['image']}")
-                return FakeContainer()
-
-        class Images:
-            def pull(self, repository: str) -> None:
-                client.calls.append(f"pull {repository}")
-                if pull_error is not None:
-                    raise pull_error
-                client.have.add(repository)
-
-        self.containers = Containers()
-        self.images = Images()
+    def create(self, **kwargs: Any) -> FakeContainer:
+        self.calls.append(kwargs)
+        if self.error is not None:
+            raise self.error
+        if kwargs["image"] not in self.have:
+            raise ImageNotFound(f"404 Client Error for http+docker://localhost/v1.41/containers/create: "
+                                f"Not Found (\"No such image: {kwargs['image']}\")")
+        return self.container
 
 
-def test_an_image_the_engine_lacks_is_pulled_then_created() -> None:
-    """Regression: since the provider creates-then-starts (so a failed start is removed), nothing
-    pulled Supabase's image of the project's major; on a fresh runner it was never used."""
-    client = PullingClient()
-    container = create_container(client, {"image": "supabase/postgres:17.4.1.067"})
-    assert isinstance(container, FakeContainer)
-    assert client.calls == ["create supabase/postgres:17.4.1.067", "pull supabase/postgres:17.4.1.067",
-                            "create supabase/postgres:17.4.1.067"]
-    client.calls.clear()
-    create_container(client, {"image": "supabase/postgres:17.4.1.067"})
-    assert client.calls == ["create supabase/postgres:17.4.1.067"]  # present now: no second pull
-
-
-def test_a_failed_pull_is_one_line_naming_the_image() -> None:
-    class APIError(Exception):
-        explanation = 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
-
-    client = PullingClient(pull_error=APIError("500 Server Error for http+docker://localhost/v1.41/images/create"))
-    with pytest.raises(UserError) as err:
-        create_container(client, {"image": "supabase/postgres:17.4.1.067"})
+def test_an_image_the_engine_lacks_is_one_line_naming_it() -> None:
+    """The engine's 404 (a URL and the SDK's wording) reached the PR comment's warning, and was a
+    traceback from `plan --postgres docker`."""
+    client = FakeClient()
+    client.containers = Creating(have={"postgres:15"})
+    assert create_container(client, {"image": "postgres:15"}) is client.containers.container
+    with pytest.raises(UserError) as err, docker_server("supabase/postgres:17.4.1.067", None, client=client):
+        pass
     assert err.value.message == (
-        "supabase/postgres:17.4.1.067 is not on this Docker engine and pulling it failed: "
-        'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host'
+        "supabase/postgres:17.4.1.067 is not on this Docker engine; the dry run does not pull images "
+        "(`docker pull supabase/postgres:17.4.1.067` first)"
     )
 
 
-def test_other_create_errors_are_not_a_reason_to_pull() -> None:
-    client = PullingClient()
-
-    def conflict(**kwargs: Any) -> None:
-        client.calls.append(f"create {kwargs['image']}")
-        raise RuntimeError('Conflict. The container name "/migration-guard-dryrun-1" is already in use')
-
-    client.containers.create = conflict  # type: ignore[method-assign]
+def test_other_create_errors_pass_through() -> None:
+    client = FakeClient()
+    client.containers = Creating(have=set(), error=RuntimeError('Conflict. The container name is already in use'))
     with pytest.raises(RuntimeError, match="already in use"):
         create_container(client, {"image": "postgres:15"})
-    assert client.calls == ["create postgres:15"]
