@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from container.conftest import ActionRun, ActionRunner, root_owned
+from container.conftest import ActionRun, ActionRunner, docker, root_owned
 from container.test_action_in_container import audit_records, commit, git, pr_event, write
 from fake_github import FakeGitHub, fake_github_server
+from migration_guard.dryrun.plan import SUPABASE_IMAGES
 
 REPO = "acme/app"
 PR = 7
@@ -50,13 +51,15 @@ def runner(image: str, tmp_path: Path, github: FakeGitHub) -> ActionRunner:
     return ActionRunner(image, tmp_path, github.url, REPO)
 
 
-def corpus_repo(ws: Path, project: Path) -> str:
-    """The project's migrations under supabase/migrations (its seed next to them), committed on main."""
+def corpus_repo(ws: Path, project: Path, major: int) -> str:
+    """The project's migrations under supabase/migrations (its seed next to them) and a config.toml
+    as `supabase init` writes it (the parts the check reads), committed on main."""
     folder = ws / MIGRATIONS
     folder.mkdir(parents=True)
     for sql in sorted(project.glob("*.sql")):
         shutil.copyfile(sql, (ws / "supabase" / "seed.sql") if sql.name == "seed.sql" else folder / sql.name)
-    write(ws, {"supabase/config.toml": '[api]\nschemas = ["public"]\n'})
+    config = f'[api]\nschemas = ["public", "graphql_public"]\n\n[db]\nport = 54322\nmajor_version = {major}\n'
+    write(ws, {"supabase/config.toml": config})
     git(ws, "init", "-q", "-b", "main")
     git(ws, "add", "-A")
     git(ws, "commit", "-q", "-m", "history")
@@ -70,22 +73,25 @@ def listed_stand_ins(text: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("project", "files", "stand_ins", "change"),
+    ("project", "major", "files", "stand_ins", "change"),
     [
         # http + vector (mg_vector's type, operators and hnsw/ivfflat access methods)
-        ("mckaywrigley__chatbot-ui", 25, {"http", "vector"}, "edit-last"),
-        # pgmq, pg_net and pg_cron's stand-ins (pg_cron: the real one is not preloaded in the image)
-        ("pgflow-dev__pgflow", 20, {"pgmq", "pg_net", "pg_cron"}, "add"),
+        ("mckaywrigley__chatbot-ui", 15, 25, {"http", "vector"}, "edit-last"),
+        # pgmq, pg_net and pg_cron's stand-ins (pg_cron: Debian's 1.4 rejects pgflow's second schedules).
+        # A recent project: PostgreSQL 17, which the image's server is not (see below).
+        ("pgflow-dev__pgflow", 17, 20, {"pgmq", "pg_net", "pg_cron"}, "add"),
         # vector and the Stripe FDW of wrappers; 69 files of `supabase db diff` dumps (grants galore)
-        ("QuivrHQ__quivr", 69, {"vector", "wrappers"}, "add"),
+        ("QuivrHQ__quivr", 15, 69, {"vector", "wrappers"}, "add"),
     ],
 )
 def test_a_real_supabase_history_replays_in_the_image_with_its_stand_ins_named(
-    runner: ActionRunner, github: FakeGitHub, corpus: Path, project: str, files: int, stand_ins: set[str],
-    change: str,
+    runner: ActionRunner, github: FakeGitHub, corpus: Path, project: str, major: int, files: int,
+    stand_ins: set[str], change: str,
 ) -> None:
+    if major != 15 and docker("image", "inspect", SUPABASE_IMAGES[major], check=False).returncode == 0:
+        pytest.skip(f"this engine has {SUPABASE_IMAGES[major]}: the check would use it, not the image's server")
     ws = runner.workspace
-    base = corpus_repo(ws, corpus / project)
+    base = corpus_repo(ws, corpus / project, major)
     history = sorted((ws / MIGRATIONS).glob("*.sql"))
     assert len(history) == files
     git(ws, "checkout", "-q", "-b", "feature")
@@ -123,6 +129,23 @@ def test_a_real_supabase_history_replays_in_the_image_with_its_stand_ins_named(
     assert listed_stand_ins(body) == stand_ins
     assert listed_stand_ins(run.summary) == stand_ins
     assert run.outputs["comment-url"].endswith(f"#issuecomment-{comment['id']}")
+
+    # The project's major: on 15, the image's server is the match; on 17, Supabase's image of 17 is
+    # preferred but not on the engine (the check never pulls it), which a readable warning says, and
+    # the comment says which major ran.
+    others = [w for w in plan["warnings"] if not STAND_INS.search(w)]
+    if major == 15:
+        assert others == [] and report["plan"]["version_note"] is None
+    else:
+        image = SUPABASE_IMAGES[major]
+        assert others == [
+            f"could not start {image} for the project's PostgreSQL major ({image} is not on this Docker engine; "
+            f"the dry run does not pull images (`docker pull {image}` first)); the dry run used the default "
+            "server instead"
+        ]
+        note = f"PostgreSQL 15 ran this dry run, but the project runs PostgreSQL {major}"
+        assert plan["version_note"].startswith(note)
+        assert note in body and image in body.replace("\\_", "_")
 
     # The conclusion is the findings' (fail-on: error): exit code, outputs, comment and audit agree.
     assert run.outputs["blocking-count"] == str(report["blocking_count"])
