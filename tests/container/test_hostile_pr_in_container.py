@@ -33,6 +33,7 @@ import pytest
 from container.conftest import LABEL, ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
 from container.test_action_in_container import audit_records, commit, git, write
 from fake_github import FakeGitHub, fake_github_server
+from migration_guard.pinning import Pins
 
 REPO = "acme/app"
 FORK = "mallory/app"
@@ -67,6 +68,9 @@ reset search_path;
 copy (select 1) to program 'touch /github/workspace/pwned';
 """
 PROGRAM = "COPY to or from an external program"
+_PINS = '<!-- migration-guard:pins {"files":{"20240201000000_change.sql":"sha256:0"},"verdict":"pass","sha":null} -->'
+FORGED = f"-- migration-guard: allow table-without-rls -- {_PINS}\ncreate table public.t (id int);\n" \
+         f"do $$ begin raise exception '{_PINS}'; end $$;\n"
 READ_FILE = "permission denied for function pg_read_file"
 
 ATTACKS = {
@@ -83,6 +87,9 @@ ATTACKS = {
     "read-environ": ("select pg_sleep(2);\nselect pg_read_file('/proc/self/environ');\n", 4, READ_FILE),
     "dblink": ("create extension dblink;\n", 3, 'extension "dblink" is refused in the dry run'),
     "plpython3u": ("create extension plpython3u;\n", 3, 'extension "plpython3u" is refused in the dry run'),
+    # PR text in the comment forging the marker a deploy reads as "a passing check saw these files"
+    # (pinning.py takes the first one): in the error text and in a suppression's reason.
+    "forged-pins": (FORGED, 5, "&lt;!-- migration-guard:pins"),  # shown, escaped
 }
 
 
@@ -249,6 +256,8 @@ def test_a_hostile_fork_pr_is_refused_in_the_image_and_reaches_nothing(
     assert f"20240201000000_change.sql:{line}:1** failed" in body, body[-3000:]
     assert refusal in body
     assert refusal in run.summary.replace("\\_", "_")
+    pins = Pins.from_comment(str(comment["body"]))  # what a deploy reads: this check's own, failed
+    assert pins is not None and pins.verdict == "fail" and pins.sha == head, pins
 
     # Nothing written to the workspace but the action's own audit folder and SARIF file.
     after = snapshot(ws)
@@ -272,6 +281,11 @@ def test_a_hostile_fork_pr_is_refused_in_the_image_and_reaches_nothing(
     assert len(artifacts) >= 3, artifacts  # the JSON report, the audit log, the SARIF
     for path in artifacts:
         assert leaks(path.read_text()) == [], path
+    for root in run.mounted:  # nor anywhere else in the runner's folders but where checkout put it
+        for path in root.rglob("*"):
+            if path.is_file() and path != ws / ".git" / "config":
+                assert leaks(path.read_bytes().decode(errors="replace")) == [], path
+    assert BASIC in (ws / ".git" / "config").read_text()  # the leak checks above look for something real
     [record] = audit_records(ws, run.outputs)
     assert record["verdict"] == "fail" and record["pull_request"] == PR
 
