@@ -82,6 +82,21 @@ ATTACKS = {
         "privileges of the pg_read_server_files role",
     ),
     "alter-role-superuser": ("alter role postgres superuser;\n", 3, "must be superuser to alter superuser roles"),
+    "create-superuser": ("create role boss superuser login;\n", 3, "must be superuser to create superusers"),
+    "lo-import-git-config": ("select lo_import('/github/workspace/.git/config');\n", 3,
+                             "permission denied for function lo_import"),
+    # CREATEROLE (as on Supabase) could grant these in PostgreSQL 15; mg_guard.so, built into the image
+    # and preloaded, refuses: directly and through a role of the migration's own.
+    "grant-server-program": (
+        "grant pg_execute_server_program to postgres;\n"
+        "copy (select 1) to program 'touch /github/workspace/pwned';\n", 3,
+        'granting role "pg_execute_server_program" is not allowed in the Migration Guard dry-run sandbox',
+    ),
+    "grant-read-files-via-a-role": (
+        "create role helper;\ngrant pg_read_server_files to helper;\ngrant helper to postgres;\n"
+        "select pg_read_file('/github/workspace/.git/config');\n", 4,
+        'granting role "pg_read_server_files" is not allowed in the Migration Guard dry-run sandbox',
+    ),
     "search-path-hijack": (HIJACK, 15, PROGRAM),
     # The sleep keeps the server up long enough for the host to read its environment (see the test).
     "read-environ": ("select pg_sleep(2);\nselect pg_read_file('/proc/self/environ');\n", 4, READ_FILE),
