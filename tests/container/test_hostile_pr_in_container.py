@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from container.conftest import LABEL, ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
+from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
 from container.test_action_in_container import audit_records, commit, git, write
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.pinning import Pins
@@ -198,10 +198,11 @@ class Watched:
 
 def run_watched(
     runner: ActionRunner, inputs: dict[str, str], base: str, head: str,
-    probe: Callable[[int], dict[str, str]] | None = None, wait: float = 600,
+    probe: Callable[[int, str], dict[str, str]] | None = None, wait: float = 600,
 ) -> Watched:
     """Run the action detached and watch its container's processes from the host until it exits.
-    ``probe``: called once with the first dry-run postmaster's pid, in the watching thread."""
+    ``probe``: called once with the first dry-run postmaster's pid and the container's id, in the
+    watching thread."""
     name = f"mg-hostile-{os.getpid()}-{int(time.monotonic() * 1000)}"
     proc = runner.run(inputs, "pull_request", fork_event(base, head), head, f"refs/pull/{PR}/merge", token=TOKEN,
                       name=name, detach=True, extra_env={"GITHUB_TOKEN": TOKEN})
@@ -223,7 +224,7 @@ def run_watched(
                             servers[pid] = Path(f"/proc/{pid}/environ").read_bytes()
                         if probe is not None and not probed and is_postmaster(pid):
                             try:
-                                probed.update(probe(pid))
+                                probed.update(probe(pid, ids[0]))
                             except Exception as exc:  # reported by the test, not lost in this thread
                                 probed["error"] = repr(exc)
             time.sleep(0.05)
@@ -382,10 +383,9 @@ def test_a_cancelled_check_stops_at_once_in_the_image_and_leaves_no_server(
     github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
     signalled: list[str] = []
 
-    def cancel(pid: int) -> dict[str, str]:
+    def cancel(pid: int, container: str) -> dict[str, str]:
         del pid
         time.sleep(1)  # into the migration's sleep
-        [container] = docker("ps", "-q", "--filter", f"label={LABEL}", "--filter", "name=mg-hostile-").stdout.split()
         docker("kill", "--signal", sig, container)
         signalled.append(container)
         return {}
@@ -414,9 +414,10 @@ SUPERUSER_PROBES = {
 }
 
 
-def superuser_probe(pid: int) -> dict[str, str]:
+def superuser_probe(pid: int, container: str) -> dict[str, str]:
     """Connect to the running dry-run server as its superuser, through its socket as the host sees it
     (/proc/PID/root: the container's /tmp), and try each probe; the first line of each outcome."""
+    del container
     args = server_args(pid)
     host = f"/proc/{pid}/root{args[args.index('-k') + 1]}"
     port = args[args.index("-p") + 1]
