@@ -9,9 +9,14 @@ sticky comment; nothing may be written to the workspace but the action's own aud
 server may outlive the container. While the container runs, its processes are watched from the host
 (its cgroup): the dry-run server is seen, its environment holds no token, and it is gone afterwards.
 
+Also in the image: runaway SQL ends on its limit (statement timeout, its watchdog, temp files, data
+growth), the runner's cancel stops the check, and, as defence in depth, even the dry-run server's
+superuser (reached from the host through the container's socket) cannot touch the workspace: the
+Landlock confinement holds under Docker's seccomp profile.
+
 Fork-like, but with a token that may comment (a repository that sends write tokens to fork PRs): so
 the comment itself is checked for leaks too. On `pull_request_target` the action refuses forks
-outright (tests/github).
+outright (tests/commands/test_action.py).
 """
 
 from __future__ import annotations
