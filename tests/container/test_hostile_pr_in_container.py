@@ -277,6 +277,7 @@ def test_a_hostile_fork_pr_is_refused_in_the_image_and_reaches_nothing(
     assert f"20240201000000_change.sql:{line}:1** failed" in body, body[-3000:]
     assert refusal in body
     assert refusal in run.summary.replace("\\_", "_")
+    assert f"::error file={CHANGE},line={line}," in run.stdout  # on the diff too
     pins = Pins.from_comment(str(comment["body"]))  # what a deploy reads: this check's own, failed
     assert pins is not None and pins.verdict == "fail" and pins.sha == head, pins
 
@@ -318,6 +319,35 @@ def test_a_hostile_fork_pr_is_refused_in_the_image_and_reaches_nothing(
         assert watched.servers, "the dry-run server was not seen running"
         for environ in watched.servers.values():
             assert TOKEN.encode() not in environ and b"INPUT_" not in environ and b"GITHUB_" not in environ
+
+
+def test_with_a_forks_read_only_token_the_refusal_is_in_the_summary_and_annotations(
+    runner: ActionRunner, github: FakeGitHub
+) -> None:
+    """GitHub's default for a fork's `pull_request`: the token cannot comment. The report goes to the
+    step summary and the annotations; the failed comment is a warning that leaks nothing."""
+    github.forbid_writes(REPO)
+    sql, line, refusal = ATTACKS["copy-to-program"]
+    ws = runner.workspace
+    base = checkout(ws)
+    git(ws, "checkout", "-q", "-b", "feature")
+    head = commit(ws, {CHANGE: HEADER + sql}, "innocent")
+    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+
+    run = run_watched(runner, {}, base, head).run
+    assert run.returncode == 1, run.text[-3000:]
+    assert "Traceback" not in run.text
+    assert run.outputs["verdict"] == "fail" and run.outputs["comment-url"] == ""
+    assert github.comments(REPO, PR) == [] and github.requests_to("POST", f"/repos/{REPO}/issues/{PR}/comments")
+    summary = run.summary.replace("\\_", "_")
+    assert f"20240201000000_change.sql:{line}:1** failed" in summary and refusal in summary
+    [annotation] = [x for x in run.stdout.splitlines() if "title=migration-guard dry run failed" in x]
+    assert annotation.startswith(f"::error file={CHANGE},line={line},col=1,") and refusal in annotation
+    [warning] = [x for x in run.stdout.splitlines() if x.startswith("::warning") and "comment" in x]
+    assert "could not post the report comment" in warning and "fork pull request" in warning, warning
+    shown = "\n".join(x for x in run.text.splitlines() if not x.startswith("::add-mask::"))
+    assert leaks(shown) == [] and leaks(run.summary) == []
+    assert not list(ws.rglob("pwned"))
 
 
 # --- runaway SQL: each ends on its limit, inside the container ------------------------------------
