@@ -296,6 +296,24 @@ def test_fork_pull_request_read_only_token_degrades_to_a_warning(
     assert "drop-column" in blocked.summary
 
 
+def test_a_failed_dry_run_is_an_annotation_at_its_statement(
+    github: FakeGitHub, tmp_path: Path, pg: dict[str, str]
+) -> None:
+    """Counted as blocking like an error finding, so shown on the diff like one: with a fork's
+    read-only token (no comment) the summary would otherwise be the only place that says why."""
+    broken = "-- intent: notes\nselect 1;\ninsert into public.nowhere values (1);\n"
+    project = make_project(tmp_path, {NEW_FILE: broken})
+    _pull(github, project, head_repo="someone/app")
+    github.forbid_writes(REPO)
+
+    result = run_action(project, github, tmp_path, head_repo="someone/app", inputs=pg)
+    assert result.returncode == 1 and result.outputs["blocking-count"] == "1"
+    [failed] = [line for line in result.stdout.splitlines() if "title=migration-guard dry run failed" in line]
+    assert failed == (f"::error file={NEW_FILE},line=3,col=13,title=migration-guard dry run failed::"
+                      'relation "public.nowhere" does not exist (SQLSTATE 42P01)')
+    _assert_no_token(result, github)
+
+
 def test_invalid_token_is_a_warning(github: FakeGitHub, tmp_path: Path, pg: dict[str, str]) -> None:
     project = make_project(tmp_path, {NEW_FILE: SAFE})
     _pull(github, project)

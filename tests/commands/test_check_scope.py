@@ -183,3 +183,13 @@ def test_nothing_changed_says_so_and_points_at_all(branch: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.splitlines()[1] == (
         "ok: no migration changes in supabase/migrations: nothing to check (--all checks every migration)")
+
+
+def test_github_format_annotates_a_failed_dry_run_at_its_statement(branch: Path) -> None:
+    mig = branch / "supabase" / "migrations"
+    (mig / "20240301000000_notes.sql").write_text(HARMLESS + "insert into public.nowhere values (1);\n")
+    github = cli(branch, "check", "--format", "github", "--supabase", "off")
+    assert github.returncode == 1, github.stderr
+    assert ("::error file=supabase/migrations/20240301000000_notes.sql,line=5,col=13,"
+            'title=migration-guard dry run failed::relation "public.nowhere" does not exist (SQLSTATE 42P01)'
+            ) in github.stdout.splitlines()

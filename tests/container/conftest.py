@@ -82,11 +82,14 @@ def base_image(engine: None) -> str:
 
 
 @pytest.fixture(scope="session")
-def image(base_image: str) -> str:
+def image(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     start = time.monotonic()
-    docker("build", "--network", "host", "-t", IMAGE, str(ROOT))
+    iidfile = tmp_path_factory.mktemp("image") / "iid"
+    docker("build", "--network", "host", "--iidfile", str(iidfile), "-t", IMAGE, str(ROOT))
     timed("docker build", time.monotonic() - start)
-    return IMAGE
+    # By id: another checkout on this engine building the same tag meanwhile must not swap the image
+    # under this session's tests.
+    return iidfile.read_text().strip()
 
 
 @pytest.fixture(scope="session")
@@ -184,6 +187,7 @@ class ActionRunner:
         token: str = "ghs_FakeToken0123456789abcdefghijklmnopqrst",
         name: str | None = None,
         detach: bool = False,
+        extra_env: dict[str, str] | None = None,
     ) -> ActionRun | subprocess.Popen[str]:
         (self.workflow / "event.json").write_text(json.dumps(event))
         step = uuid.uuid4().hex
@@ -245,6 +249,7 @@ class ActionRunner:
                 "CI": "true",
             }
         )
+        env.update(extra_env or {})  # a workflow's own `env:` (e.g. GITHUB_TOKEN), passed like the rest
         argv = ["docker", "run", "--name", name or f"mg-action-{step[:12]}", "--label", LABEL,
                 "--workdir", "/github/workspace", "--rm", "--network", "host"]
         for key in env:

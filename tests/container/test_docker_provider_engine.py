@@ -124,3 +124,15 @@ def test_from_inside_the_action_container_through_the_socket(image: str, pg_imag
         proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert leftover_containers() == []
+
+
+def test_an_image_the_engine_lacks_is_one_line_naming_it(engine: None, tmp_path: Path) -> None:
+    """The real SDK's ImageNotFound from a real engine (it was a traceback): one line, nothing left."""
+    folder = project(tmp_path, GOOD)
+    proc = plan_on_host(folder, "migration-guard-test-absent:1")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "migration-guard: error: migration-guard-test-absent:1 is not on this Docker engine; the dry run does not "
+        "pull images (`docker pull migration-guard-test-absent:1` first)"
+    ]
+    assert leftover_containers() == []

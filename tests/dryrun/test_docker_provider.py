@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from migration_guard.dryrun.docker import container_args, default_image, docker_server, superuser_for, wait_ready
+from migration_guard.dryrun.docker import (
+    container_args,
+    create_container,
+    default_image,
+    docker_server,
+    superuser_for,
+    wait_ready,
+)
 from migration_guard.errors import UserError
 
 
@@ -144,3 +151,43 @@ def test_a_container_that_fails_to_start_is_removed() -> None:
         pass
     assert "detach" not in client.containers.calls[0]
     assert client.containers.container.removed == [{"force": True}]
+
+
+class ImageNotFound(Exception):
+    """Named as docker.errors.ImageNotFound, which the provider recognises by name."""
+
+
+class Creating(FakeContainers):
+    def __init__(self, have: set[str], error: Exception | None = None) -> None:
+        super().__init__()
+        self.have, self.error = have, error
+
+    def create(self, **kwargs: Any) -> FakeContainer:
+        self.calls.append(kwargs)
+        if self.error is not None:
+            raise self.error
+        if kwargs["image"] not in self.have:
+            raise ImageNotFound(f"404 Client Error for http+docker://localhost/v1.41/containers/create: "
+                                f"Not Found (\"No such image: {kwargs['image']}\")")
+        return self.container
+
+
+def test_an_image_the_engine_lacks_is_one_line_naming_it() -> None:
+    """The engine's 404 (a URL and the SDK's wording) reached the PR comment's warning, and was a
+    traceback from `plan --postgres docker`."""
+    client = FakeClient()
+    client.containers = Creating(have={"postgres:15"})
+    assert create_container(client, {"image": "postgres:15"}) is client.containers.container
+    with pytest.raises(UserError) as err, docker_server("supabase/postgres:17.4.1.067", None, client=client):
+        pass
+    assert err.value.message == (
+        "supabase/postgres:17.4.1.067 is not on this Docker engine; the dry run does not pull images "
+        "(`docker pull supabase/postgres:17.4.1.067` first)"
+    )
+
+
+def test_other_create_errors_pass_through() -> None:
+    client = FakeClient()
+    client.containers = Creating(have=set(), error=RuntimeError('Conflict. The container name is already in use'))
+    with pytest.raises(RuntimeError, match="already in use"):
+        create_container(client, {"image": "postgres:15"})

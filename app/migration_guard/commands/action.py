@@ -257,6 +257,12 @@ def publish_check(
     audit_file = _audit(report, settings, ctx, secrets)
     from migration_guard.redact import redact
 
+    failed = [m for m in (report.plan.migrations if report.plan else ()) if m.new and m.status == "failed"]
+    if failed:  # blocking like an error finding, so on the diff like one (text from PR SQL: scrubbed)
+        from migration_guard.report.annotations import failure_annotation
+
+        print(redact("\n".join(failure_annotation(m) for m in failed), secrets), flush=True)
+
     # Error texts in the report come from PR SQL and the server: scrubbed like the JSON report.
     workflow.append_summary(redact(render_summary(report), secrets))
 

@@ -149,7 +149,7 @@ def render(fmt: str, report: CheckReport, scope: Scope) -> str:
         snippets = statement_texts(report.migrations, report.located_findings)
         return render_sarif(report.lint_result, list(all_rules()), snippets)
     if fmt == "github":
-        from migration_guard.report.annotations import escape_data, render_annotations
+        from migration_guard.report.annotations import escape_data, failure_annotation, render_annotations
         from migration_guard.report.check_text import verdict_line
 
         lines = [f"::notice::{escape_data(scope.line)}"]
@@ -158,6 +158,8 @@ def render(fmt: str, report: CheckReport, scope: Scope) -> str:
             lines.append(annotations.rstrip("\n"))
         if report.plan_error:
             lines.append(f"::error::{escape_data('dry run: ' + report.plan_error)}")
+        lines += [failure_annotation(m) for m in (report.plan.migrations if report.plan else ())
+                  if m.new and m.status == "failed"]
         lines.append(verdict_line(report, color=False))
         return "\n".join(lines) + "\n"
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")

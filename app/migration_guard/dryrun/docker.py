@@ -160,6 +160,27 @@ def _connect_check(port: int, user: str = "postgres") -> Callable[[], object]:
     return check
 
 
+def _image_not_found(exc: BaseException) -> bool:
+    return any(c.__name__ == "ImageNotFound" for c in type(exc).__mro__)  # docker.errors, without importing it
+
+
+def create_container(client: Any, args: dict[str, Any]) -> Any:
+    """``containers.create``; an image the engine lacks is one line naming it.
+
+    ``create`` never pulls (unlike ``docker run``), and the dry run does not pull either: Supabase's
+    image is a large download for every run of the action, and there the network extensions that
+    the local provider stands in for (pg_net, http, wrappers) are real, so they are refused."""
+    try:
+        return client.containers.create(**args)
+    except Exception as exc:
+        if not _image_not_found(exc):
+            raise
+    image = str(args["image"])
+    raise UserError(
+        f"{image} is not on this Docker engine; the dry run does not pull images (`docker pull {image}` first)"
+    )
+
+
 @contextlib.contextmanager
 def docker_server(
     image: str | None,
@@ -188,7 +209,7 @@ def docker_server(
     args = container_args(image, port, sibling is not None, sibling or "", host_network)
     if hasattr(client.containers, "create"):
         # Created, then started inside the try: a container that fails to start is removed too.
-        container = client.containers.create(**{k: v for k, v in args.items() if k != "detach"})
+        container = create_container(client, {k: v for k, v in args.items() if k != "detach"})
         start: Callable[[], object] = container.start
     else:  # a client that only runs (created and started in one call)
         container = client.containers.run(**args)

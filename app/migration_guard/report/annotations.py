@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from migration_guard.model import Finding, Severity
+from migration_guard.model import Finding, MigrationRun, Severity
 
 
 def escape_data(text: str) -> str:
@@ -95,3 +95,26 @@ def render_annotations(findings: Iterable[Finding], limit_per_severity: int | No
             )
         )
     return "".join(f"{line}\n" for line in lines)
+
+
+def failure_annotation(run: MigrationRun) -> str:
+    """``::error`` at the statement a migration failed on in the dry run (a refusal, a limit, a plain
+    error). On a fork's pull request the token cannot comment: without it, the diff would not show
+    why the check failed."""
+    err = run.error
+    line, column = (err.line, err.column) if err is not None else (1, 1)
+    props = ",".join(
+        f"{key}={escape_property(str(value))}"
+        for key, value in (
+            ("file", workspace_path(run.path)),
+            ("line", line),
+            ("col", column),
+            ("title", "migration-guard dry run failed"),
+        )
+    )
+    message = "the dry run failed here"
+    if err is not None:
+        message = f"{err.message} (SQLSTATE {err.sqlstate})" if err.sqlstate else err.message
+        if err.hint:
+            message += f"\n\nHint: {err.hint}"
+    return f"::error {props}::{escape_data(message)}"
