@@ -1,0 +1,28 @@
+"""Attacks by a fork's pull request on the PR check itself (not the sandbox): hostile file names,
+SQL text, object names and comments that would hide a finding, forge what the check recorded, or
+talk to the runner. One test per attack; each failed before its fix (the docstring says how). The
+real action entrypoint as a subprocess, a real git workspace, the real dry run, and the real
+PyGithub against tests/fake_github.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pr_check_harness import DROP_COLUMN, MIGRATIONS, PR, REPO, open_pull, run_check
+
+from fake_github import FakeGitHub, fake_github
+
+__all__ = ["fake_github"]
+
+
+def test_a_migration_with_a_non_ascii_name_is_still_checked(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: `git diff --name-only` quotes names with non-ASCII bytes ("…caf\\303\\251.sql"), so
+    the quoted line matched no file and the check said "no migration changes" and passed, while the
+    Supabase CLI applies `20240201000000_café.sql` like any other migration."""
+    name = f"{MIGRATIONS}/20240201000000_café.sql"
+    pull = open_pull(tmp_path, fake_github, {name: DROP_COLUMN})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert check.outputs["verdict"] == "fail"
+    assert f"::error file={name},line=2" in check.stdout
+    assert "drop-column" in fake_github.comments(REPO, PR)[0]["body"]
