@@ -88,9 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         from migration_guard.log import secrets
         from migration_guard.redact import redact
+        from migration_guard.report.escape import one_line
 
-        # A driver or server error inside the message may echo a password back.
-        print(f"migration-guard: error: {redact(exc.message, secrets())}", file=sys.stderr)
+        # A driver or server error inside the message may echo a password back. And it may quote a
+        # file name or error text from a pull request: one line, so no `::command` of theirs starts one
+        # (the runner reads stderr for workflow commands too).
+        print(f"migration-guard: error: {one_line(redact(exc.message, secrets()))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("migration-guard: interrupted", file=sys.stderr)

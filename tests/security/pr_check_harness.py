@@ -45,8 +45,12 @@ class PullRequest:
     head: str
 
 
-def open_pull(tmp_path: Path, fake: FakeGitHub, files: dict[str, str], head_repo: str = "mallory/app") -> PullRequest:
-    """`main` holds INIT; a branch adds ``files`` (paths relative to the repository); a fork's PR #7."""
+def open_pull(
+    tmp_path: Path, fake: FakeGitHub, files: dict[str, str], head_repo: str = "mallory/app",
+    symlinks: dict[str, str] | None = None,
+) -> PullRequest:
+    """`main` holds INIT; a branch adds ``files`` and ``symlinks`` (name → target; paths relative to
+    the repository); a fork's PR #7."""
     root = tmp_path / "workspace"
     (root / MIGRATIONS).mkdir(parents=True)
     (root / "supabase" / "config.toml").write_text('[api]\nschemas = ["public"]\n')
@@ -59,6 +63,8 @@ def open_pull(tmp_path: Path, fake: FakeGitHub, files: dict[str, str], head_repo
     for name, content in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(content)
+    for name, target in (symlinks or {}).items():
+        (root / name).symlink_to(target)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "the pull request")
     head = git(root, "rev-parse", "HEAD")

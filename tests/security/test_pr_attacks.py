@@ -26,3 +26,21 @@ def test_a_migration_with_a_non_ascii_name_is_still_checked(fake_github: FakeGit
     assert check.outputs["verdict"] == "fail"
     assert f"::error file={name},line=2" in check.stdout
     assert "drop-column" in fake_github.comments(REPO, PR)[0]["body"]
+
+
+def test_a_file_name_cannot_inject_workflow_commands_through_the_error_line(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """Before: an error naming a path (here a dangling symlink, which git commits as it is) was
+    printed raw as `migration-guard: error: …` on stderr, which the runner reads for workflow
+    commands too: the file name's newline put `::stop-commands::` at the start of a line, and the
+    runner would then ignore our annotations (and the next lines forged an error annotation)."""
+    name = f"{MIGRATIONS}/20240201000000_x\n::stop-commands::pwned\n::error file=README.md::forged\n.sql"
+    pull = open_pull(tmp_path, fake_github, {}, symlinks={name: "/nonexistent/target.sql"})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 2, check.stdout + check.stderr
+    assert check.outputs["verdict"] == "fail"
+    commands = check.commands()
+    assert not [c for c in commands if c.startswith(("::stop-commands", "::error file=README"))], commands
+    assert len(check.stderr.strip().splitlines()) == 1, check.stderr  # one line, as every error
+    assert "symlink to a missing file" in check.stderr

@@ -50,6 +50,17 @@ def _segments(text: str) -> list[tuple[bool, str]]:
     return out
 
 
+# Everything a log viewer or the runner may take as a line break (.NET's ReadLine: CR, LF; Unicode's too).
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """A message for a one-line log or terminal line: every line break becomes a space, so text from a
+    pull request (a file name, an error message) can never start a line of its own (a workflow
+    command such as ``::stop-commands::`` is only read at the start of a line)."""
+    return _LINE_BREAKS.sub(" ", value)
+
+
 def code(value: str) -> str:
     """An inline code span for any text (identifiers, SQL), whatever backticks it contains."""
     value = value.replace("\r", " ").replace("\n", " ")
