@@ -44,3 +44,21 @@ def test_a_file_name_cannot_inject_workflow_commands_through_the_error_line(
     assert not [c for c in commands if c.startswith(("::stop-commands", "::error file=README"))], commands
     assert len(check.stderr.strip().splitlines()) == 1, check.stderr  # one line, as every error
     assert "symlink to a missing file" in check.stderr
+
+
+def test_a_pull_request_cannot_unexpose_a_schema_to_hide_a_table_without_rls(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """Before: the check read `[api] schemas` from the pull request's own supabase/config.toml, so a
+    PR that also set `schemas = ["graphql_public"]` made its table without row level security in
+    `public` pass (table-without-rls only looks at exposed schemas). The exposed schemas are now those
+    of the base and the head together: a PR can add exposure to its own check, never remove it."""
+    table = "-- intent: keys\ncreate table public.api_keys (id bigint primary key, k text);\n"
+    pull = open_pull(tmp_path, fake_github, {
+        f"{MIGRATIONS}/20240201000000_keys.sql": table,
+        "supabase/config.toml": '[api]\nschemas = ["graphql_public"]\n',
+    })
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert f"::error file={MIGRATIONS}/20240201000000_keys.sql,line=2,col=1,title=migration-guard table-without-rls::" \
+        in check.stdout
