@@ -66,7 +66,9 @@ class DeployState:
 
 def _say(secrets: tuple[str, ...]) -> Say:
     def say(line: str) -> None:
-        print(redact(line, secrets), flush=True)
+        # Lines name migration files and quote server errors: never a workflow command of theirs
+        # (a merged file named "…\r::stop-commands::x.sql" is applied by the Supabase CLI).
+        print(workflow.no_commands(redact(line, secrets)), flush=True)
 
     return say
 

@@ -6,13 +6,18 @@ PyGithub against tests/fake_github.py."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from pr_check_harness import DROP_COLUMN, MIGRATIONS, PR, REPO, open_pull, run_check
 
+from deploy_harness import CLEAN, Deploy, deploy
 from fake_github import FakeGitHub, fake_github
 
-__all__ = ["fake_github"]
+__all__ = ["deploy", "fake_github"]
 
 
 def test_a_migration_with_a_non_ascii_name_is_still_checked(fake_github: FakeGitHub, tmp_path: Path) -> None:
@@ -62,3 +67,58 @@ def test_a_pull_request_cannot_unexpose_a_schema_to_hide_a_table_without_rls(
     assert check.returncode == 1, check.stdout + check.stderr
     assert f"::error file={MIGRATIONS}/20240201000000_keys.sql,line=2,col=1,title=migration-guard table-without-rls::" \
         in check.stdout
+
+
+HOSTILE_TEXT = """\
+-- intent: talk to the runner
+create table public."b
+::error file=README.md::forged by an identifier" (id bigint primary key);
+do $$ begin raise exception E'x\\n::stop-commands::pwned\\n::error file=README.md::forged by RAISE'; end $$;
+"""
+
+
+def test_the_cli_in_a_workflow_does_not_pass_workflow_commands_through(tmp_path: Path) -> None:
+    """Before: `migration-guard check` (the CLI, run as a workflow step) printed the object names and
+    the server's error text of the PR's SQL as they are, so a quoted identifier or a RAISE message
+    with a newline put `::stop-commands::` or a forged `::error` at the start of a line of the log.
+    With GITHUB_ACTIONS=true such a line is now escaped (a leading backslash); annotations the user
+    asked for (`--format github`) are still commands."""
+    from pr_check_harness import INIT, git
+
+    root = tmp_path / "repo"
+    (root / MIGRATIONS).mkdir(parents=True)
+    (root / "supabase" / "config.toml").write_text('[api]\nschemas = ["public"]\n')
+    (root / MIGRATIONS / "20240101000000_init.sql").write_text(INIT)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "init")
+    (root / MIGRATIONS / "20240201000000_b.sql").write_text(HOSTILE_TEXT)
+    env = {**os.environ, "GITHUB_ACTIONS": "true", "CI": "true"}
+    for fmt in ("text", "markdown", "github"):
+        proc = subprocess.run([sys.executable, "-m", "migration_guard", "check", "--base", "main", "--format", fmt],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        lines = [ln.lstrip() for ln in (proc.stdout + "\n" + proc.stderr).splitlines()]
+        forged = [ln for ln in lines if ln.startswith(("::stop-commands", "::error file=README"))]
+        assert forged == [], (fmt, forged)
+        assert "forged by RAISE" in proc.stdout or fmt == "github"  # still shown, escaped
+    assert "::error file=supabase/migrations/20240201000000_b.sql,line=2" in proc.stdout  # --format github
+
+
+def test_a_merged_file_name_cannot_inject_workflow_commands_into_the_deploy_log(deploy: Deploy) -> None:
+    """Before: the deploy printed `applying <file> …` as it is. The Supabase CLI applies a file named
+    `20240201000000_x\\r::stop-commands::…\\r….sql` (its pattern's `.` takes a CR), GitHub's file view
+    shows nothing odd, and the runner splits log lines at CR: the name started workflow commands in
+    the deploy job, the one with the production secrets."""
+    name = "20240201000000_x\r::stop-commands::pwned\r::error file=README.md::forged.sql"
+    (deploy.migrations / name).write_text(CLEAN)
+    deploy.open_pull(7, checked=False)
+    deploy.fake.add_check_comment(REPO, 7, MIGRATIONS, [deploy.migrations / name])  # a passing check saw it
+    deploy.fake.add_review(REPO, 7, "alice", "APPROVED")
+    deploy.protect()
+    deploy.end_to_end = True  # the real CLI, so its stdout is what the runner reads
+    run = deploy.run()
+    assert run.proc.returncode == 0, run.text
+    assert deploy.ledger() == ["20240101000000", "20240201000000"]
+    lines = [ln.lstrip() for ln in re.split(r"[\r\n]", run.text)]
+    assert [ln for ln in lines if ln.startswith(("::stop-commands", "::error file=README"))] == []
