@@ -12,10 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pr_check_harness import DROP_COLUMN, MIGRATIONS, PR, REPO, open_pull, run_check
 
 from deploy_harness import CLEAN, Deploy, deploy
 from fake_github import FakeGitHub, fake_github
+from migration_guard.dryrun.local import find_bin_dir
+from migration_guard.dryrun.providers import guard_available
 
 __all__ = ["deploy", "fake_github"]
 
@@ -122,3 +125,27 @@ def test_a_merged_file_name_cannot_inject_workflow_commands_into_the_deploy_log(
     assert deploy.ledger() == ["20240101000000", "20240201000000"]
     lines = [ln.lstrip() for ln in re.split(r"[\r\n]", run.text)]
     assert [ln for ln in lines if ln.startswith(("::stop-commands", "::error file=README"))] == []
+
+
+HIDDEN_TABLE = """\
+-- intent: a table nobody sees
+do $$ begin execute format('create table %I.%I (id bigint primary key, secret text)', 'public', 'leak'); end $$;
+create extension if not exists citext;
+alter extension citext add table public.leak;
+"""
+
+
+@pytest.mark.skipif(not guard_available(find_bin_dir()), reason="needs mg_guard (make -C pgext install)")
+def test_a_table_cannot_hide_from_the_report_as_an_extension_member(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: the dry run leaves extension members out of its affected objects and advisories (they
+    are the extension's business), and `postgres` owns the extensions it creates, so it could
+    `ALTER EXTENSION citext ADD TABLE public.leak`: a table in public, readable and writable by anon
+    without row level security (made by dynamic SQL, which lint cannot read), was in no part of the
+    report and the check passed. mg_guard now refuses ALTER EXTENSION … ADD outside an extension's
+    script, so the migration fails at that line."""
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_leak.sql": HIDDEN_TABLE})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    body = fake_github.comments(REPO, PR)[0]["body"]
+    assert "20240201000000\\_leak.sql:4:1** failed" in body
+    assert "ALTER EXTENSION citext ADD is refused in the dry run" in body
