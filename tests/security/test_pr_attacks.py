@@ -149,3 +149,16 @@ def test_a_table_cannot_hide_from_the_report_as_an_extension_member(fake_github:
     body = fake_github.comments(REPO, PR)[0]["body"]
     assert "20240201000000\\_leak.sql:4:1** failed" in body
     assert "ALTER EXTENSION citext ADD is refused in the dry run" in body
+
+
+def test_a_suppression_whose_reason_is_invisible_counts_as_no_reason(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: any text after `--` was a reason, so zero-width spaces and a Hangul filler suppressed
+    an error-level finding (the check passed, the comment showed an empty reason). A reason needs a
+    visible character, as the deploy's override reason does."""
+    invisible = "\u200b\u200d\u3164\u2800"
+    sql = f"-- intent: drop it\n-- migration-guard: allow drop-column -- {invisible}\n" \
+          "alter table public.users drop column nickname;\n"
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_drop.sql": sql})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "title=migration-guard suppression-without-reason::" in check.stdout
