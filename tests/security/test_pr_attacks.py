@@ -162,3 +162,22 @@ def test_a_suppression_whose_reason_is_invisible_counts_as_no_reason(fake_github
     check = run_check(pull, fake_github, tmp_path)
     assert check.returncode == 1, check.stdout + check.stderr
     assert "title=migration-guard suppression-without-reason::" in check.stdout
+
+
+def test_pr_text_in_the_comment_links_nowhere_and_references_no_other_issue(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """Before: a RAISE message (or any PR text outside code) reached the bot's comment with bare URLs
+    and issue references intact, which GitHub turns into links: a phishing link posted with the
+    repository's own bot (`https://…`, `www.…`), and `other/repo#12` / `#34` / `GH-56` references that
+    put a "mentioned this" backlink into other issues, also in other repositories. Links and
+    references get a zero-width joiner (as mentions already did); the text still reads the same."""
+    raise_sql = ("-- intent: x\ndo $$ begin raise exception 'log in again at https://evil.example/login "
+                 "or www.evil.example, see acme/other#12, #34 and GH-56'; end $$;\n")
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_x.sql": raise_sql})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    for body in (fake_github.comments(REPO, PR)[0]["body"], check.summary):
+        assert "log in again at" in body
+        for raw in ("https://evil", "www.evil", "other#12", "#34", "GH-56"):
+            assert raw not in body.replace("\\", ""), raw

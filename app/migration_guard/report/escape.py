@@ -5,7 +5,8 @@ HTML or links, or break the report's tables and collapsible blocks. Three contex
 
 - ``text``: Markdown prose. Code spans the text already has (``\\`users.email\\```) are kept as code
   (GitHub renders them literally); everything else gets HTML and Markdown link syntax escaped and
-  every ``@`` followed by a zero-width joiner, so ``@team`` never notifies anyone.
+  every ``@`` followed by a zero-width joiner, so ``@team`` never notifies anyone; bare URLs and
+  issue references (``#12``, ``GH-12``) get one too, so they link nowhere.
 - ``html``: inside raw HTML such as ``<summary>``, where Markdown is not parsed: entities only,
   code spans turned into ``<code>``.
 - ``cell``: a table cell: ``text`` on one line, with ``|`` escaped (GFM splits cells before it parses
@@ -26,11 +27,21 @@ def _defuse_mentions(text: str) -> str:
     return text.replace("@", "@" + ZWJ)
 
 
+# What GitHub turns into a link on its own: bare URLs (autolinks) and issue references (`#12`,
+# `owner/repo#12`, `GH-12`; a reference also puts a "mentioned this" backlink into that issue).
+_AUTOLINKS = re.compile(r"(?i)\b(?:(https?|ftp|mailto|file)(:)(?=//)|(www)(?=\.)|(gh)(?=-\d))|(#)(?=\d)")
+
+
+def _defuse_links(text: str) -> str:
+    """A zero-width joiner inside every bare URL and issue reference: it reads the same, links nowhere."""
+    return _AUTOLINKS.sub(lambda m: m.group(0) + ZWJ, text)
+
+
 def _plain(text: str) -> str:
     """Escape prose that is not code: HTML entities, Markdown link/emphasis syntax, mentions, backticks."""
     text = html.escape(text, quote=False)
     text = _MD_PUNCT.sub(r"\\\1", text)
-    return _defuse_mentions(text).replace("`", "\\`")
+    return _defuse_links(_defuse_mentions(text)).replace("`", "\\`")
 
 
 def _segments(text: str) -> list[tuple[bool, str]]:
@@ -97,7 +108,7 @@ def html_text(value: str) -> str:
         else:
             # Markdown is not parsed inside an HTML block today; entities for brackets keep it so if it were.
             escaped = html.escape(part, quote=False).replace("[", "&#91;").replace("]", "&#93;")
-            out.append(_defuse_mentions(escaped))
+            out.append(_defuse_links(_defuse_mentions(escaped)))
     return "".join(out)
 
 
