@@ -181,3 +181,36 @@ def test_pr_text_in_the_comment_links_nowhere_and_references_no_other_issue(
         assert "log in again at" in body
         for raw in ("https://evil", "www.evil", "other#12", "#34", "GH-56"):
             assert raw not in body.replace("\\", ""), raw
+
+
+def _outside_code(markdown: str) -> str:
+    """What GitHub would render as text: fenced blocks, <code> elements and code spans removed."""
+    text = re.sub(r"(`{3,})[^\n]*\n.*?\n\1", "", markdown, flags=re.S)
+    text = re.sub(r"<code>.*?</code>", "", text, flags=re.S)
+    return re.sub(r"(?<!\\)(`+)(?!`).+?(?<!`)\1(?!`)", "", text)
+
+
+def test_the_review_checklist_cannot_ping_a_team_or_load_an_image(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: the "Review carefully" checklist (shown for a file without `-- intent:`, which the PR
+    decides) put table names and co-author trailers between bare backticks: a table named
+    "a` @acme/admins <img src=//evil.example/t> `b" closed the code span, so the bot's comment pinged
+    a whole team and loaded a tracking image; a `Co-authored-by: Claude @acme/owners` trailer in a
+    commit message did the same. Both now go through report.escape like the rest of the report."""
+    sql = 'create table public."a` @acme/admins <img src=//evil.example/t> `b" (id bigint primary key);\n'
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_t.sql": sql})
+    from pr_check_harness import git
+
+    (pull.root / "README.md").write_text("x\n")
+    git(pull.root, "add", "-A")
+    git(pull.root, "commit", "-q", "-m", "docs\n\nCo-authored-by: Claude @acme/owners <claude@evil.example>")
+    pull.head = git(pull.root, "rev-parse", "HEAD")
+    (pull.root / MIGRATIONS / "20240201000000_t.sql").write_text(sql + "-- touched\n")
+    git(pull.root, "commit", "-q", "-am", "touch\n\nCo-authored-by: Claude @acme/owners <claude@evil.example>")
+    pull.head = git(pull.root, "rev-parse", "HEAD")
+    fake_github.pulls[(REPO, PR)].head_sha = pull.head
+    run_check(pull, fake_github, tmp_path)
+    body = fake_github.comments(REPO, PR)[0]["body"]
+    assert "Review carefully" in body and "co-authored by" in body
+    text = _outside_code(body)
+    assert "@acme/admins" not in text and "@acme/owners" not in text
+    assert "<img" not in text.lower()
