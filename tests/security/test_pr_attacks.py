@@ -214,3 +214,20 @@ def test_the_review_checklist_cannot_ping_a_team_or_load_an_image(fake_github: F
     text = _outside_code(body)
     assert "@acme/admins" not in text and "@acme/owners" not in text
     assert "<img" not in text.lower()
+
+
+def test_a_merged_migration_cannot_write_markup_into_the_deploy_summary(deploy: Deploy) -> None:
+    """Before: the deploy's step summary quoted the target server's error text (a RAISE in the merged
+    SQL) and the file names as they are: raw HTML, links and mentions in the job's summary, which
+    could forge what was applied. Now through report.escape like the check's report."""
+    sql = ("-- intent: fail\ndo $$ begin raise exception "
+           "'<img src=//evil.example/t> [applied](https://evil.example) @acme/admins'; end $$;\n")
+    deploy.add("20240201000000", "fail", sql)
+    deploy.open_pull(7)
+    deploy.fake.add_review(REPO, 7, "alice", "APPROVED")
+    deploy.protect()
+    run = deploy.run()
+    assert run.proc.returncode == 1, run.text
+    assert "evil.example" in run.summary
+    text = _outside_code(run.summary)
+    assert "<img" not in text and "[applied](" not in text and "@acme/admins" not in text

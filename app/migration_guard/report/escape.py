@@ -29,12 +29,14 @@ def _defuse_mentions(text: str) -> str:
 
 # What GitHub turns into a link on its own: bare URLs (autolinks) and issue references (`#12`,
 # `owner/repo#12`, `GH-12`; a reference also puts a "mentioned this" backlink into that issue).
-_AUTOLINKS = re.compile(r"(?i)\b(?:(https?|ftp|mailto|file)(:)(?=//)|(www)(?=\.)|(gh)(?=-\d))|(#)(?=\d)")
+_URLS = re.compile(r"(?i)\b(?:(?:https?|ftp|mailto|file):(?=//)|www(?=\.))")
+_REFERENCES = re.compile(r"(?i)\bgh(?=-\d)|#(?=\d)")
 
 
-def _defuse_links(text: str) -> str:
-    """A zero-width joiner inside every bare URL and issue reference: it reads the same, links nowhere."""
-    return _AUTOLINKS.sub(lambda m: m.group(0) + ZWJ, text)
+def _defuse_links(text: str, references: bool = True) -> str:
+    """A zero-width joiner inside every bare URL (and issue reference): it reads the same, links nowhere."""
+    text = _URLS.sub(lambda m: m.group(0) + ZWJ, text)
+    return _REFERENCES.sub(lambda m: m.group(0) + ZWJ, text) if references else text
 
 
 def _plain(text: str) -> str:
@@ -86,6 +88,14 @@ def text(value: str, one_line: bool = False) -> str:
     if one_line:
         value = " ".join(value.split())
     return "".join(code(part) if is_code else _plain(part) for is_code, part in _segments(value))
+
+
+def inline(value: str) -> str:
+    """One line of our own prose that quotes user-controlled text (a deploy gate's reason, a refusal):
+    HTML, link brackets, mentions and bare URLs made inert, ``|`` escaped for tables; Markdown
+    emphasis and ``#12`` kept (such a line names our own pull request that way)."""
+    value = html.escape(" ".join(value.split()), quote=False).replace("[", "\\[").replace("]", "\\]")
+    return _defuse_links(_defuse_mentions(value), references=False).replace("|", "\\|")
 
 
 def cell(value: str) -> str:
