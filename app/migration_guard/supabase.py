@@ -105,10 +105,14 @@ def references_supabase(migrations: Iterable[Migration]) -> bool:
     return False
 
 
-def resolve_supabase(mode: str, start: Path, migrations: Iterable[Migration]) -> bool:
-    """``--supabase auto|on|off``: auto = a config.toml above the folder, or Supabase references."""
+def resolve_supabase(mode: str, start: Path, migrations: Iterable[Migration], base: str | None = None) -> bool:
+    """``--supabase auto|on|off``: auto = a config.toml above the folder (now, or at git ``base``: a
+    pull request deleting it must not turn the Supabase rules off for its own check), or Supabase
+    references."""
     if mode == "on":
         return True
     if mode == "off":
         return False
-    return find_config(start) is not None or references_supabase(migrations)
+    if find_config(start) is not None or references_supabase(migrations):
+        return True
+    return bool(base) and config_text_at(start, base or "") is not None

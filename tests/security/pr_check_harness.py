@@ -47,19 +47,21 @@ class PullRequest:
 
 def open_pull(
     tmp_path: Path, fake: FakeGitHub, files: dict[str, str], head_repo: str = "mallory/app",
-    symlinks: dict[str, str] | None = None,
+    symlinks: dict[str, str] | None = None, init: str = INIT, removed: tuple[str, ...] = (),
 ) -> PullRequest:
-    """`main` holds INIT; a branch adds ``files`` and ``symlinks`` (name → target; paths relative to
-    the repository); a fork's PR #7."""
+    """`main` holds ``init`` and supabase/config.toml; a branch removes ``removed`` and adds ``files``
+    and ``symlinks`` (name → target; paths relative to the repository); a fork's PR #7."""
     root = tmp_path / "workspace"
     (root / MIGRATIONS).mkdir(parents=True)
     (root / "supabase" / "config.toml").write_text('[api]\nschemas = ["public"]\n')
-    (root / MIGRATIONS / "20240101000000_init.sql").write_text(INIT)
+    (root / MIGRATIONS / "20240101000000_init.sql").write_text(init)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "init")
     base = git(root, "rev-parse", "HEAD")
     git(root, "checkout", "-q", "-b", "feature")
+    for name in removed:
+        git(root, "rm", "-q", name)
     for name, content in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(content)

@@ -231,3 +231,19 @@ def test_a_merged_migration_cannot_write_markup_into_the_deploy_summary(deploy: 
     assert "evil.example" in run.summary
     text = _outside_code(run.summary)
     assert "<img" not in text and "[applied](" not in text and "@acme/admins" not in text
+
+
+def test_deleting_config_toml_does_not_turn_the_supabase_rules_off(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: `supabase: auto` (the default) decided from the pull request's own checkout, so a PR
+    that deleted supabase/config.toml (in a project whose SQL names no Supabase role) turned every
+    Supabase rule off and its table without row level security passed. The base's config.toml
+    counts too."""
+    init = "-- intent: users\ncreate table public.users (id bigint primary key, email text);\n" \
+           "alter table public.users enable row level security;\n"
+    table = "-- intent: keys\ncreate table public.api_keys (id bigint primary key, k text);\n"
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_keys.sql": table}, init=init,
+                     removed=("supabase/config.toml",))
+    assert not (pull.root / "supabase" / "config.toml").exists()
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "title=migration-guard table-without-rls::" in check.stdout

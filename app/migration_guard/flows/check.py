@@ -82,7 +82,7 @@ def lint_step(opts: CheckOptions, selection: Selection) -> LintStep:
     from migration_guard.supabase import exposed_schemas_since, resolve_supabase
 
     migrations = load_migrations(list(selection.paths))
-    is_supabase = resolve_supabase(opts.supabase, opts.migrations_dir, migrations)
+    is_supabase = resolve_supabase(opts.supabase, opts.migrations_dir, migrations, opts.base)
     options = LintOptions(
         supabase=is_supabase,
         exposed_schemas=exposed_schemas_since(opts.migrations_dir, opts.base),
