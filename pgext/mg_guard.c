@@ -14,6 +14,10 @@
  * superuser. Membership chains count, so granting a role that was itself made a member of
  * pg_execute_server_program is refused too. Superuser sessions (the sandbox's own bootstrap) are not
  * limited; a non-superuser session is, even inside a superuser's SECURITY DEFINER function.
+ *
+ * It also refuses ALTER EXTENSION ... ADD outside an extension's own script: the dry run leaves an
+ * extension's members out of its report (affected objects, advisories), so PR SQL could otherwise
+ * make its own table a member of an extension it created and hide it (no migration needs this).
  */
 #include "postgres.h"
 
@@ -21,6 +25,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_authid.h"
+#include "commands/extension.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -279,6 +284,15 @@ check_statement(Node *stmt)
 			}
 		case T_DropOwnedStmt:
 			check_rolespec_list("dropping objects owned by", ((DropOwnedStmt *) stmt)->roles, true);
+			break;
+		case T_AlterExtensionContentsStmt:
+			if (((AlterExtensionContentsStmt *) stmt)->action > 0 && !creating_extension)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("ALTER EXTENSION %s ADD is refused in the dry run",
+								((AlterExtensionContentsStmt *) stmt)->extname),
+						 errdetail("An object made a member of an extension is left out of Migration Guard's report, like the extension's own objects; migrations do not need this."),
+						 errhint("Create the object as a plain object (see docs/security.md).")));
 			break;
 		case T_ReassignOwnedStmt:
 			check_rolespec_list("reassigning objects owned by", ((ReassignOwnedStmt *) stmt)->roles, true);

@@ -62,6 +62,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _untrusted_text_in_a_workflow(args: argparse.Namespace) -> bool:
+    """In a GitHub workflow, every command but the action (which escapes all it prints) and the
+    annotations format may print pull-request text that must not become a workflow command."""
+    from migration_guard.github.workflow import in_workflow
+
+    return in_workflow() and args.command != "action" and getattr(args, "format", None) != "github"
+
+
 def main(argv: list[str] | None = None) -> int:
     real_process = argv is None  # the console script; in-process callers pass argv
     argv = sys.argv[1:] if argv is None else argv
@@ -70,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    if real_process and _untrusted_text_in_a_workflow(args):
+        from migration_guard.github.workflow import CommandSafeStream
+
+        sys.stdout = CommandSafeStream(sys.stdout)
+        sys.stderr = CommandSafeStream(sys.stderr)
     if real_process and args.command not in FAST_EXIT:  # lint/rules print only the files' own text
         from migration_guard.log import secrets
         from migration_guard.redact import RedactingStream
@@ -88,9 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         from migration_guard.log import secrets
         from migration_guard.redact import redact
+        from migration_guard.report.escape import one_line
 
-        # A driver or server error inside the message may echo a password back.
-        print(f"migration-guard: error: {redact(exc.message, secrets())}", file=sys.stderr)
+        # A driver or server error inside the message may echo a password back. And it may quote a
+        # file name or error text from a pull request: one line, so no `::command` of theirs starts one
+        # (the runner reads stderr for workflow commands too).
+        print(f"migration-guard: error: {one_line(redact(exc.message, secrets()))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("migration-guard: interrupted", file=sys.stderr)

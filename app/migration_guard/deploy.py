@@ -66,7 +66,9 @@ class DeployState:
 
 def _say(secrets: tuple[str, ...]) -> Say:
     def say(line: str) -> None:
-        print(redact(line, secrets), flush=True)
+        # Lines name migration files and quote server errors: never a workflow command of theirs
+        # (a merged file named "…\r::stop-commands::x.sql" is applied by the Supabase CLI).
+        print(workflow.no_commands(redact(line, secrets)), flush=True)
 
     return say
 
@@ -387,30 +389,33 @@ def override_text(state: DeployState, ctx: GitHubContext) -> str:
 
 
 def render_summary(state: DeployState) -> str:
+    """The deploy's step summary. Gate reasons, refusals and failures quote file names and the
+    server's error text (the merged SQL's RAISE): escaped like the check's report."""
+    from migration_guard.report import escape as esc
+
     lines = [f"## Deploy to `{state.environment}`: {state.verdict}", "", f"Database: `{state.database}`", ""]
     if state.override:
         lines += [
-            f"> ⚠️ **Emergency override** — reason: {state.reason or '(none)'} — requested by "
+            f"> ⚠️ **Emergency override** — reason: {esc.inline(state.reason or '(none)')} — requested by "
             f"{state.actor or 'unknown'} (run started by {state.triggering_actor or 'unknown'})",
             "",
         ]
     if state.gates:
         lines += ["| Gate | Result | Why |", "| --- | --- | --- |"]
         for g in state.gates:
-            cell = g.reason.replace("|", "\\|")
-            lines.append(f"| {g.gate} | {g.result} | {cell} |")
+            lines.append(f"| {g.gate} | {g.result} | {esc.inline(g.reason)} |")
         lines.append("")
     if state.pending:
         lines.append("| Migration | Applied |")
         lines.append("| --- | --- |")
         for m in state.pending:
-            lines.append(f"| `{m.path.name}` | {'yes' if m.version in state.applied else 'no'} |")
+            lines.append(f"| {esc.code_cell(m.path.name)} | {'yes' if m.version in state.applied else 'no'} |")
         lines.append("")
     if state.refusal:
-        lines += [f"**Refused:** {state.refusal}", ""]
+        lines += [f"**Refused:** {esc.inline(state.refusal)}", ""]
     if state.failure:
         lines += [
-            f"**Failed:** {state.failure}",
+            f"**Failed:** {esc.inline(state.failure)}",
             "",
             "Nothing is rolled back automatically: fix forward with a new migration (see docs/deploying.md).",
             "",

@@ -67,13 +67,15 @@ def changed_files(directory: Path, base: str, head: str | None = None) -> list[P
     # Against the work tree, from where the branch left `base` (as `check` does): what moved on
     # `base` since is not this branch's change.
     since = base if head else (merge_base(root, base) or base)
-    args = ["diff", "--name-only", "--diff-filter=AMR", "--no-renames", f"{base}...{head}" if head else since]
+    # -z: names as they are. Without it git quotes any name with a non-ASCII or odd byte
+    # ("…caf\303\251.sql"), which matched no file: a PR's `…_café.sql` went unchecked.
+    args = ["diff", "-z", "--name-only", "--diff-filter=AMR", "--no-renames", f"{base}...{head}" if head else since]
     out = _git(root, *args, "--", str(rel) if str(rel) != "." else ".")
-    files = [root / line for line in out.splitlines() if line.endswith(".sql")]
+    files = [root / name for name in out.split("\0") if name.endswith(".sql")]
     if head is None:
         # Untracked files are new too (a migration written but not yet committed).
-        extra = _git(root, "ls-files", "--others", "--exclude-standard", "--", str(rel))
-        files.extend(root / line for line in extra.splitlines() if line.endswith(".sql"))
+        extra = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", str(rel))
+        files.extend(root / name for name in extra.split("\0") if name.endswith(".sql"))
     return sorted({f for f in files if f.exists()})
 
 
@@ -82,8 +84,8 @@ def files_at(directory: Path, ref: str) -> list[str]:
     root = repo_root(directory)
     verify_ref(root, ref)
     rel = directory.resolve().relative_to(root.resolve())
-    out = _git(root, "ls-tree", "--name-only", ref, f"{rel}/" if str(rel) != "." else ".")
-    return [Path(line).name for line in out.splitlines() if line.endswith(".sql")]
+    out = _git(root, "ls-tree", "-z", "--name-only", ref, f"{rel}/" if str(rel) != "." else ".")
+    return [Path(name).name for name in out.split("\0") if name.endswith(".sql")]
 
 
 # -- the branch's base, found from anywhere in the work tree ------------------------------------------

@@ -22,7 +22,10 @@ import orjson
 from migration_guard.model import Migration, Statement, without_positions
 
 MARKER = "migration-guard:pins"
-_MARKER_RE = re.compile(r"<!--\s*" + re.escape(MARKER) + r"\s+(\{.*?\})\s*-->", re.DOTALL)
+# Only the marker that ends the comment counts: the report renders it last (its footer), and the
+# comment quotes pull-request text before that (a suppression's reason, an error message, code spans
+# kept verbatim), where a forged marker claiming "pass" could otherwise be found first.
+_MARKER_RE = re.compile(r"(?:\A|\n)<!-- " + re.escape(MARKER) + r" (\{[^\n]*\}) -->\s*\Z")
 PASSING = ("pass", "override")
 
 
@@ -73,7 +76,7 @@ class Pins:
 
     @classmethod
     def from_comment(cls, body: str) -> Pins | None:
-        """The pins in a comment body, or None (no marker, or a malformed one: never trusted)."""
+        """The pins ending a comment body, or None (no marker there, or a malformed one: never trusted)."""
         m = _MARKER_RE.search(body or "")
         if m is None:
             return None

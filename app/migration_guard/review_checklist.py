@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from migration_guard.model import AffectedObject, Migration, MigrationRun
+from migration_guard.report import escape as esc
 
 # Names assistants put in Co-authored-by trailers (case-insensitive, whole words).
 ASSISTANTS = re.compile(
@@ -90,7 +91,9 @@ def checklist(
     who: Authorship, migration: Migration, run: MigrationRun | None, affected: Iterable[AffectedObject]
 ) -> str:
     """Markdown: the reasons, then what the file locks, rewrites and drops, and new tables' RLS."""
-    lines = [f"**Review carefully: `{Path(who.path).name}`** ({'; '.join(who.reasons)}). Before approving, check:"]
+    # Names and co-author trailers come from the pull request: escaped like the rest of the report.
+    why = esc.text("; ".join(who.reasons), one_line=True)
+    lines = [f"**Review carefully: {esc.code(Path(who.path).name)}** ({why}). Before approving, check:"]
     locks: dict[str, str] = {}
     rewrites: list[str] = []
     for st in run.statements if run is not None else ():
@@ -100,15 +103,14 @@ def checklist(
                 locks[name] = lock.mode
         rewrites.extend(r for r in st.rewrites if r not in rewrites)
     objects = list(affected)
-    dropped = [f"{o.kind} `{o.name}`" for o in objects if o.change == "dropped"]
+    dropped = [f"{o.kind} {esc.code(o.name)}" for o in objects if o.change == "dropped"]
     tables, rls_on = new_tables_rls(migration)
-    lines.append(
-        "- [ ] locks: " + (", ".join(f"`{t}` {m}" for t, m in sorted(locks.items())) if locks else "none strong")
-    )
-    lines.append("- [ ] rewrites: " + (", ".join(f"`{r}`" for r in rewrites) if rewrites else "none"))
+    shown = ", ".join(f"{esc.code(t)} {m}" for t, m in sorted(locks.items()))
+    lines.append("- [ ] locks: " + (shown if locks else "none strong"))
+    lines.append("- [ ] rewrites: " + (", ".join(esc.code(r) for r in rewrites) if rewrites else "none"))
     lines.append("- [ ] drops: " + (", ".join(dropped) if dropped else "none"))
     if tables:
-        states = [f"`{t}` RLS {'on' if t in rls_on else '**off**'}" for t in tables]
+        states = [f"{esc.code(t)} RLS {'on' if t in rls_on else '**off**'}" for t in tables]
         lines.append("- [ ] new tables: " + ", ".join(states))
     lines.append("- [ ] a human approves this pull request (the deploy's review gate requires one)")
     if run is None:

@@ -34,14 +34,59 @@ def exposed_schemas(config: Path | None) -> tuple[str, ...]:
     if config is None:
         return DEFAULT_EXPOSED
     try:
-        data = tomllib.loads(config.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return _exposed_in(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return DEFAULT_EXPOSED
+
+
+def _exposed_in(text: str | None) -> tuple[str, ...]:
+    try:
+        data = tomllib.loads(text) if text is not None else {}
+    except tomllib.TOMLDecodeError:
         return DEFAULT_EXPOSED
     api = data.get("api")
     schemas = api.get("schemas") if isinstance(api, dict) else None
     if isinstance(schemas, list) and all(isinstance(s, str) for s in schemas) and schemas:
         return tuple(schemas)
     return DEFAULT_EXPOSED
+
+
+def config_text_at(start: Path, ref: str) -> str | None:
+    """The text of the config.toml ``find_config`` would pick, as it is at git ``ref`` (None: none there)."""
+    from migration_guard.errors import UserError
+    from migration_guard.gitdiff import repo_root, run_git
+
+    try:
+        root = repo_root(start).resolve()
+    except UserError:
+        return None
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if not folder.is_relative_to(root):
+            break
+        for candidate in (folder / "config.toml", folder / "supabase" / "config.toml"):
+            if candidate.parent.name != "supabase":
+                continue
+            try:
+                proc = run_git(root, "cat-file", "blob", f"{ref}:{candidate.relative_to(root).as_posix()}")
+            except UnicodeDecodeError:
+                return ""  # unreadable: the default exposure
+            if proc.returncode == 0:
+                return proc.stdout
+    return None
+
+
+def exposed_schemas_since(start: Path, base: str | None) -> tuple[str, ...]:
+    """The exposed schemas for checking a change made since ``base``: those of the work tree and of
+    ``base`` together. The change's own config.toml comes from the pull request, which must not be
+    able to unexpose `public` to hide its own table without row level security; it can only add."""
+    head = exposed_schemas(find_config(start))
+    if not base:
+        return head
+    before = _exposed_in(config_text_at(start, base))
+    return tuple(dict.fromkeys(head + before))
 
 
 def references_supabase(migrations: Iterable[Migration]) -> bool:
@@ -60,10 +105,14 @@ def references_supabase(migrations: Iterable[Migration]) -> bool:
     return False
 
 
-def resolve_supabase(mode: str, start: Path, migrations: Iterable[Migration]) -> bool:
-    """``--supabase auto|on|off``: auto = a config.toml above the folder, or Supabase references."""
+def resolve_supabase(mode: str, start: Path, migrations: Iterable[Migration], base: str | None = None) -> bool:
+    """``--supabase auto|on|off``: auto = a config.toml above the folder (now, or at git ``base``: a
+    pull request deleting it must not turn the Supabase rules off for its own check), or Supabase
+    references."""
     if mode == "on":
         return True
     if mode == "off":
         return False
-    return find_config(start) is not None or references_supabase(migrations)
+    if find_config(start) is not None or references_supabase(migrations):
+        return True
+    return bool(base) and config_text_at(start, base or "") is not None

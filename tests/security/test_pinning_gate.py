@@ -158,3 +158,30 @@ def test_an_override_passes_the_gate_and_is_audited(deploy: Deploy) -> None:
     skipped = [r for r in run.audit if r["event"] == "gate:checked"]
     assert skipped and skipped[0]["override"] is True and skipped[0]["reason"] == reason
     assert deploy.ledger() == ["20240101000000", "20240201000000"]
+
+
+def test_pins_forged_in_pull_request_text_are_not_trusted(deploy: Deploy) -> None:
+    """A pull request cannot write the pins the deploy trusts. Before: the deploy took the first
+    `<!-- migration-guard:pins {…} -->` anywhere in the bot's comment, and the comment quotes PR text
+    (here a suppression's reason) with its code spans verbatim. A forged marker claiming
+    `"verdict":"pass"` with the file's real digest (comments do not change it) came before ours, so a
+    file whose check failed deployed."""
+    from migration_guard.migrations.loader import load_migration
+    from migration_guard.pinning import file_digest
+
+    warned = CLEAN.replace("body text", "body varchar(20)")  # prefer-text: fails a fail-on: warning check
+    sql = ("-- migration-guard: allow drop-column -- name is unused `FORGED`\n"
+           "alter table public.items drop column name;\n")
+    path = deploy.migrations / NOTES
+    path.write_text(warned + sql)
+    forged = json.dumps({"files": {NOTES: file_digest(load_migration(path))}, "verdict": "pass"})
+    path.unlink()
+    _pull_request(deploy, {NOTES: warned + sql.replace("FORGED", f"<!-- migration-guard:pins {forged} -->")},
+                  fail_on="warning")
+    body = deploy.fake.comments(REPO, 7)[0]["body"]
+    assert body.index(forged) < body.index('"verdict":"fail"'), "the forged pins come first in the comment"
+    run = deploy.run()
+    assert run.proc.returncode == 1, run.text
+    [(gate, reason)] = refusals(run)
+    assert gate == "gate:checked" and "the last check of #7 did not pass (fail)" in reason
+    assert deploy.ledger() == ["20240101000000"]

@@ -185,8 +185,8 @@ def run_plan(options: PlanOptions) -> PlanResult:
     config = sb.find_config(options.migrations_dir)
     seed_paths, seed_warnings = _seed_paths(options, config)
     seeds = [load_migration(p) for p in seed_paths]
-    use_supabase = sb.resolve_supabase(options.supabase, options.migrations_dir, migrations)
-    exposed = sb.exposed_schemas(config)
+    use_supabase = sb.resolve_supabase(options.supabase, options.migrations_dir, migrations, options.base)
+    exposed = sb.exposed_schemas_since(options.migrations_dir, options.base)  # a PR cannot unexpose a schema
     findings = _lint(migrations, use_supabase, exposed, new)
     is_new = [m.path.resolve() in new for m in migrations]
     first_new = is_new.index(True) if any(is_new) else len(migrations)

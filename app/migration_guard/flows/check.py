@@ -79,13 +79,13 @@ def select_step(paths: list[Path], changed: tuple[Path, ...]) -> Selection:
 def lint_step(opts: CheckOptions, selection: Selection) -> LintStep:
     from migration_guard.linter import lint
     from migration_guard.migrations import load_migrations
-    from migration_guard.supabase import exposed_schemas, find_config, resolve_supabase
+    from migration_guard.supabase import exposed_schemas_since, resolve_supabase
 
     migrations = load_migrations(list(selection.paths))
-    is_supabase = resolve_supabase(opts.supabase, opts.migrations_dir, migrations)
+    is_supabase = resolve_supabase(opts.supabase, opts.migrations_dir, migrations, opts.base)
     options = LintOptions(
         supabase=is_supabase,
-        exposed_schemas=exposed_schemas(find_config(opts.migrations_dir)),
+        exposed_schemas=exposed_schemas_since(opts.migrations_dir, opts.base),
         report_paths=frozenset(str(p) for p in selection.changed),
         base_versions=opts.base_versions,
     )
@@ -117,6 +117,7 @@ def dry_run_step(opts: CheckOptions, selection: Selection, is_supabase: bool) ->
         pg_version=opts.pg_version,
         baseline=opts.baseline,
         session_settings=opts.session_settings,
+        base=opts.base,  # `new` picks the files; the base's config.toml still counts (exposed schemas)
     )
     try:
         plan = run_plan(options)

@@ -7,11 +7,12 @@ falls back to the variable the runner sets; without it (a laptop) the write is s
 from __future__ import annotations
 
 import os
+import re
 import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from migration_guard.report.annotations import escape_data, escape_property
 
@@ -77,3 +78,43 @@ def append_summary(markdown: str, path: str | None = None, limit: int = SUMMARY_
     with open(target, "ab") as fh:
         fh.write(data + b"\n")
     return cut
+
+
+# A line the runner would read as a workflow command: it trims leading whitespace, then looks for
+# `::name` (or the older `##[name]`), on stdout and stderr alike.
+# The runner splits lines at CR as well as LF.
+_COMMAND_LINE = re.compile(r"(^|[\r\n])([^\S\r\n]*)(?=::|##\[)")
+
+
+def no_commands(text: str) -> str:
+    """``text`` with a backslash before every line start the runner would read as a workflow command."""
+    return _COMMAND_LINE.sub(lambda m: m.group(1) + m.group(2) + "\\", text)
+
+
+class CommandSafeStream:
+    """A text stream on which no line can be a workflow command: one that would be gets a leading
+    backslash. The CLI wraps stdout and stderr with it inside a workflow (``GITHUB_ACTIONS=true``),
+    because its reports quote pull-request text (object names, server error messages) that may hold
+    a newline and then ``::stop-commands::``, ``::add-mask::`` or a forged ``::error``. Not used for
+    ``--format github`` (annotations are meant as commands, and are escaped) or the action (it
+    escapes everything it prints)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._line_start = True
+
+    def write(self, text: str) -> int:
+        if text:
+            escaped = _COMMAND_LINE.sub(
+                lambda m: m.group(1) + m.group(2) + "\\" if m.group(1) or self._line_start else m.group(0), text
+            )
+            self._stream.write(escaped)
+            self._line_start = text.endswith(("\n", "\r"))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, …
+        return getattr(self._stream, name)
+
+
+def in_workflow() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from migration_guard.migrations.splitting import LineIndex
 from migration_guard.model import Header, Statement, Suppression
+from migration_guard.visible import visible_length
 
 DIRECTIVE = "migration-guard:"
 
@@ -55,7 +56,8 @@ def parse_directive(body: str) -> tuple[str, tuple[str, ...], str | None] | None
     reason: str | None = None
     if " -- " in f" {rest} ":
         head, _, tail = rest.partition("--")
-        rest, reason = head.strip(), tail.strip() or None
+        # Zero-width and blank characters are no reason: they would suppress an error unseen.
+        rest, reason = head.strip(), tail.strip() if visible_length(tail) else None
     verb, _, ids = rest.partition(" ")
     rules = tuple(r.strip().lower() for r in ids.replace(",", " ").split() if r.strip())
     return verb.lower(), rules, reason

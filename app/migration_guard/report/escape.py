@@ -5,7 +5,8 @@ HTML or links, or break the report's tables and collapsible blocks. Three contex
 
 - ``text``: Markdown prose. Code spans the text already has (``\\`users.email\\```) are kept as code
   (GitHub renders them literally); everything else gets HTML and Markdown link syntax escaped and
-  every ``@`` followed by a zero-width joiner, so ``@team`` never notifies anyone.
+  every ``@`` followed by a zero-width joiner, so ``@team`` never notifies anyone; bare URLs and
+  issue references (``#12``, ``GH-12``) get one too, so they link nowhere.
 - ``html``: inside raw HTML such as ``<summary>``, where Markdown is not parsed: entities only,
   code spans turned into ``<code>``.
 - ``cell``: a table cell: ``text`` on one line, with ``|`` escaped (GFM splits cells before it parses
@@ -26,11 +27,23 @@ def _defuse_mentions(text: str) -> str:
     return text.replace("@", "@" + ZWJ)
 
 
+# What GitHub turns into a link on its own: bare URLs (autolinks) and issue references (`#12`,
+# `owner/repo#12`, `GH-12`; a reference also puts a "mentioned this" backlink into that issue).
+_URLS = re.compile(r"(?i)\b(?:(?:https?|ftp|mailto|file):(?=//)|www(?=\.))")
+_REFERENCES = re.compile(r"(?i)\bgh(?=-\d)|#(?=\d)")
+
+
+def _defuse_links(text: str, references: bool = True) -> str:
+    """A zero-width joiner inside every bare URL (and issue reference): it reads the same, links nowhere."""
+    text = _URLS.sub(lambda m: m.group(0) + ZWJ, text)
+    return _REFERENCES.sub(lambda m: m.group(0) + ZWJ, text) if references else text
+
+
 def _plain(text: str) -> str:
     """Escape prose that is not code: HTML entities, Markdown link/emphasis syntax, mentions, backticks."""
     text = html.escape(text, quote=False)
     text = _MD_PUNCT.sub(r"\\\1", text)
-    return _defuse_mentions(text).replace("`", "\\`")
+    return _defuse_links(_defuse_mentions(text)).replace("`", "\\`")
 
 
 def _segments(text: str) -> list[tuple[bool, str]]:
@@ -50,6 +63,17 @@ def _segments(text: str) -> list[tuple[bool, str]]:
     return out
 
 
+# Everything a log viewer or the runner may take as a line break (.NET's ReadLine: CR, LF; Unicode's too).
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def one_line(value: str) -> str:
+    """A message for a one-line log or terminal line: every line break becomes a space, so text from a
+    pull request (a file name, an error message) can never start a line of its own (a workflow
+    command such as ``::stop-commands::`` is only read at the start of a line)."""
+    return _LINE_BREAKS.sub(" ", value)
+
+
 def code(value: str) -> str:
     """An inline code span for any text (identifiers, SQL), whatever backticks it contains."""
     value = value.replace("\r", " ").replace("\n", " ")
@@ -64,6 +88,14 @@ def text(value: str, one_line: bool = False) -> str:
     if one_line:
         value = " ".join(value.split())
     return "".join(code(part) if is_code else _plain(part) for is_code, part in _segments(value))
+
+
+def inline(value: str) -> str:
+    """One line of our own prose that quotes user-controlled text (a deploy gate's reason, a refusal):
+    HTML, link brackets, mentions and bare URLs made inert, ``|`` escaped for tables; Markdown
+    emphasis and ``#12`` kept (such a line names our own pull request that way)."""
+    value = html.escape(" ".join(value.split()), quote=False).replace("[", "\\[").replace("]", "\\]")
+    return _defuse_links(_defuse_mentions(value), references=False).replace("|", "\\|")
 
 
 def cell(value: str) -> str:
@@ -86,7 +118,7 @@ def html_text(value: str) -> str:
         else:
             # Markdown is not parsed inside an HTML block today; entities for brackets keep it so if it were.
             escaped = html.escape(part, quote=False).replace("[", "&#91;").replace("]", "&#93;")
-            out.append(_defuse_mentions(escaped))
+            out.append(_defuse_links(_defuse_mentions(escaped)))
     return "".join(out)
 
 
