@@ -32,6 +32,9 @@ class Rule:
     # For ALTER TABLE: the sub-command types (``AT_AddColumn`` …) the check looks at; empty = all.
     # Lets the engine skip rules that cannot fire without calling them (speed).
     subtypes: frozenset[str] = frozenset()
+    # For rules that look at every statement (kinds ``*``): True while the rule cannot fire (e.g. no
+    # enum value is pending), so the engine skips calling it (speed). None: always called.
+    idle: Callable[[Any], bool] | None = None
 
 
 class ExampleSetup(NamedTuple):

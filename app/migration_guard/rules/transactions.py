@@ -269,6 +269,7 @@ ENUM_ADD_VALUE_IN_TRANSACTION = Rule(
     ),
     check=check_enum_value_used,
     kinds=frozenset({"*"}),
+    idle=lambda ctx: not ctx.new_enum_values,
 )
 
 
