@@ -192,7 +192,8 @@ class _Suppressions:
                     self.file_wide.setdefault(rule, s.reason)
                 elif s.statement_index is not None:
                     self.by_statement.setdefault((s.statement_index, rule), s.reason)
-        self.starts = [(st.line, st.column) for st in migration.statements]
+        # Statement starts, for the statement-level suppressions only (most files have none).
+        self.starts = [(st.line, st.column) for st in migration.statements] if self.by_statement else []
 
     def lookup(self, rule: str, line: int, column: int) -> tuple[bool, str | None]:
         if rule in UNSUPPRESSIBLE:

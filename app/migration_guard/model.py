@@ -152,6 +152,23 @@ class Finding:
     suppressed: bool = False
     reason: str | None = None
 
+    def __init__(
+        self, rule: str, severity: Severity, path: str, line: int, column: int, message: str, why: str, fix: str,
+        suppressed: bool = False, reason: str | None = None,
+    ) -> None:
+        # Fields set straight in the instance dict, as in Statement: a findings-heavy file has thousands.
+        fields = self.__dict__
+        fields["rule"] = rule
+        fields["severity"] = severity
+        fields["path"] = path
+        fields["line"] = line
+        fields["column"] = column
+        fields["message"] = message
+        fields["why"] = why
+        fields["fix"] = fix
+        fields["suppressed"] = suppressed
+        fields["reason"] = reason
+
     @property
     def blocking(self) -> bool:
         return self.severity is Severity.ERROR and not self.suppressed

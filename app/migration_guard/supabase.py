@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,6 +32,8 @@ def exposed_schemas(config: Path | None) -> tuple[str, ...]:
     """``[api] schemas`` from config.toml; the default when absent or unreadable."""
     if config is None:
         return DEFAULT_EXPOSED
+    import tomllib  # here: most lints have no config.toml, and the import costs ~5 ms of every run
+
     try:
         data = tomllib.loads(config.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -20,7 +20,6 @@ from migration_guard.rules.nodes import (
     Node,
     TableKey,
     alter_cmds,
-    column_constraints,
     const_string,
     default_schema,
     location,
@@ -332,7 +331,10 @@ def _add_column(ctx: Context, table: Table, coldef: Node) -> None:
         return
     tn = coldef.get("typeName")
     table.columns[name] = Column(type_name(tn), typmods(tn))
-    for con in column_constraints(coldef):
+    for item in coldef.get("constraints") or ():
+        con = item.get("Constraint")
+        if con is None:
+            continue
         contype = con.get("contype")
         if contype == "CONSTR_PRIMARY":
             table.has_pk = True

@@ -220,8 +220,11 @@ def _may_use(stmt: Statement, pending: Mapping[str, str]) -> bool:
     so for them the body is searched."""
     if stmt.kind == "DoStmt":
         return any(value in stmt.sql for value in pending)
-    found = _SVAL.findall(stmt.node_json)
-    if any("\\" in m for m in found):
+    tree = stmt.node_json
+    if '"A_Const":{"sval"' not in tree:  # most statements hold no string constant: a plain search says so
+        return False
+    found = _SVAL.findall(tree)
+    if "\\" in tree:
         found = [orjson.loads(f'"{m}"') if "\\" in m else m for m in found]
     # The keys view tests each found string against the pending values (a set's isdisjoint would walk
     # every pending value for every statement: quadratic in a file that adds hundreds of values).
