@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from migration_guard.migrations.splitting import LineIndex
+from migration_guard.migrations.splitting import LineIndex, line_index
 from migration_guard.model import LintOptions, Migration, Statement
 from migration_guard.rules.base import Hit
 from migration_guard.rules.nodes import (
@@ -244,7 +244,7 @@ class Context:
             return frame.default
         if self._lines is None:  # built only when a position inside a statement is needed
             assert self.migration is not None
-            self._lines = LineIndex(self.migration.text)
+            self._lines = line_index(self.migration.text)
         if frame.default is None:
             frame.default = self._lines.position(frame.default_offset)
         if loc is None or loc < 0 or not frame.mappable:
@@ -278,7 +278,7 @@ class Context:
             return pending.line, pending.column
         if self._lines is None:
             assert self.migration is not None
-            self._lines = LineIndex(self.migration.text)
+            self._lines = line_index(self.migration.text)
         return self._lines.position(pending.offset)
 
     def add_fk(self, key: TableKey, cols: tuple[str, ...], loc: int | None) -> None:
