@@ -8,6 +8,7 @@ that ``--help`` and other commands stay fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -300,6 +301,18 @@ def render(fmt: str, result: LintResult, migrations: list[Migration], notes: lis
 
 
 def run(args: argparse.Namespace) -> int:
+    # Loading allocates ~20 objects per statement and frees none until the end (no cycles either):
+    # the cyclic GC would only re-scan them (measured: ~1.3% of a 20,000-statement lint).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     result, migrations, notes = lint_paths(args)
     if args.format != "text":
         # Keep stdout machine-readable: notes go to stderr.
