@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -345,6 +346,9 @@ def change_of(migrations: Sequence[Migration], report: frozenset[str] | None) ->
     return frozenset(newest.values())
 
 
+_POSITION = attrgetter("line", "column")
+
+
 def _file_findings(
     migration: Migration, hits: list[tuple[Rule, Hit]], dispatch: _Dispatch, ctx: Context
 ) -> list[Finding]:
@@ -357,7 +361,7 @@ def _file_findings(
         assert meta is not None
         hits.append((meta, hit))
     found = list(_findings(migration, hits))
-    found.sort(key=lambda f: (f.line, f.column))
+    found.sort(key=_POSITION)
     return found
 
 

@@ -272,7 +272,7 @@ ENUM_ADD_VALUE_IN_TRANSACTION = Rule(
     ),
     check=check_enum_value_used,
     kinds=frozenset({"*"}),
-    idle=lambda ctx: not ctx.new_enum_values,
+    idle=lambda ctx: not ctx.new_enum_values or ctx.stmt is None or not _may_use(ctx.stmt, ctx.new_enum_values),
 )
 
 
