@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -54,19 +55,21 @@ class _Dispatch:
                         self.alter_always.append(rule)
         self.by_kind.pop(ALTER, None)
 
+        # The merged rule list of each combination of ALTER TABLE sub-commands, built once.
+        self._alter_lists: dict[tuple[str, ...], list[Rule]] = {}
+
     def rules_for(self, kind: str, node: dict[str, Any]) -> list[Rule] | None:
         if kind != ALTER:
             return self.by_kind.get(kind)
-        groups = alter_cmds(node)
-        if len(groups) == 1:
-            (subtype,) = groups
-            found = self.alter_by_subtype.get(subtype)
-            return [*self.alter_always, *found] if found else self.alter_always
-        seen: dict[int, Rule] = {id(r): r for r in self.alter_always}
-        for subtype in groups:
-            for rule in self.alter_by_subtype.get(subtype, ()):
-                seen.setdefault(id(rule), rule)
-        return list(seen.values())
+        groups = tuple(alter_cmds(node))
+        found = self._alter_lists.get(groups)
+        if found is None:
+            seen: dict[int, Rule] = {id(r): r for r in self.alter_always}
+            for subtype in groups:
+                for rule in self.alter_by_subtype.get(subtype, ()):
+                    seen.setdefault(id(rule), rule)
+            found = self._alter_lists[groups] = list(seen.values())
+        return found
 
 
 _DISPATCH: _Dispatch | None = None
@@ -190,7 +193,8 @@ class _Suppressions:
                     self.file_wide.setdefault(rule, s.reason)
                 elif s.statement_index is not None:
                     self.by_statement.setdefault((s.statement_index, rule), s.reason)
-        self.starts = [(st.line, st.column) for st in migration.statements]
+        # Statement starts, for the statement-level suppressions only (most files have none).
+        self.starts = [(st.line, st.column) for st in migration.statements] if self.by_statement else []
 
     def lookup(self, rule: str, line: int, column: int) -> tuple[bool, str | None]:
         if rule in UNSUPPRESSIBLE:
@@ -258,6 +262,11 @@ def _run(checks: list[Rule], kind: str, node: dict[str, Any], ctx: Context, out:
             out.append((rule, hit))
 
 
+def _awake(rules: list[Rule], ctx: Context) -> list[Rule]:
+    """The any-kind rules that can fire now (most are idle most of the time)."""
+    return [rule for rule in rules if rule.idle is None or not rule.idle(ctx)]
+
+
 def lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
     # The parse trees are millions of live dicts; the cyclic GC would re-scan them over and over
     # while the rules allocate small objects (measured: about half the run). Nothing here makes cycles.
@@ -281,10 +290,53 @@ def _visit(
         if checks:
             _run(checks, kind, node, ctx, hits)
         if dispatch.any_kind:
-            _run(dispatch.any_kind, kind, node, ctx, hits)
+            ctx.kind = kind
+            awake = _awake(dispatch.any_kind, ctx)
+            if awake:
+                _run(awake, kind, node, ctx, hits)
     track = TRACKERS.get(kind)
     if track is not None:
         track(ctx, node)
+
+
+def _statements(
+    migration: Migration, reported: bool, dispatch: _Dispatch, ctx: Context, hits: list[tuple[Rule, Hit]]
+) -> None:
+    """``_visit`` for each statement of a file, inlined: this loop runs once per statement (20,000 in
+    a big file), so every call saved here counts. Same order: rules, any-kind rules, tracker."""
+    rules_for = dispatch.rules_for
+    any_kind = dispatch.any_kind if reported else []
+    trackers = TRACKERS
+    start = ctx.start_statement
+    text = migration.text
+    add = hits.append
+    for stmt in migration.statements:
+        start(stmt)
+        kind, node = stmt.kind, stmt.node
+        if reported:
+            checks = rules_for(kind, node)
+            if checks:
+                ctx.kind = kind
+                for rule in checks:
+                    assert rule.check is not None
+                    for hit in rule.check(node, ctx):
+                        add((rule, hit))
+            if any_kind:
+                ctx.kind = kind
+                for rule in any_kind:
+                    if rule.idle is None or not rule.idle(ctx):
+                        assert rule.check is not None
+                        for hit in rule.check(node, ctx):
+                            add((rule, hit))
+        track = trackers.get(kind)
+        if track is not None:
+            track(ctx, node)
+        if kind == "DoStmt":
+            # A DO block runs its statements: each is checked at its own place in the file.
+            for sub_kind, sub_node, frame in embedded_statements(text, stmt, node):
+                ctx.enter(frame)
+                _visit(sub_kind, sub_node, reported, dispatch, ctx, hits)
+            start(stmt)
 
 
 def change_of(migrations: Sequence[Migration], report: frozenset[str] | None) -> frozenset[int]:
@@ -300,6 +352,9 @@ def change_of(migrations: Sequence[Migration], report: frozenset[str] | None) ->
     return frozenset(newest.values())
 
 
+_POSITION = attrgetter("line", "column")
+
+
 def _file_findings(
     migration: Migration, hits: list[tuple[Rule, Hit]], dispatch: _Dispatch, ctx: Context
 ) -> list[Finding]:
@@ -312,7 +367,7 @@ def _file_findings(
         assert meta is not None
         hits.append((meta, hit))
     found = list(_findings(migration, hits))
-    found.sort(key=lambda f: (f.line, f.column))
+    found.sort(key=_POSITION)
     return found
 
 
@@ -337,18 +392,7 @@ def _lint(migrations: Sequence[Migration], options: LintOptions) -> LintResult:
         reported = report is None or migration.display_path in report
         ctx.start_file(index, migration)
         hits: list[tuple[Rule, Hit]] = []
-        text = migration.text
-
-        for stmt in migration.statements:
-            ctx.start_statement(stmt)
-            kind, node = stmt.kind, stmt.node
-            _visit(kind, node, reported, dispatch, ctx, hits)
-            if kind == "DoStmt":
-                # A DO block runs its statements: each is checked at its own place in the file.
-                for sub_kind, sub_node, frame in embedded_statements(text, stmt, node):
-                    ctx.enter(frame)
-                    _visit(sub_kind, sub_node, reported, dispatch, ctx, hits)
-                ctx.start_statement(stmt)
+        _statements(migration, reported, dispatch, ctx, hits)
         if reported:
             files += 1
             statements += len(migration.statements)

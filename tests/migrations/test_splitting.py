@@ -45,3 +45,12 @@ def test_node_is_the_json_tree_under_its_kind() -> None:
 def test_line_index() -> None:
     lines = LineIndex("ab\ncd\n\nx")
     assert [lines.position(i) for i in (0, 2, 3, 6, 7)] == [(1, 1), (1, 3), (2, 1), (3, 1), (4, 1)]
+
+
+def test_every_kind_of_whitespace_and_comments_before_a_statement_are_skipped() -> None:
+    text = "SELECT 1;\r\f\v\t SELECT 2;\n-- c\n/* d */ SELECT 3;  \n"
+    statements, error = split_statements(text)
+    assert error is None
+    assert [(s.line, s.column) for s in statements] == [(1, 1), (1, 15), (3, 9)]
+    assert [s.sql for s in statements] == ["SELECT 1", "SELECT 2", "SELECT 3"]
+    assert [s.raw_start for s in statements] == [0, 9, 23]

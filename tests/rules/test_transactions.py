@@ -114,3 +114,24 @@ def test_concurrently_per_runner_supabase_cli_runs_it_outside_its_batch(hits: Hi
     alone = "SET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY j;"
     assert hits("concurrent-splits-migration", alone, supabase=True) == []
     assert hits("concurrent-in-transaction", "CREATE INDEX CONCURRENTLY i ON t (a);", supabase=True) == []
+
+
+def test_enum_values_with_quotes_backslashes_and_accents_are_matched_as_constants_only(hits: Hits) -> None:
+    # The rule's prefilter reads each statement's JSON: escaped strings must compare as their values.
+    sql = (
+        "ALTER TYPE status ADD VALUE 'it''s';\n"
+        "ALTER TYPE status ADD VALUE 'a\\b';\n"
+        "ALTER TYPE status ADD VALUE 'été';\n"
+        'UPDATE orders SET "été" = 1 WHERE id = 1;\n'  # a column named like the value: not a use
+        "UPDATE orders SET status = 'it''s' WHERE id = 1;\n"
+        "UPDATE orders SET status = 'a\\b' WHERE id = 2;\n"
+        "UPDATE orders SET status = 'été' WHERE id = 3;\n"
+        "UPDATE orders SET status = 'ete' WHERE id = 4;"
+    )
+    assert hits("enum-add-value-in-transaction", sql) == [(5, 28), (6, 28), (7, 28)]
+
+
+def test_enum_value_used_after_hundreds_of_other_values_were_added(hits: Hits) -> None:
+    added = "".join(f"ALTER TYPE status ADD VALUE 'v{i}';\n" for i in range(300))
+    sql = added + "UPDATE orders SET status = 'v150' WHERE id = 1;\nUPDATE orders SET status = 'w1' WHERE id = 2;"
+    assert hits("enum-add-value-in-transaction", sql) == [(301, 28)]

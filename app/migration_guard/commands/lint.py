@@ -8,6 +8,7 @@ that ``--help`` and other commands stay fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -340,6 +341,18 @@ def run(args: argparse.Namespace) -> int:
         from migration_guard.autofix.command import run_fix
 
         return run_fix(args)
+    # Loading allocates ~20 objects per statement and frees none until the end (no cycles either):
+    # the cyclic GC would only re-scan them (measured: ~1.3% of a 20,000-statement lint).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     result, migrations, notes = lint_paths(args)
     if args.format != "text":
         # Keep stdout machine-readable: notes go to stderr.

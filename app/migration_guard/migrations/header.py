@@ -74,7 +74,10 @@ def read_header_and_suppressions(
     suppressions: list[Suppression] = []
     first = statements[0].index if statements else None
 
+    find = text.find
     for following, start, end in _gaps(text, statements):
+        if find("-", start, end) == -1 and find("/", start, end) == -1:
+            continue  # no comment can start in this gap (most gaps are just ";\n\n"): skip the scan
         in_header = following == first
         for offset, body in _comments(text, start, end):
             lower = body.lower()

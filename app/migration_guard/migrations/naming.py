@@ -9,6 +9,7 @@ postgres-migrations / goose style ``00010-x.sql`` (numeric id).
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,6 +27,7 @@ class ParsedName(NamedTuple):
     supabase: bool  # True when the Supabase CLI would pick the file up
 
 
+@cache  # asked per statement by some rules (the file's runner); a pure function of the name
 def parse_name(filename: str) -> ParsedName:
     m = SUPABASE_NAME.match(filename)
     if m:

@@ -125,6 +125,11 @@ _CANDIDATE = re.compile(r"^[ \t]*\\", re.MULTILINE)  # a prefilter only; the sca
 _MAX_META_LINES = 200
 
 
+def _may_have_meta(text: str) -> bool:
+    # Most files hold no backslash at all: one C scan instead of the line-anchored regex (~13 ms on 2 MB).
+    return "\\" in text and _CANDIDATE.search(text) is not None
+
+
 def _scan(text: str) -> list[Any]:
     """Tokens of ``text``; on a scan error (an unterminated quote, often opened on a meta line
     such as ``\\echo it's``) the tokens before the error."""
@@ -158,7 +163,7 @@ def _meta_command_lines(lines: list[str]) -> list[int]:
     """Indexes of psql meta-command lines. Each one found is blanked before scanning again, so a
     quote on a meta line (``\\echo it's``) cannot hide the lines after it."""
     text = "".join(lines)
-    if not _CANDIDATE.search(text):
+    if not _may_have_meta(text):
         return []
     work = list(lines)
     found: list[int] = []
@@ -182,9 +187,11 @@ def _markers(lines: list[str]) -> list[str]:
 
 
 def apply_conventions(text: str) -> Source:
-    lines = _lines(text)
     lowered = text.lower()
     has_markers = any(word in lowered for word in _MARKER_WORDS)
+    if not has_markers and not _may_have_meta(text):
+        return Source(text, False, ())  # nothing to blank (the common case): no line-by-line pass
+    lines = _lines(text)
     markers = _markers(lines) if has_markers else []
     no_tx = False
 

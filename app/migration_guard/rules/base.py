@@ -55,6 +55,9 @@ class Rule:
     def dry_run(self) -> bool:
         """Is it reported by the dry run (`plan`, `check`) from the database it built?"""
         return self.source != LINT
+    # For rules that look at every statement (kinds ``*``): True while the rule cannot fire (e.g. no
+    # enum value is pending), so the engine skips calling it (speed). None: always called.
+    idle: Callable[[Any], bool] | None = None
 
 
 class ExampleSetup(NamedTuple):

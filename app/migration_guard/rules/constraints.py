@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from migration_guard.model import Severity
 from migration_guard.rules import fixes
@@ -19,12 +20,20 @@ from migration_guard.rules.nodes import (
     table_key,
 )
 
+_existing_memo: list[Any] = [None, None]  # [node, answer]: the constraint rules of one statement share it
+
 
 def _existing(node: Node, ctx: Context) -> tuple[str, str] | None:
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
-        return None
-    key = table_key(node.get("relation"))
-    return None if key is None or ctx.is_new(key) else key
+    """The ALTER TABLE's table when it existed before this change (None for a new one)."""
+    if _existing_memo[0] is node:  # the memo holds the node, so an equal id is the same statement
+        found: tuple[str, str] | None = _existing_memo[1]
+        return found
+    found = None
+    if node.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
+        key = table_key(node.get("relation"))
+        found = None if key is None or ctx.is_new(key) else key
+    _existing_memo[0], _existing_memo[1] = node, found
+    return found
 
 
 def _added_constraints(node: Node, ctx: Context) -> Iterator[tuple[Node, tuple[str, str]]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from migration_guard.migrations.splitting import LineIndex
+from migration_guard.migrations.splitting import LineIndex, line_index
 from migration_guard.model import LintOptions, Migration, Statement
 from migration_guard.rules.base import Hit
 from migration_guard.rules.nodes import (
@@ -20,7 +20,6 @@ from migration_guard.rules.nodes import (
     Node,
     TableKey,
     alter_cmds,
-    column_constraints,
     const_string,
     default_schema,
     location,
@@ -245,7 +244,7 @@ class Context:
             return frame.default
         if self._lines is None:  # built only when a position inside a statement is needed
             assert self.migration is not None
-            self._lines = LineIndex(self.migration.text)
+            self._lines = line_index(self.migration.text)
         if frame.default is None:
             frame.default = self._lines.position(frame.default_offset)
         if loc is None or loc < 0 or not frame.mappable:
@@ -279,7 +278,7 @@ class Context:
             return pending.line, pending.column
         if self._lines is None:
             assert self.migration is not None
-            self._lines = LineIndex(self.migration.text)
+            self._lines = line_index(self.migration.text)
         return self._lines.position(pending.offset)
 
     def add_fk(self, key: TableKey, cols: tuple[str, ...], loc: int | None) -> None:
@@ -332,7 +331,10 @@ def _add_column(ctx: Context, table: Table, coldef: Node) -> None:
         return
     tn = coldef.get("typeName")
     table.columns[name] = Column(type_name(tn), typmods(tn))
-    for con in column_constraints(coldef):
+    for item in coldef.get("constraints") or ():
+        con = item.get("Constraint")
+        if con is None:
+            continue
         contype = con.get("contype")
         if contype == "CONSTR_PRIMARY":
             table.has_pk = True

@@ -8,6 +8,7 @@ to the rule's generic fix (``None``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
@@ -21,8 +22,10 @@ NO_TRANSACTION = "-- in its own migration file, which the runner must not wrap i
 )
 
 
+@lru_cache(maxsize=4096)  # a pure function of the name; fixes quote the same names over and over
 def ident(name: str) -> str:
-    plain = name and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c in "_$" for c in name)
+    rest = name.replace("_", "").replace("$", "")  # every other character alphanumeric (one C call)
+    plain = name and (name[0].isalpha() or name[0] == "_") and (not rest or rest.isalnum())
     if plain and name == name.lower() and name.isascii() and name not in _NEEDS_QUOTES:
         return name
     return '"' + name.replace('"', '""') + '"'

@@ -50,18 +50,28 @@ def display(key: TableKey) -> str:
     return shown if schema == DEFAULT_SCHEMA else f"{schema}.{shown}"
 
 
+_EMPTY: Node = {}  # read-only default for lookups (never written)
+
+
 def strings(items: list[Node] | None) -> list[str]:
-    return [i.get("String", {}).get("sval", "") for i in items or ()]
+    return [i.get("String", _EMPTY).get("sval", "") for i in items or ()]
 
 
 def type_name(type_node: Node | None) -> str:
     """``pg_catalog.varchar`` → ``varchar``; user types keep their schema (``public.mood``)."""
     if not type_node:
         return ""
-    names = strings(type_node.get("names"))
-    if names and names[0] == "pg_catalog":
-        names = names[1:]
-    name = ".".join(names)
+    items = type_node.get("names")
+    if items and len(items) == 2:  # the common case (``pg_catalog.int4``, ``public.mood``), once per column
+        schema = items[0].get("String", _EMPTY).get("sval", "")
+        name: str = items[1].get("String", _EMPTY).get("sval", "")
+        if schema != "pg_catalog":
+            name = f"{schema}.{name}"
+    else:
+        names = strings(items)
+        if names and names[0] == "pg_catalog":
+            names = names[1:]
+        name = ".".join(names)
     if type_node.get("arrayBounds"):
         name += "[]"
     return name

@@ -16,7 +16,6 @@ from migration_guard.rules.context import Context
 from migration_guard.rules.nodes import (
     Node,
     alter_cmds,
-    column_constraints,
     location,
     strings,
     table_key,
@@ -76,10 +75,20 @@ def _column_specs(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
                 yield _spec(coldef, name, set())
 
 
+_KEY_TYPES = frozenset({"CONSTR_PRIMARY", "CONSTR_FOREIGN"})
+
+
+def _inline_key(coldef: Node) -> bool:
+    for item in coldef.get("constraints") or ():
+        con = item.get("Constraint")
+        if con is not None and con.get("contype") in _KEY_TYPES:
+            return True
+    return False
+
+
 def _spec(coldef: Node, name: str, keyed: set[str]) -> ColumnSpec:
-    inline_key = any(c.get("contype") in ("CONSTR_PRIMARY", "CONSTR_FOREIGN") for c in column_constraints(coldef))
     # Decision: a key is a PRIMARY KEY / REFERENCES column or one named like one (id, *_id).
-    is_key = inline_key or name in keyed or name == "id" or name.endswith("_id")
+    is_key = name in keyed or name == "id" or name.endswith("_id") or _inline_key(coldef)
     tn = coldef.get("typeName")
     return ColumnSpec(name, tn, is_key, location(tn) if tn else location(coldef))
 

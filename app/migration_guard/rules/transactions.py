@@ -208,18 +208,27 @@ TRANSACTION_CONTROL = Rule(
 )
 
 
-# A string constant in pglast's JSON: {"sval":"refunded"} (identifiers too: a superset is fine here).
-_SVAL = re.compile(r'"sval":"((?:[^"\\]|\\.)*)"')
+# A string constant in pglast's JSON: {"A_Const":{"sval":{"sval":"refunded"},…}} ("sval" is always
+# A_Const's first key when present; JSON escapes every quote inside a string, so this never matches
+# inside one). These are exactly the values the rule's tree walk compares.
+_SVAL = re.compile(r'"A_Const":\{"sval":\{"sval":"((?:[^"\\]|\\.)*)"')
 
 
 def _may_use(stmt: Statement, pending: Mapping[str, str]) -> bool:
-    """Can the statement mention a pending enum value? One pass over its JSON, not one search per
-    pending value (a long file that adds many values made that quadratic). DO blocks keep their body
-    as text, so for them the body is searched."""
+    """Can the statement use a pending enum value? One pass over its JSON, not one search per pending
+    value (a long file that adds many values made that quadratic). DO blocks keep their body as text,
+    so for them the body is searched."""
     if stmt.kind == "DoStmt":
-        return any(value in stmt.sql for value in pending)
-    found = {orjson.loads(f'"{m}"') if "\\" in m else m for m in _SVAL.findall(stmt.node_json)}
-    return not found.isdisjoint(pending)
+        return any(map(stmt.sql.__contains__, pending))  # in C: a file may have hundreds pending
+    tree = stmt.node_json
+    if '"A_Const":{"sval"' not in tree:  # most statements hold no string constant: a plain search says so
+        return False
+    found = _SVAL.findall(tree)
+    if "\\" in tree:
+        found = [orjson.loads(f'"{m}"') if "\\" in m else m for m in found]
+    # The keys view tests each found string against the pending values (a set's isdisjoint would walk
+    # every pending value for every statement: quadratic in a file that adds hundreds of values).
+    return not pending.keys().isdisjoint(found)
 
 
 def check_enum_value_used(node: Node, ctx: Context) -> Iterator[Hit]:
@@ -263,6 +272,7 @@ ENUM_ADD_VALUE_IN_TRANSACTION = Rule(
     ),
     check=check_enum_value_used,
     kinds=frozenset({"*"}),
+    idle=lambda ctx: not ctx.new_enum_values or ctx.stmt is None or not _may_use(ctx.stmt, ctx.new_enum_values),
 )
 
 
