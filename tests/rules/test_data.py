@@ -41,3 +41,13 @@ def test_data_only_file_or_declared_data_migration_is_fine(hits: Hits) -> None:
         "UPDATE accounts SET plan = 'x' WHERE id = 1;"
     )
     assert hits("mixed-schema-and-data", declared) == []
+
+
+def test_insert_select_reading_an_existing_table_only_in_a_join_or_subquery_is_a_backfill(hits: Hits) -> None:
+    sql = (
+        "CREATE TABLE fresh (a int);\nCREATE TABLE fresh2 (a int);\n"
+        "INSERT INTO fresh2 SELECT f.a FROM fresh f JOIN accounts x ON x.id = f.a;\n"
+        "INSERT INTO fresh2 SELECT a FROM fresh WHERE a IN (SELECT id FROM accounts);\n"
+        "INSERT INTO fresh2 SELECT f.a FROM fresh f JOIN fresh2 g ON g.a = f.a;"
+    )
+    assert hits("mixed-schema-and-data", sql) == [(3, 1), (4, 1)]

@@ -22,6 +22,7 @@ from migration_guard.rules.nodes import (
     alter_cmds,
     const_string,
     default_schema,
+    find_all,
     location,
     qualified,
     set_default_schema,
@@ -289,11 +290,10 @@ class Context:
 def column_refs(expr: Node | None) -> set[str]:
     """Plain column names an expression reads (``c``, ``t.c`` → ``c``)."""
     out: set[str] = set()
-    for kind, value in walk(expr):
-        if kind == "ColumnRef":
-            fields = strings(value.get("fields"))
-            if fields and fields[-1]:
-                out.add(fields[-1])
+    for value in find_all(expr, "ColumnRef"):
+        fields = strings(value.get("fields"))
+        if fields and fields[-1]:
+            out.add(fields[-1])
     return out
 
 
@@ -651,15 +651,19 @@ def track_insert(ctx: Context, node: Node) -> None:
         for item in ((owner.get("withClause") or {}).get("ctes")) or ()
     }
     target = table_key(node.get("relation"))
-    for kind, value in walk(body):
-        if kind == "RangeVar":
-            key = table_key(value)
-            if key is None or (not value.get("schemaname") and key[1] in ctes):
-                continue
-            if not ctx.is_new(key) or (target is not None and not ctx.is_new(target)):
-                line, column = ctx.pos(None)
-                ctx.data_writes.append((line, column, "INSERT … SELECT"))
-                return
+
+    def copies(rangevar: Node) -> bool:
+        key = table_key(rangevar)
+        if key is None or (not rangevar.get("schemaname") and key[1] in ctes):
+            return False
+        return not ctx.is_new(key) or (target is not None and not ctx.is_new(target))
+
+    # Any one table read makes it a backfill: the FROM list's own tables first (almost always the
+    # answer), the whole tree (subqueries, joins) only when they do not settle it.
+    direct = [item["RangeVar"] for item in body.get("fromClause") or () if "RangeVar" in item]
+    if any(copies(rangevar) for rangevar in direct) or any(copies(v) for v in find_all(body, "RangeVar")):
+        line, column = ctx.pos(None)
+        ctx.data_writes.append((line, column, "INSERT … SELECT"))
 
 
 def track_schema(ctx: Context, node: Node) -> None:

@@ -125,6 +125,27 @@ def walk(node: Any) -> Iterator[tuple[str, Node]]:
             stack.extend(item)
 
 
+def find_all(node: Any, kind: str) -> list[Node]:
+    """The values of every ``kind`` node below ``node``, in ``walk``'s order: ``walk`` without a
+    generator step per node (the trackers ask this of every index expression, CHECK and INSERT)."""
+    found: list[Node] = []
+    stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, dict):
+                    if key == kind:
+                        found.append(value)
+                    push(value)
+                elif isinstance(value, list):
+                    extend(value)
+        elif isinstance(item, list):
+            extend(item)
+    return found
+
+
 def location(node: Node | None) -> int | None:
     if not node:
         return None
