@@ -176,3 +176,34 @@ def test_a_cache_the_server_user_cannot_reach_is_copied_whole(tmp_path: Path) ->
         assert (pg.data_dir / "base" / "4").is_dir() and not (pg.data_dir / "base" / "4").is_symlink()
         with psycopg.connect(server.conninfo(), autocommit=True) as su:
             assert su.execute("select count(*) > 0 from pg_class").fetchone() == (True,)
+
+
+def test_private_install_tree_is_kept_in_the_cache_dir_reused_and_baked_without_the_binary(cache: Path) -> None:
+    from migration_guard.dryrun import sharetree
+
+    bin_dir = find_bin_dir()
+    sharetree._BUILT.clear()  # as a new process
+    first = build(bin_dir, cache_dir=cache)
+    assert first is not None and first.root.parent == (cache / ".trees").resolve()
+    sharetree._BUILT.clear()
+    again = build(bin_dir, cache_dir=cache)
+    assert again is not None and again.root == first.root
+    assert again.postgres.stat().st_ino == first.postgres.stat().st_ino  # reused, not rebuilt
+    for folder, dirs, files in os.walk(first.root):  # ours: nobody else (the server's user) may write
+        for name in [*dirs, *files]:
+            st = (Path(folder) / name).lstat()
+            assert st.st_uid == os.geteuid() and (Path(folder, name).is_symlink() or not st.st_mode & 0o022)
+
+    baked_cache = cache.parent / "baked"
+    root = sharetree.bake(bin_dir, baked_cache)
+    assert root is not None and root.name == first.root.name
+    assert not (root / first.postgres.relative_to(first.root)).exists()
+    sharetree._BUILT.clear()
+    tree = build(bin_dir, cache_dir=baked_cache)  # the first run links the executable in
+    sharetree._BUILT.clear()
+    assert tree is not None and tree.root == root and tree.postgres.is_file()
+    with LocalPostgres(bin_dir, superuser=SUPERUSER, executable=tree.postgres) as pg, \
+            psycopg.connect(pg.conninfo()) as conn:
+        assert os.readlink(f"/proc/{pg.proc.pid if pg.proc else 0}/exe") == str(tree.postgres)
+        row = conn.execute("select count(*) from pg_available_extensions where name = 'pg_net'").fetchone()
+        assert row == (1,)  # our stand-in, from the baked tree's extension folder

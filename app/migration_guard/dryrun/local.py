@@ -97,8 +97,8 @@ def copy_data_dir(source: Path, target: Path) -> None:
 
 # In a prepared data dir (providers._prepare_cache): the folders of the databases no session may
 # connect to (template0, and `postgres`, which the dry run never uses), one relative path a line.
-# No backend ever writes into them (CREATE DATABASE only reads its template), so each run links them
-# instead of copying: half the folder. The run's server may only read them (Landlock, confine.py).
+# No backend writes into them, so each run links them instead of copying: half the folder. Sealed
+# read-only to the server's user (providers.seal), and read-only under Landlock too (confine.py).
 SHARED_MANIFEST = "migration_guard_shared"
 # Rebuilt by the server at every start (it removes them first): not worth copying.
 _NOT_COPIED = frozenset({"pg_internal.init", "postmaster.pid", "postmaster.opts"})

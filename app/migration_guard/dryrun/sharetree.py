@@ -289,7 +289,12 @@ def build(bin_dir: Path, strict: bool = False, cache_dir: Path | None = None) ->
     lay = layout(bin_dir)
     if lay is None:
         return None
-    tree = _cached(lay, strict, cache_dir) if cache_dir is not None else None
+    tree = None
+    if cache_dir is not None:
+        try:
+            tree = _cached(lay, strict, cache_dir)
+        except OSError:  # a cache we may not write (another user's, read-only): build our own below
+            tree = None
     if tree is None:
         root = Path(tempfile.mkdtemp(prefix="migration-guard-tree-"))
         atexit.register(shutil.rmtree, root, True)
