@@ -186,6 +186,10 @@ def server_args(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
 
 
+def parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def is_postmaster(pid: int) -> bool:
     try:
         return "-k" in server_args(pid)
@@ -197,7 +201,10 @@ def is_postmaster(pid: int) -> bool:
 class Watched:
     run: ActionRun
     container_id: str
-    servers: dict[int, bytes]  # pid → environment of each PostgreSQL process seen while it ran
+    # pid → environment of each dry-run server process seen while it ran: a postmaster (its command
+    # line names a data folder) and the processes it forked. Not one-shot `postgres --version` probes,
+    # which run no SQL.
+    servers: dict[int, bytes]
     probed: dict[str, str]  # what the probe returned
 
 
@@ -214,6 +221,7 @@ def run_watched(
     assert isinstance(proc, subprocess.Popen)
     ids: list[str] = []
     servers: dict[int, bytes] = {}
+    postmasters: set[int] = set()
     probed: dict[str, str] = {}
 
     def watch() -> None:
@@ -226,6 +234,10 @@ def run_watched(
                 for pid, comm in processes_in(ids[0]).items():
                     if comm == "postgres" and pid not in servers:
                         with contextlib.suppress(OSError):
+                            if is_postmaster(pid):
+                                postmasters.add(pid)
+                            elif parent(pid) not in postmasters:
+                                continue  # a one-shot probe, or a child seen before its postmaster
                             servers[pid] = Path(f"/proc/{pid}/environ").read_bytes()
                         if probe is not None and not probed and is_postmaster(pid):
                             try:
@@ -317,6 +329,7 @@ def test_a_hostile_fork_pr_is_refused_in_the_image_and_reaches_nothing(
     if attack == "read-environ":
         # Seen from the host while it slept: the server's own environment carries no token, no input.
         assert watched.servers, "the dry-run server was not seen running"
+        assert any(env.startswith(b"PATH=") for env in watched.servers.values())  # a real one was read
         for environ in watched.servers.values():
             assert TOKEN.encode() not in environ and b"INPUT_" not in environ and b"GITHUB_" not in environ
 
