@@ -38,6 +38,7 @@ import pytest
 from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
 from container.test_action_in_container import audit_records, commit, git, write
 from fake_github import FakeGitHub, fake_github_server
+from migration_guard.dryrun.providers import DRYRUN_DB
 from migration_guard.pinning import Pins
 
 REPO = "acme/app"
@@ -186,6 +187,10 @@ def server_args(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
 
 
+class ServerGone(Exception):
+    """The postmaster a probe was given exited before it answered."""
+
+
 def parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
@@ -231,6 +236,7 @@ def run_watched(
     servers: dict[int, bytes] = {}
     postmasters: set[int] = set()
     probed: dict[str, str] = {}
+    probed_servers: set[int] = set()
 
     def watch() -> None:
         while proc.poll() is None:
@@ -247,9 +253,12 @@ def run_watched(
                             elif parent(pid) not in postmasters:
                                 continue  # a one-shot probe, or a child seen before its postmaster
                             servers[pid] = Path(f"/proc/{pid}/environ").read_bytes()
-                        if probe is not None and not probed and is_postmaster(pid):
+                        if probe is not None and not probed and pid not in probed_servers and is_postmaster(pid):
+                            probed_servers.add(pid)
                             try:
                                 probed.update(probe(pid, ids[0]))
+                            except ServerGone:
+                                pass  # a server that only prepared a data folder: probe the next one
                             except Exception as exc:  # reported by the test, not lost in this thread
                                 probed["error"] = repr(exc)
             time.sleep(0.05)
@@ -480,10 +489,12 @@ def superuser_probe(pid: int, container: str) -> dict[str, str]:
     deadline = time.monotonic() + 10
     while True:  # until it accepts connections (the socket appears before the server is ready)
         try:
-            conn = psycopg.connect(host=host, port=port, user="supabase_admin", dbname="postgres",
+            conn = psycopg.connect(host=host, port=port, user="supabase_admin", dbname=DRYRUN_DB,
                                    autocommit=True, connect_timeout=10)
             break
         except psycopg.OperationalError:
+            if not Path(f"/proc/{pid}").exists():
+                raise ServerGone(pid) from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
