@@ -247,3 +247,28 @@ def test_deleting_config_toml_does_not_turn_the_supabase_rules_off(fake_github: 
     check = run_check(pull, fake_github, tmp_path)
     assert check.returncode == 1, check.stdout + check.stderr
     assert "title=migration-guard table-without-rls::" in check.stdout
+
+
+def test_a_change_behind_a_migration_symlink_is_checked(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: a migration that is a symlink to a file elsewhere in the repository (allowed: it stays
+    inside) was checked only when the link itself changed. A PR editing just the target changed what
+    the migration runs, and the check said "no migration changes" and passed."""
+    from pr_check_harness import git
+
+    pull = open_pull(tmp_path, fake_github, {})
+    root = pull.root
+    git(root, "checkout", "-q", "main")
+    (root / "sql").mkdir()
+    (root / "sql" / "notes.sql").write_text("-- intent: notes\nalter table public.users add column note text;\n")
+    (root / MIGRATIONS / "20240102000000_notes.sql").symlink_to("../../sql/notes.sql")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a migration kept elsewhere")
+    pull.base = git(root, "rev-parse", "HEAD")
+    git(root, "checkout", "-q", "-B", "feature")
+    (root / "sql" / "notes.sql").write_text(DROP_COLUMN)
+    git(root, "commit", "-q", "-am", "only the target changes")
+    pull.head = git(root, "rev-parse", "HEAD")
+    fake_github.add_pull(REPO, PR, head_sha=pull.head, base_sha=pull.base, head_repo="mallory/app")
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert f"::error file={MIGRATIONS}/20240102000000_notes.sql,line=2" in check.stdout
