@@ -272,3 +272,24 @@ def test_a_change_behind_a_migration_symlink_is_checked(fake_github: FakeGitHub,
     check = run_check(pull, fake_github, tmp_path)
     assert check.returncode == 1, check.stdout + check.stderr
     assert f"::error file={MIGRATIONS}/20240102000000_notes.sql,line=2" in check.stdout
+
+
+DECOY = """\
+-- intent: lookup tables
+-- migration-guard: allow table-without-rls -- public lookup data, read-only for anon by design
+create table public."x leak y" (id bigint primary key);
+do $$ begin execute format('create table %I.%I (id bigint primary key, secret text)', 'public', 'leak'); end $$;
+"""
+
+
+def test_a_decoy_finding_cannot_swallow_the_advisory_of_another_table(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: an advisory was dropped as a duplicate when a lint finding of its twin rule mentioned
+    the object's name anywhere in its message. A suppressed finding on a decoy table named
+    "x leak y" contains the word `leak`, so the advisory for `public.leak` (made by dynamic SQL, no
+    RLS, anon-writable) vanished, even with the advisory configured to block. Now the finding must
+    name exactly that table."""
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_x.sql": DECOY})
+    check = run_check(pull, fake_github, tmp_path, **{"rule-severity": "rls-disabled-in-exposed-schema=error"})
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "title=migration-guard rls-disabled-in-exposed-schema::public.leak is in an API-exposed schema" \
+        in check.stdout
