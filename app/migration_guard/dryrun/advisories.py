@@ -105,6 +105,12 @@ def _names(obj: str) -> tuple[str, ...]:
 _TABLE_FRAMES: dict[str, re.Pattern[str]] = {
     "table-without-rls": re.compile(r"table (.+) is in the API-exposed schema \S+ without row level security", re.S),
     "disable-row-level-security": re.compile(r"DISABLE ROW LEVEL SECURITY on (.+) in the API-exposed schema ", re.S),
+    "policy-without-rls": re.compile(r"policy on (.+) has no effect: row level security is not enabled", re.S),
+    "rls-enabled-no-policy": re.compile(r"row level security is enabled on (.+) but no policy is created", re.S),
+    "view-without-security-invoker": re.compile(r"view (.+) in the API-exposed schema \S+ runs with its owner", re.S),
+    "materialized-view-in-exposed-schema": re.compile(
+        r"materialized view (.+) in the API-exposed schema \S+ is a stored copy", re.S
+    ),
 }
 
 
