@@ -293,3 +293,25 @@ def test_a_decoy_finding_cannot_swallow_the_advisory_of_another_table(fake_githu
     assert check.returncode == 1, check.stdout + check.stderr
     assert "title=migration-guard rls-disabled-in-exposed-schema::public.leak is in an API-exposed schema" \
         in check.stdout
+
+
+def test_a_table_dropped_by_dynamic_sql_blocks_the_check(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: lint cannot read `EXECUTE format('drop table %I.%I', …)`, and the dry run only listed
+    `public.users` under "Affected objects → dropped": the check passed (and the deploy's lint-only
+    findings gate would apply it). A table or column that existed before the new migrations and is
+    gone after them, which no lint finding names, is now a blocking drop-table / drop-column finding
+    of the dry run, suppressible with a reason like any other."""
+    sql = "-- intent: cleanup\ndo $$ begin execute format('drop table %I.%I', 'public', 'users'); end $$;\n"
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_x.sql": sql})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert f"::error file={MIGRATIONS}/20240201000000_x.sql,line=1,col=1,title=migration-guard drop-table::" \
+        in check.stdout
+    body = fake_github.comments(REPO, PR)[0]["body"]
+    assert "`drop-table` on `public.users`" in body
+
+    column = "-- intent: x\ndo $$ begin execute 'alter table public.users drop column ' || 'nickname'; end $$;\n"
+    pull2 = open_pull(tmp_path / "2", fake_github, {f"{MIGRATIONS}/20240201000000_x.sql": column})
+    check2 = run_check(pull2, fake_github, tmp_path / "2")
+    assert check2.returncode == 1, check2.stdout + check2.stderr
+    assert "title=migration-guard drop-column::" in check2.stdout
