@@ -174,6 +174,8 @@ def changed_since(top: Path, directory: Path, base: str) -> list[Path]:
     out = _git(top, "diff", "-z", "--name-only", "--diff-filter=AM", "--no-renames", base, "--", spec)
     extra = _git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", spec)
     files = [top / name for name in (out + extra).split("\0") if name.endswith(".sql")]
+    diff = ["diff", "-z", "--name-only", "--diff-filter=AM", "--no-renames", base]
+    files.extend(_links_to_changed(top, directory, diff, untracked=True))
     return sorted({f for f in files if f.exists()})
 
 
