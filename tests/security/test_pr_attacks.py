@@ -315,3 +315,22 @@ def test_a_table_dropped_by_dynamic_sql_blocks_the_check(fake_github: FakeGitHub
     check2 = run_check(pull2, fake_github, tmp_path / "2")
     assert check2.returncode == 1, check2.stdout + check2.stderr
     assert "title=migration-guard drop-column::" in check2.stdout
+
+
+def test_a_file_name_cannot_close_the_hidden_pins_comment(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: the pins marker at the end of the comment is JSON inside an HTML comment, with the
+    file names as they are: a migration named `…x--> @octocat <img src=x>.sql` closed the HTML
+    comment early, and the rest of the name was rendered as Markdown and HTML (a mention that pings,
+    an image). `<` and `>` are now JSON-escaped in the marker; the deploy still reads it."""
+    from migration_guard.pinning import Pins
+
+    name = f"{MIGRATIONS}/20240201000000_x--> @octocat <img src=x>.sql"
+    sql = "-- intent: notes\nalter table public.users add column note text;\n"
+    pull = open_pull(tmp_path, fake_github, {name: sql})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    body = fake_github.comments(REPO, PR)[0]["body"]
+    rendered = _outside_code(re.sub(r"<!--.*?-->", "", body, flags=re.S))  # HTML ends a comment at the first -->
+    assert "@octocat" not in rendered and "<img" not in rendered
+    pins = Pins.from_comment(body)
+    assert pins is not None and pins.verdict == "pass" and list(pins.files) == [Path(name).name]
