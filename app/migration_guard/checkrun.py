@@ -142,7 +142,14 @@ def discover_migrations(directory: Path) -> list[Path]:
 
 def run_check(opts: CheckOptions) -> CheckReport:
     """Lint the changed migrations in context and dry-run them on top of the unchanged ones."""
-    from migration_guard.flows.check import dedupe_step, dry_run_step, lint_step, select_step, verdict_step
+    from migration_guard.flows.check import (
+        dedupe_step,
+        drops_step,
+        dry_run_step,
+        lint_step,
+        select_step,
+        verdict_step,
+    )
 
     if opts.fail_on not in FAIL_ON:
         raise UserError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {opts.fail_on!r}")
@@ -153,7 +160,7 @@ def run_check(opts: CheckOptions) -> CheckReport:
             base=opts.base, head=opts.head,
         )
     linted = lint_step(opts, selection)
-    dry = dedupe_step(linted, dry_run_step(opts, selection, linted.supabase), opts.rules)
+    dry = dedupe_step(linted, drops_step(linted, dry_run_step(opts, selection, linted.supabase)), opts.rules)
     verdict = verdict_step(linted, dry, opts.fail_on, opts.rules)
     return CheckReport(
         migrations_dir=str(opts.migrations_dir),

@@ -76,7 +76,21 @@ def changed_files(directory: Path, base: str, head: str | None = None) -> list[P
         # Untracked files are new too (a migration written but not yet committed).
         extra = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", str(rel))
         files.extend(root / name for name in extra.split("\0") if name.endswith(".sql"))
+    files.extend(_links_to_changed(root, directory, args, untracked=head is None))
     return sorted({f for f in files if f.exists()})
+
+
+def _links_to_changed(root: Path, directory: Path, diff_args: list[str], untracked: bool) -> list[Path]:
+    """Migrations that are symlinks to a file elsewhere in the repository which changed: the link
+    itself did not, but what the migration runs did (a PR must not edit a migration unchecked)."""
+    links = [p for p in directory.rglob("*.sql") if p.is_symlink()] if directory.is_dir() else []
+    if not links:
+        return []
+    names = _git(root, *diff_args).split("\0")
+    if untracked:
+        names += _git(root, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
+    changed = {(root / name).resolve() for name in names if name}
+    return [p for p in links if p.resolve() in changed]
 
 
 def files_at(directory: Path, ref: str) -> list[str]:
@@ -160,6 +174,8 @@ def changed_since(top: Path, directory: Path, base: str) -> list[Path]:
     out = _git(top, "diff", "-z", "--name-only", "--diff-filter=AM", "--no-renames", base, "--", spec)
     extra = _git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", spec)
     files = [top / name for name in (out + extra).split("\0") if name.endswith(".sql")]
+    diff = ["diff", "-z", "--name-only", "--diff-filter=AM", "--no-renames", base]
+    files.extend(_links_to_changed(top, directory, diff, untracked=True))
     return sorted({f for f in files if f.exists()})
 
 

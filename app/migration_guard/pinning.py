@@ -59,8 +59,11 @@ class Pins:
         return {"files": dict(sorted(self.files.items())), "verdict": self.verdict, "sha": self.sha}
 
     def marker(self) -> str:
-        """A hidden HTML comment for the sticky PR comment (invisible when rendered)."""
-        return f"<!-- {MARKER} {orjson.dumps(self.to_json()).decode()} -->"
+        """A hidden HTML comment for the sticky PR comment (invisible when rendered). File names come
+        from the pull request: ``<`` and ``>`` are JSON-escaped so none can end the comment early
+        (``x-->`` would let the rest of the name render as Markdown and HTML)."""
+        data = orjson.dumps(self.to_json()).decode().replace("<", "\\u003c").replace(">", "\\u003e")
+        return f"<!-- {MARKER} {data} -->"
 
     @classmethod
     def from_json(cls, data: Any) -> Pins | None:

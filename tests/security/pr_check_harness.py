@@ -68,7 +68,7 @@ def open_pull(
     for name, target in (symlinks or {}).items():
         (root / name).symlink_to(target)
     git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "the pull request")
+    git(root, "commit", "-q", "--allow-empty", "-m", "the pull request")
     head = git(root, "rev-parse", "HEAD")
     fake.add_repo(REPO)
     fake.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=head_repo)

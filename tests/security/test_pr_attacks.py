@@ -247,3 +247,90 @@ def test_deleting_config_toml_does_not_turn_the_supabase_rules_off(fake_github: 
     check = run_check(pull, fake_github, tmp_path)
     assert check.returncode == 1, check.stdout + check.stderr
     assert "title=migration-guard table-without-rls::" in check.stdout
+
+
+def test_a_change_behind_a_migration_symlink_is_checked(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: a migration that is a symlink to a file elsewhere in the repository (allowed: it stays
+    inside) was checked only when the link itself changed. A PR editing just the target changed what
+    the migration runs, and the check said "no migration changes" and passed."""
+    from pr_check_harness import git
+
+    pull = open_pull(tmp_path, fake_github, {})
+    root = pull.root
+    git(root, "checkout", "-q", "main")
+    (root / "sql").mkdir()
+    (root / "sql" / "notes.sql").write_text("-- intent: notes\nalter table public.users add column note text;\n")
+    (root / MIGRATIONS / "20240102000000_notes.sql").symlink_to("../../sql/notes.sql")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "a migration kept elsewhere")
+    pull.base = git(root, "rev-parse", "HEAD")
+    git(root, "checkout", "-q", "-B", "feature")
+    (root / "sql" / "notes.sql").write_text(DROP_COLUMN)
+    git(root, "commit", "-q", "-am", "only the target changes")
+    pull.head = git(root, "rev-parse", "HEAD")
+    fake_github.add_pull(REPO, PR, head_sha=pull.head, base_sha=pull.base, head_repo="mallory/app")
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert f"::error file={MIGRATIONS}/20240102000000_notes.sql,line=2" in check.stdout
+
+
+DECOY = """\
+-- intent: lookup tables
+-- migration-guard: allow table-without-rls -- public lookup data, read-only for anon by design
+create table public."x leak y" (id bigint primary key);
+do $$ begin execute format('create table %I.%I (id bigint primary key, secret text)', 'public', 'leak'); end $$;
+"""
+
+
+def test_a_decoy_finding_cannot_swallow_the_advisory_of_another_table(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: an advisory was dropped as a duplicate when a lint finding of its twin rule mentioned
+    the object's name anywhere in its message. A suppressed finding on a decoy table named
+    "x leak y" contains the word `leak`, so the advisory for `public.leak` (made by dynamic SQL, no
+    RLS, anon-writable) vanished, even with the advisory configured to block. Now the finding must
+    name exactly that table."""
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_x.sql": DECOY})
+    check = run_check(pull, fake_github, tmp_path, **{"rule-severity": "rls-disabled-in-exposed-schema=error"})
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "title=migration-guard rls-disabled-in-exposed-schema::public.leak is in an API-exposed schema" \
+        in check.stdout
+
+
+def test_a_table_dropped_by_dynamic_sql_blocks_the_check(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: lint cannot read `EXECUTE format('drop table %I.%I', …)`, and the dry run only listed
+    `public.users` under "Affected objects → dropped": the check passed (and the deploy's lint-only
+    findings gate would apply it). A table or column that existed before the new migrations and is
+    gone after them, which no lint finding names, is now a blocking drop-table / drop-column finding
+    of the dry run, suppressible with a reason like any other."""
+    sql = "-- intent: cleanup\ndo $$ begin execute format('drop table %I.%I', 'public', 'users'); end $$;\n"
+    pull = open_pull(tmp_path, fake_github, {f"{MIGRATIONS}/20240201000000_x.sql": sql})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert f"::error file={MIGRATIONS}/20240201000000_x.sql,line=1,col=1,title=migration-guard drop-table::" \
+        in check.stdout
+    body = fake_github.comments(REPO, PR)[0]["body"]
+    assert "`drop-table` on `public.users`" in body
+
+    column = "-- intent: x\ndo $$ begin execute 'alter table public.users drop column ' || 'nickname'; end $$;\n"
+    pull2 = open_pull(tmp_path / "2", fake_github, {f"{MIGRATIONS}/20240201000000_x.sql": column})
+    check2 = run_check(pull2, fake_github, tmp_path / "2")
+    assert check2.returncode == 1, check2.stdout + check2.stderr
+    assert "title=migration-guard drop-column::" in check2.stdout
+
+
+def test_a_file_name_cannot_close_the_hidden_pins_comment(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    """Before: the pins marker at the end of the comment is JSON inside an HTML comment, with the
+    file names as they are: a migration named `…x--> @octocat <img src=x>.sql` closed the HTML
+    comment early, and the rest of the name was rendered as Markdown and HTML (a mention that pings,
+    an image). `<` and `>` are now JSON-escaped in the marker; the deploy still reads it."""
+    from migration_guard.pinning import Pins
+
+    name = f"{MIGRATIONS}/20240201000000_x--> @octocat <img src=x>.sql"
+    sql = "-- intent: notes\nalter table public.users add column note text;\n"
+    pull = open_pull(tmp_path, fake_github, {name: sql})
+    check = run_check(pull, fake_github, tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    body = fake_github.comments(REPO, PR)[0]["body"]
+    rendered = _outside_code(re.sub(r"<!--.*?-->", "", body, flags=re.S))  # HTML ends a comment at the first -->
+    assert "@octocat" not in rendered and "<img" not in rendered
+    pins = Pins.from_comment(body)
+    assert pins is not None and pins.verdict == "pass" and list(pins.files) == [Path(name).name]

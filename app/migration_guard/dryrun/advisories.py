@@ -99,6 +99,32 @@ def _names(obj: str) -> tuple[str, ...]:
     return (base, name) if schema == "public" else (base,)
 
 
+# Lint rules about one table whose message names it in a fixed frame: the duplicate test compares
+# that exact name. A search for the name anywhere in the message let a decoy finding hide another
+# table's advisory (a suppressed finding on table "x leak y" swallowed the one for public.leak).
+_TABLE_FRAMES: dict[str, re.Pattern[str]] = {
+    "table-without-rls": re.compile(r"table (.+) is in the API-exposed schema \S+ without row level security", re.S),
+    "disable-row-level-security": re.compile(r"DISABLE ROW LEVEL SECURITY on (.+) in the API-exposed schema ", re.S),
+    "policy-without-rls": re.compile(r"policy on (.+) has no effect: row level security is not enabled", re.S),
+    "rls-enabled-no-policy": re.compile(r"row level security is enabled on (.+) but no policy is created", re.S),
+    "view-without-security-invoker": re.compile(r"view (.+) in the API-exposed schema \S+ runs with its owner", re.S),
+    "materialized-view-in-exposed-schema": re.compile(
+        r"materialized view (.+) in the API-exposed schema \S+ is a stored copy", re.S
+    ),
+}
+
+
+def _same_object(adv: Advisory, rule: str, message: str, patterns: list[re.Pattern[str]]) -> bool:
+    frame = _TABLE_FRAMES.get(rule)
+    if frame is None:
+        return any(p.search(message) for p in patterns)
+    from migration_guard.rules.nodes import display
+
+    m = frame.match(message)
+    schema, _, name = adv.object.partition(".")
+    return m is not None and m.group(1) == display((schema, name))
+
+
 def without_lint_duplicates(advisories: Iterable[Advisory], findings: Iterable[Finding]) -> list[Advisory]:
     """The advisories no lint finding already reports (same problem, same object)."""
     by_rule: dict[str, list[str]] = {}
@@ -106,9 +132,9 @@ def without_lint_duplicates(advisories: Iterable[Advisory], findings: Iterable[F
         by_rule.setdefault(f.rule, []).append(f.message)
     out: list[Advisory] = []
     for adv in advisories:
-        messages = [m for rule in SAME_AS_LINT.get(adv.rule, ()) for m in by_rule.get(rule, ())]
         patterns = [re.compile(rf"(?<![\w.]){re.escape(n)}(?![\w])") for n in _names(adv.object)]
-        if not any(p.search(m) for p in patterns for m in messages):
+        twins = ((rule, m) for rule in SAME_AS_LINT.get(adv.rule, ()) for m in by_rule.get(rule, ()))
+        if not any(_same_object(adv, rule, m, patterns) for rule, m in twins):
             out.append(adv)
     return out
 

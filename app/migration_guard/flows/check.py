@@ -157,6 +157,59 @@ def verdict_for(blocking: int, warnings: int, fail_on: str) -> str:
     return "pass"
 
 
+def _lint_names_drop(findings: tuple[Finding, ...], table: tuple[str, str], column: str | None) -> bool:
+    """A drop-table / drop-column / drop-schema finding (suppressed or not) about exactly this object."""
+    from migration_guard.rules.nodes import display
+
+    shown = display(table)
+    for f in findings:
+        if f.rule == "drop-schema" and f.message.startswith(f"DROP SCHEMA {table[0]} "):
+            return True
+        if column is None and f.rule == "drop-table" and f.message.startswith(f"DROP TABLE {shown} deletes"):
+            return True
+        if column is not None and f.rule == "drop-column" and f.message.startswith(f"DROP COLUMN {column} on {shown} "):
+            return True
+    return False
+
+
+def drops_step(lint: LintStep, dry: DryRunStep) -> DryRunStep:
+    """Tables and columns the new migrations dropped that no lint finding names (dynamic SQL, e.g.
+    ``EXECUTE format('drop table %I', …)``, which lint cannot read) become the dry run's blocking
+    drop-table / drop-column findings: otherwise the data loss was only listed under affected objects
+    and the check passed. Located and suppressed like every advisory."""
+    if dry.plan is None or not any(a.change == "dropped" for a in dry.plan.affected):
+        return dry
+    from dataclasses import replace
+
+    from migration_guard.dryrun.locate import locate
+    from migration_guard.dryrun.renames import merge_renames
+    from migration_guard.model import Advisory
+
+    affected = merge_renames(dry.plan)
+    dropped_tables = {a.name for a in affected if a.kind == "table" and a.change == "dropped"}
+    found: list[Advisory] = []
+    for a in affected:
+        if a.change != "dropped" or a.kind not in ("table", "column"):
+            continue
+        schema, _, rest = a.name.partition(".")
+        if a.kind == "table":
+            if not _lint_names_drop(lint.findings, (schema, rest), None):
+                found.append(Advisory("drop-table", a.name, f"{a.name} was dropped, with all its rows, by SQL "
+                                      "that lint cannot read (dynamic SQL)", Severity.ERROR))
+            continue
+        table, _, column = rest.rpartition(".")
+        if f"{schema}.{table}" in dropped_tables or _lint_names_drop(lint.findings, (schema, table), column):
+            continue
+        found.append(Advisory("drop-column", f"{schema}.{table} ({column})", f"column {column} of {schema}.{table} "
+                              "was dropped, with its data, by SQL that lint cannot read (dynamic SQL)", Severity.ERROR))
+    if not found:
+        return dry
+    new = {Path(r.path).resolve() for r in dry.plan.migrations if r.new}
+    first = next((i for i, m in enumerate(lint.migrations) if m.path.resolve() in new), len(lint.migrations))
+    located = locate(found, lint.migrations[first:])
+    return replace(dry, plan=replace(dry.plan, advisories=(*dry.plan.advisories, *located)))
+
+
 def dedupe_step(lint: LintStep, dry: DryRunStep, rules: RuleConfig | None = None) -> DryRunStep:
     """One finding per problem: a database advisory a lint finding already reports is dropped (lint's
     finding has the line and the fix). Then the project's configuration applies to the advisories as
