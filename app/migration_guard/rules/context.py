@@ -139,6 +139,31 @@ def _starts(lengths: Iterable[int]) -> list[int]:
 
 
 class Context:
+    # What ``_new_file_state`` sets (a test keeps the two equal): the state ``save_file_state`` keeps.
+    # Named, not read from ``vars()``: the compiled build's classes have no ``__dict__``.
+    FILE_STATE = (
+        "in_block",
+        "created",
+        "schemas_created",
+        "pending_fks",
+        "pending_policies",
+        "data_writes",
+        "has_ddl",
+        "new_enum_values",
+        "enums_created",
+        "restore_schema",
+        "not_valid_open",
+        "domains_created",
+        "matviews_created",
+        "transactions",
+        "begin_depth",
+        "nested_begins",
+        "views",
+        "definers",
+        "grants",
+        "rls_disabled",
+    )
+
     def __init__(self, migrations: Sequence[Migration], options: LintOptions) -> None:
         self.migrations = migrations
         self.options = options
@@ -153,9 +178,7 @@ class Context:
         self.frame: Frame | None = None
         self._top: Frame | None = None
         self._lines: LineIndex | None = None
-        before = set(vars(self))
         self._new_file_state()
-        self._file_keys = tuple(k for k in vars(self) if k not in before)
         # The files of the change being checked (they ship together): see ``linter.change_of``.
         self.change: frozenset[int] = frozenset(range(len(migrations)))
 
@@ -186,7 +209,7 @@ class Context:
     def save_file_state(self) -> dict[str, object]:
         """What the file-level rules read about one file, to judge it later (after later files of the
         same change have been tracked)."""
-        keys = (*self._file_keys, "file_index", "migration", "_lines", "_top", "stmt", "frame")
+        keys = (*self.FILE_STATE, "file_index", "migration", "_lines", "_top", "stmt", "frame")
         return {k: getattr(self, k) for k in keys}
 
     def restore_file_state(self, state: dict[str, object]) -> None:
