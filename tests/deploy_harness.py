@@ -158,6 +158,42 @@ class Deploy:
         self.fake.set_environment(REPO, environment, required_reviewers=["carol"])
 
     def run(self, event_name: str = "push", **inputs: str) -> Run:
+        env = self._environment(event_name, inputs)
+        if self.end_to_end:
+            proc = subprocess.run(
+                [sys.executable, "-m", "migration_guard", "action"],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=self.root,
+                stdin=subprocess.DEVNULL,
+                timeout=240,
+            )
+        else:
+            proc = _in_process(env)
+        return self.collect(proc)
+
+    def start(self, event_name: str = "push", **inputs: str) -> subprocess.Popen[str]:
+        """The real CLI in a subprocess, not waited for (a test that signals it mid-run)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "migration_guard", "action"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self._environment(event_name, inputs),
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def collect(self, proc: subprocess.CompletedProcess[str]) -> Run:
+        """What a finished run left: outputs, step summary, audit records."""
+        output, summary = self.tmp / "output.txt", self.tmp / "summary.md"
+        audit_files = sorted((self.root / "audit").glob("*.jsonl"))
+        audit_text = "".join(p.read_text() for p in audit_files)
+        records = [json.loads(line) for line in audit_text.splitlines()]
+        return Run(proc, _outputs(output), summary.read_text(), records, audit_text)
+
+    def _environment(self, event_name: str, inputs: dict[str, str]) -> dict[str, str]:
         if git(self.root, "status", "--porcelain", "--", "supabase"):
             self.commit()  # files added without a pull request: pushed straight to main
         sha = self.sha
@@ -201,22 +237,7 @@ class Deploy:
         }
         values.update({k.replace("_", "-"): v for k, v in inputs.items()})
         env.update({f"INPUT_{k.upper()}": v for k, v in values.items()})
-        if self.end_to_end:
-            proc = subprocess.run(
-                [sys.executable, "-m", "migration_guard", "action"],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=self.root,
-                stdin=subprocess.DEVNULL,
-                timeout=240,
-            )
-        else:
-            proc = _in_process(env)
-        audit_files = sorted((self.root / "audit").glob("*.jsonl"))
-        audit_text = "".join(p.read_text() for p in audit_files)
-        records = [json.loads(line) for line in audit_text.splitlines()]
-        return Run(proc, _outputs(output), summary.read_text(), records, audit_text)
+        return env
 
     def ledger(self) -> list[str]:
         with psycopg.connect(self.target) as conn:

@@ -18,7 +18,7 @@ from typing import Any
 
 from migration_guard.redact import describe_database, redact
 
-OUTCOMES = frozenset({"applied", "refused", "failed", "skipped"})
+OUTCOMES = frozenset({"applied", "refused", "failed", "skipped", "cancelled"})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from migration_guard import __version__, log
 from migration_guard.apply.ledger import AppliedFacts
@@ -30,6 +30,7 @@ from migration_guard.errors import UserError
 from migration_guard.flows.override import MIN_REASON
 from migration_guard.flows.records import OVERRIDDEN, REFUSED, GateRecord
 from migration_guard.github import workflow
+from migration_guard.interrupts import terminate_on_sigterm
 from migration_guard.redact import describe_database, redact
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class DeployState:
     verdict: str = "refused"
     refusal: str | None = None
     failure: str | None = None
+    cancelled: str | None = None  # the runner cancelled the job: what that left behind
     overridden_findings: list[str] = field(default_factory=list)
     pull_request: int | None = None
     actor: str | None = None
@@ -106,7 +108,15 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
     )
     say = _say(secrets)
     try:
-        code = _deploy(settings, ctx, audit, state, url, say)
+        with terminate_on_sigterm():  # a cancelled job (docker stop) still gets its records and summary
+            code = _deploy(settings, ctx, audit, state, url, say)
+    except KeyboardInterrupt:
+        state.verdict = "cancelled"
+        state.applied = [r["version"] for r in audit.records if r["event"] == "migration" and r["outcome"] == "applied"]
+        state.cancelled = _cancel_text(state.applied, audit.records)
+        workflow.error(state.cancelled, title="migration-guard deploy cancelled")
+        say(state.cancelled)
+        code = 130
     except UserError as exc:
         # Bad input found on the way (a missing folder, an unreachable database): a refusal too.
         _decide(audit, state, GateRecord("deploy", REFUSED, exc.message), say)
@@ -120,7 +130,7 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
     audit.record(
         "deploy",
         _final_outcome(state),
-        reason=state.refusal or state.failure or reason,
+        reason=state.refusal or state.failure or state.cancelled or reason,
         override=settings.override,
         findings=state.overridden_findings,
         verdict=state.verdict,
@@ -146,6 +156,14 @@ def run_deploy(settings: ActionSettings, ctx: GitHubContext) -> int:
     return code
 
 
+def _cancel_text(applied: list[str], records: list[dict[str, Any]]) -> str:
+    """What a cancelled run left behind, from its own audit records."""
+    done = f"{len(applied)} migration(s) applied before it stay applied" if applied else "nothing was applied"
+    inflight = next((r for r in records if r["event"] == "migration" and r["outcome"] == "cancelled"), None)
+    during = f"; {inflight['version']} was running: {inflight['reason']}" if inflight else ""
+    return f"the run was cancelled (SIGTERM or SIGINT): {done}{during}"
+
+
 def deploy_secrets(settings: ActionSettings) -> tuple[str, ...]:
     """Every value that must never be printed: the inputs' secrets and the database password."""
     from migration_guard.apply.target import url_secrets
@@ -157,7 +175,9 @@ def deploy_secrets(settings: ActionSettings) -> tuple[str, ...]:
 
 
 def _final_outcome(state: DeployState) -> str:
-    return {"applied": "applied", "up-to-date": "skipped", "failed": "failed"}.get(state.verdict, "refused")
+    return {"applied": "applied", "up-to-date": "skipped", "failed": "failed", "cancelled": "cancelled"}.get(
+        state.verdict, "refused"
+    )
 
 
 def _decide(audit: AuditLog, state: DeployState, record: GateRecord, say: Say) -> bool:
@@ -413,6 +433,8 @@ def render_summary(state: DeployState) -> str:
         lines.append("")
     if state.refusal:
         lines += [f"**Refused:** {esc.inline(state.refusal)}", ""]
+    if state.cancelled:
+        lines += [f"**Cancelled:** {esc.inline(state.cancelled)}", ""]
     if state.failure:
         lines += [
             f"**Failed:** {esc.inline(state.failure)}",

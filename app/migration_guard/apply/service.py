@@ -236,7 +236,11 @@ def _apply_pending(
     override = request.override_reason is not None
     for index, m in enumerate(pending):
         say(f"applying {m.path.name} …")
-        result = runner.apply_file(m)
+        try:
+            result = runner.apply_file(m)
+        except KeyboardInterrupt:  # the runner's cancel (SIGTERM) or Ctrl-C, while this file ran
+            _record_cancel(conn, audit, pending, index, say)
+            raise
         results.append(result)
         common: dict[str, Any] = {
             "version": m.version,
@@ -290,3 +294,33 @@ def _apply_pending(
             )
         return ApplyOutcome(1, "failed", pending=pending, results=tuple(results), reason=hint)
     return ApplyOutcome(0, "applied", pending=pending, results=tuple(results))
+
+
+def _record_cancel(
+    conn: psycopg.Connection[Any], audit: AuditLog, pending: tuple[LocalMigration, ...], index: int, say: Say
+) -> None:
+    """The audit records of a deploy cancelled while ``pending[index]`` ran: that file's fate, read
+    back from the ledger (the cancel may land just after its COMMIT), and the files never started.
+    psycopg has already cancelled the running statement and the file's transaction rolled back."""
+    m = pending[index]
+    try:
+        committed = any(row.version == m.version for row in ledger_mod.read_ledger(conn))
+    except (psycopg.Error, KeyboardInterrupt):  # a second signal, or a connection the cancel broke
+        committed = None
+    if committed:
+        say(f"cancelled after {m.path.name} committed: it is applied")
+        audit.record("migration", "applied", version=m.version, checksum=m.checksum, name=m.name,
+                     reason="committed just before the cancel")
+    else:
+        if m.no_transaction:
+            what = ("it ran without a transaction: statements committed before the cancel stay; it is NOT in the "
+                    "ledger, so the next deploy runs it again from the top")
+        else:
+            what = "its transaction was rolled back: no schema change and no ledger row"
+        if committed is None:
+            what += " (the ledger could not be read back to confirm)"
+        say(f"cancelled while {m.path.name} ran: {what}")
+        audit.record("migration", "cancelled", version=m.version, checksum=m.checksum, name=m.name, reason=what)
+    for later in pending[index + 1 :]:
+        audit.record("migration", "skipped", version=later.version, checksum=later.checksum, name=later.name,
+                     reason="not run: the deploy was cancelled")

@@ -211,7 +211,7 @@ def check_step(settings: ActionSettings, ctx: GitHubContext) -> int:
         workflow.error(reason, title="migration-guard refused to run")
         publish_check(report, settings, ctx, comment=False)
         return 1
-    from migration_guard.commands.plan import terminate_on_sigterm
+    from migration_guard.interrupts import terminate_on_sigterm
 
     try:
         with terminate_on_sigterm():  # the runner's cancel (docker stop): tear the dry-run server down

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     opts, scope = options_from_args(args)
     for secret in (opts.postgres_url, opts.stats_url):
         log.add_secret(secret)
-    from migration_guard.commands.plan import terminate_on_sigterm
+    from migration_guard.interrupts import terminate_on_sigterm
 
     with terminate_on_sigterm():  # the runner's cancel: tear the dry-run server down like Ctrl-C does
         report = run_check(opts)

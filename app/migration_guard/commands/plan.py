@@ -7,16 +7,13 @@ output one of the renderers in ``report/``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 from migration_guard.errors import UserError
+from migration_guard.interrupts import terminate_on_sigterm
 
 HELP = "dry-run migrations on a throwaway PostgreSQL: locks, rewrites, rows, affected objects"
 DESCRIPTION = (
@@ -103,21 +100,6 @@ def dry_run_options(args: argparse.Namespace) -> dict[str, object]:
         "baseline": tuple(Path(p) for p in (args.baseline or project.baseline)),
         "session_settings": tuple(parse_session_setting(t) for t in getattr(args, "session_setting", []) or []),
     }
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM (a cancelled CI job) must unwind like Ctrl-C so the server and temp dir are removed.
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def terminate_on_sigterm() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C while the block runs (plan, check and the action's check use it)."""
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run(args: argparse.Namespace) -> int:
