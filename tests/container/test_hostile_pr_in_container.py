@@ -38,7 +38,7 @@ import pytest
 from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
 from container.test_action_in_container import audit_records, commit, git, write
 from fake_github import FakeGitHub, fake_github_server
-from migration_guard.dryrun.providers import DRYRUN_DB
+from migration_guard.dryrun.server import DRYRUN_DB
 from migration_guard.pinning import Pins
 
 REPO = "acme/app"

@@ -22,7 +22,8 @@ from migration_guard.dryrun import confine
 from migration_guard.dryrun.bootstrap import SUPERUSER
 from migration_guard.dryrun.errortext import NO_TEMPLATE, clean
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
-from migration_guard.dryrun.providers import DRYRUN_DB, confinement, local_settings
+from migration_guard.dryrun.providers import confinement, local_settings
+from migration_guard.dryrun.server import DRYRUN_DB
 from migration_guard.dryrun.sharetree import build
 from migration_guard.model import MigrationRun, PlanResult, StatementError
 

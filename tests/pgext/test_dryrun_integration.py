@@ -12,7 +12,8 @@ import psycopg
 import pytest
 
 from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, apply_bootstrap
-from migration_guard.dryrun.providers import Server, local_server
+from migration_guard.dryrun.providers import local_server
+from migration_guard.dryrun.server import Server
 
 
 def _prepare(server: Server) -> None:

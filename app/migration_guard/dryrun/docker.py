@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 
 from migration_guard.dryrun.local import FAST_SETTINGS
-from migration_guard.dryrun.providers import DRYRUN_DB, Prepare, Server, create_database, server_version
+from migration_guard.dryrun.server import DRYRUN_DB, Prepare, Server, create_database, server_version
 from migration_guard.errors import UserError
 
 DEFAULT_MAJOR = 15

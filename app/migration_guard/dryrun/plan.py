@@ -171,7 +171,7 @@ def _skipped(m: Migration, new: bool) -> MigrationRun:
 def run_plan(options: PlanOptions) -> PlanResult:
     from migration_guard import supabase as sb
     from migration_guard.dryrun.bootstrap import apply_bootstrap, bootstrap_hash
-    from migration_guard.dryrun.providers import Server
+    from migration_guard.dryrun.server import Server
     from migration_guard.migrations.loader import load_migration
 
     started = time.monotonic()
