@@ -37,6 +37,7 @@ __all__ = [
     "fake_github",
     "git",
     "refusals",
+    "refused",
 ]
 
 REPO = "acme/app"
@@ -149,6 +150,15 @@ class Deploy:
             files = sorted(p for p in in_pull if p.suffix == ".sql" and p.exists())
             self.fake.add_check_comment(REPO, number, "supabase/migrations", files)
         return head
+
+    def merge_reviewed(self, base: str, head: str, reviewed: str, number: int = 7) -> None:
+        """Branch tip `head` (cut from `base`) merged into main with --no-ff as pull request
+        `number`, approved by alice at `reviewed` (which may be an earlier commit than `head`)."""
+        git(self.root, "checkout", "-q", "main")
+        git(self.root, "merge", "-q", "--no-ff", "-m", f"Merge #{number}", head)
+        self.fake.add_pull(REPO, number, head_sha=head, base_sha=base, merged=True, merge_commit_sha=self.sha)
+        self.fake.link_commit(REPO, self.sha, number)
+        self.fake.add_review(REPO, number, "alice", "APPROVED", commit_id=reviewed)
 
     def approve(self, reviewer: str = "alice", user_type: str = "User", merged: bool = True) -> None:
         self.open_pull(7, merged=merged)
@@ -280,6 +290,18 @@ def refusals(run: Run) -> list[tuple[str, str]]:
     if gates:
         assert final["outcome"] == "refused" and final["reason"] == gates[-1][1]
     return gates
+
+
+def refused(deploy: Deploy, gate: str, event_name: str = "push", **inputs: str) -> str:
+    """Deploys and asserts that `gate` alone refused it, cleanly and with nothing applied (only the
+    seeded base migration in the ledger); returns the refusal's reason."""
+    run = deploy.run(event_name, **inputs)
+    assert run.proc.returncode == 1, run.text
+    [(event, reason)] = refusals(run)
+    assert event == gate
+    assert "Traceback" not in run.text
+    assert deploy.ledger() == ["20240101000000"], "nothing may be applied after a refusal"
+    return reason
 
 
 def assert_no_secrets(run: Run) -> None:
