@@ -22,6 +22,7 @@ import pytest
 
 from fake_github import FakeGitHub, fake_github
 from migration_guard.dryrun.local import LocalPostgres
+from runner_files import parse_outputs
 
 __all__ = [
     "BASE",
@@ -61,18 +62,6 @@ class Run:
     @property
     def text(self) -> str:
         return self.proc.stdout + self.proc.stderr
-
-
-def _outputs(path: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = path.read_text().splitlines() if path.exists() else []
-    i = 0
-    while i < len(lines):
-        name, _, delim = lines[i].partition("<<")
-        j = lines.index(delim, i + 1)
-        out[name] = "\n".join(lines[i + 1 : j])
-        i = j + 1
-    return out
 
 
 def git(root: Path, *args: str) -> str:
@@ -226,7 +215,7 @@ class Deploy:
         audit_files = sorted((self.root / "audit").glob("*.jsonl"))
         audit_text = "".join(p.read_text() for p in audit_files)
         records = [json.loads(line) for line in audit_text.splitlines()]
-        return Run(proc, _outputs(output), summary.read_text(), records, audit_text)
+        return Run(proc, parse_outputs(output.read_text()), summary.read_text(), records, audit_text)
 
     def ledger(self) -> list[str]:
         with psycopg.connect(self.target) as conn:

@@ -23,6 +23,7 @@ import pytest
 
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.local import LocalPostgres
+from runner_files import parse_outputs
 
 REPO = "acme/app"
 TOKEN = "ghs_" + "T0kenThatMustNeverLeak" * 2
@@ -112,20 +113,6 @@ class Result:
         """All the run printed or wrote, less the ``::add-mask::`` commands (the runner consumes those)."""
         stdout = "\n".join(line for line in self.stdout.splitlines() if not line.startswith("::add-mask::"))
         return "\n".join([stdout, self.stderr, self.summary, *self.files.values()])
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, delim = line.split("<<", 1)
-        value = []
-        for inner in lines:
-            if inner == delim:
-                break
-            value.append(inner)
-        out[name] = "\n".join(value)
-    return out
 
 
 def run_action(

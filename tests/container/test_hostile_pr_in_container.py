@@ -35,11 +35,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
+from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, root_owned
 from container.test_action_in_container import audit_records, commit, git, write
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.providers import DRYRUN_DB
 from migration_guard.pinning import Pins
+from runner_files import parse_outputs
 
 REPO = "acme/app"
 FORK = "mallory/app"

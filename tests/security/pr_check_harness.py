@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fake_github import FakeGitHub
+from runner_files import parse_outputs
 
 REPO = "acme/app"
 PR = 7
@@ -90,15 +91,6 @@ class Check:
         return [line.lstrip() for line in lines if line.lstrip().startswith(("::", "##["))]
 
 
-def _outputs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, delim = line.split("<<", 1)
-        out[name] = "\n".join(iter(lambda: next(lines), delim))
-    return out
-
-
 def run_check(pull: PullRequest, fake: FakeGitHub, tmp_path: Path, **inputs: str) -> Check:
     runner = tmp_path / "runner"
     runner.mkdir(exist_ok=True)
@@ -130,4 +122,4 @@ def run_check(pull: PullRequest, fake: FakeGitHub, tmp_path: Path, **inputs: str
     env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
     proc = subprocess.run([sys.executable, "-m", "migration_guard", "action"], cwd=pull.root, env=env,
                           capture_output=True, text=True, timeout=300)
-    return Check(proc.returncode, proc.stdout, proc.stderr, _outputs(output.read_text()), summary.read_text())
+    return Check(proc.returncode, proc.stdout, proc.stderr, parse_outputs(output.read_text()), summary.read_text())
