@@ -24,6 +24,7 @@ import pytest
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.local import LocalPostgres
 from runner_files import parse_outputs
+from workspace_git import git
 
 REPO = "acme/app"
 TOKEN = "ghs_" + "T0kenThatMustNeverLeak" * 2
@@ -55,12 +56,6 @@ SUPPRESSED = """\
 alter table public.users drop column nickname;
 """
 NEW_FILE = "supabase/migrations/20240201000000_change.sql"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
 @dataclass

@@ -8,14 +8,13 @@ is a real git repository owned by uid 1001; the container runs as root.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+import workspace_git
 from container.conftest import ActionRun, ActionRunner, root_owned
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.docker import free_port
@@ -51,10 +50,8 @@ CHANGE = "supabase/migrations/20240201000000_change.sql"
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", "-c", "safe.directory=*", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True, env=env).stdout.strip()
+    # The workspace is owned by the runner's uid 1001 and these tests run as root.
+    return workspace_git.git(cwd, "-c", "safe.directory=*", *args)
 
 
 def write(root: Path, files: dict[str, str]) -> None:

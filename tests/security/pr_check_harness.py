@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fake_github import FakeGitHub
 from runner_files import parse_outputs
+from workspace_git import git
 
 REPO = "acme/app"
 PR = 7
@@ -31,12 +32,6 @@ alter table public.users enable row level security;
 create policy users_self on public.users for select to authenticated using (true);
 """
 DROP_COLUMN = "-- intent: nicknames are no longer used\nalter table public.users drop column nickname;\n"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
 @dataclass
