@@ -85,6 +85,9 @@ def assert_nothing_root_owned(run: ActionRun) -> None:
     assert root_owned(*run.mounted) == []
 
 
+# The fake GitHub and the runner, imported by the other modules that run the action in its image.
+# Not in conftest.py: pytest loads that as `conftest`, the modules import it as `container.conftest`,
+# and an ActionRunner of the one would return ActionRuns the tests' isinstance checks do not know.
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     with fake_github_server() as fake:
