@@ -10,18 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dryrun_servers import as_migration_role, bootstrapped_database, dry_run_server
+from dryrun_servers import as_migration_role, bootstrapped_database
 from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
 from migration_guard.dryrun.sharetree import build
 
 USER_ID = "39418e3b-0258-4452-af60-7acfcc1263ff"  # the user of Quivr's seed
-
-
-@pytest.fixture(scope="module")
-def dry_server() -> Iterator[LocalPostgres]:
-    with dry_run_server() as server:
-        yield server
 
 
 @pytest.fixture

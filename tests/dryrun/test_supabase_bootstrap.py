@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from dryrun_servers import dry_run_server, fresh_database
+from dryrun_servers import fresh_database
 from migration_guard.dryrun.bootstrap import (
     FALLBACK_ROLE,
     MIGRATION_ROLE,
@@ -19,12 +19,6 @@ from migration_guard.dryrun.bootstrap import (
     bootstrap_sql,
 )
 from migration_guard.dryrun.local import LocalPostgres
-
-
-@pytest.fixture(scope="module")
-def dry_server() -> Iterator[LocalPostgres]:
-    with dry_run_server() as server:
-        yield server
 
 
 @pytest.fixture
