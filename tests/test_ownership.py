@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from action_workspace import git
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.local import LocalPostgres
 from migration_guard.ownership import hand_over, owner_of
-from workspace_git import git
 
 RUNNER_UID = 1001
 REPO = "acme/app"

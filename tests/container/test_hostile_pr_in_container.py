@@ -35,8 +35,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from action_workspace import init_workspace
 from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, root_owned
-from container.test_action_in_container import REPO, audit_records, commit, git, runner, write
+from container.test_action_in_container import REPO, audit_records, commit, git, runner
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.providers import DRYRUN_DB
 from migration_guard.pinning import Pins
@@ -140,14 +141,10 @@ def fork_event(base: str, head: str) -> dict[str, object]:
 
 def checkout(ws: Path) -> str:
     """main with one migration, checked out as actions/checkout leaves it (token in .git/config)."""
-    write(ws, {"supabase/config.toml": '[api]\nschemas = ["public"]\n',
-               "supabase/migrations/20240101000000_init.sql": INIT, "README.md": "app\n"})
-    git(ws, "init", "-q", "-b", "main")
+    base = init_workspace(ws, INIT, {"README.md": "app\n"}, run_git=git)
     git(ws, "remote", "add", "origin", f"https://github.com/{REPO}")
     git(ws, "config", "--local", "http.https://github.com/.extraheader", f"AUTHORIZATION: basic {BASIC}")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-q", "-m", "init")
-    return git(ws, "rev-parse", "HEAD")
+    return base
 
 
 def fork_pull(ws: Path, github: FakeGitHub, sql: str, message: str) -> tuple[str, str]:

@@ -12,25 +12,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from action_workspace import INIT, git, init_workspace
 from fake_github import FakeGitHub
 from runner_files import parse_outputs
-from workspace_git import git
 
 REPO = "acme/app"
 PR = 7
 TOKEN = "ghs_" + "RedTeamTokenNeverPrinted" * 2
 MIGRATIONS = "supabase/migrations"
 
-INIT = """\
--- intent: users of the app
-create table public.users (
-  id bigint generated always as identity primary key,
-  email text not null,
-  nickname text
-);
-alter table public.users enable row level security;
-create policy users_self on public.users for select to authenticated using (true);
-"""
 DROP_COLUMN = "-- intent: nicknames are no longer used\nalter table public.users drop column nickname;\n"
 
 
@@ -48,13 +38,7 @@ def open_pull(
     """`main` holds ``init`` and supabase/config.toml; a branch removes ``removed`` and adds ``files``
     and ``symlinks`` (name → target; paths relative to the repository); a fork's PR #7."""
     root = tmp_path / "workspace"
-    (root / MIGRATIONS).mkdir(parents=True)
-    (root / "supabase" / "config.toml").write_text('[api]\nschemas = ["public"]\n')
-    (root / MIGRATIONS / "20240101000000_init.sql").write_text(init)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
-    base = git(root, "rev-parse", "HEAD")
+    base = init_workspace(root, init)
     git(root, "checkout", "-q", "-b", "feature")
     for name in removed:
         git(root, "rm", "-q", name)
