@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
+from dryrun_servers import fresh_database
 from migration_guard.dryrun.local import LocalPostgres
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -28,14 +27,8 @@ def pg_server() -> Iterator[LocalPostgres]:
 @pytest.fixture
 def pg_url(pg_server: LocalPostgres) -> Iterator[str]:
     """A fresh, empty database on the session server, dropped after the test; yields its URL."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with fresh_database(pg_server) as name:
         yield pg_server.url(name)
-    finally:
-        with psycopg.connect(pg_server.conninfo(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import pytest
 
 from fake_github import FakeGitHub, fake_github
 from migration_guard.dryrun.local import LocalPostgres
+from runner_files import parse_outputs
 
 __all__ = [
     "BASE",
@@ -37,6 +38,7 @@ __all__ = [
     "fake_github",
     "git",
     "refusals",
+    "refused",
 ]
 
 REPO = "acme/app"
@@ -60,18 +62,6 @@ class Run:
     @property
     def text(self) -> str:
         return self.proc.stdout + self.proc.stderr
-
-
-def _outputs(path: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = path.read_text().splitlines() if path.exists() else []
-    i = 0
-    while i < len(lines):
-        name, _, delim = lines[i].partition("<<")
-        j = lines.index(delim, i + 1)
-        out[name] = "\n".join(lines[i + 1 : j])
-        i = j + 1
-    return out
 
 
 def git(root: Path, *args: str) -> str:
@@ -150,6 +140,15 @@ class Deploy:
             self.fake.add_check_comment(REPO, number, "supabase/migrations", files)
         return head
 
+    def merge_reviewed(self, base: str, head: str, reviewed: str, number: int = 7) -> None:
+        """Branch tip `head` (cut from `base`) merged into main with --no-ff as pull request
+        `number`, approved by alice at `reviewed` (which may be an earlier commit than `head`)."""
+        git(self.root, "checkout", "-q", "main")
+        git(self.root, "merge", "-q", "--no-ff", "-m", f"Merge #{number}", head)
+        self.fake.add_pull(REPO, number, head_sha=head, base_sha=base, merged=True, merge_commit_sha=self.sha)
+        self.fake.link_commit(REPO, self.sha, number)
+        self.fake.add_review(REPO, number, "alice", "APPROVED", commit_id=reviewed)
+
     def approve(self, reviewer: str = "alice", user_type: str = "User", merged: bool = True) -> None:
         self.open_pull(7, merged=merged)
         self.fake.add_review(REPO, 7, reviewer, "APPROVED", user_type=user_type)
@@ -191,7 +190,7 @@ class Deploy:
         audit_files = sorted((self.root / "audit").glob("*.jsonl"))
         audit_text = "".join(p.read_text() for p in audit_files)
         records = [json.loads(line) for line in audit_text.splitlines()]
-        return Run(proc, _outputs(output), summary.read_text(), records, audit_text)
+        return Run(proc, parse_outputs(output.read_text()), summary.read_text(), records, audit_text)
 
     def _environment(self, event_name: str, inputs: dict[str, str]) -> dict[str, str]:
         if git(self.root, "status", "--porcelain", "--", "supabase"):
@@ -301,6 +300,18 @@ def refusals(run: Run) -> list[tuple[str, str]]:
     if gates:
         assert final["outcome"] == "refused" and final["reason"] == gates[-1][1]
     return gates
+
+
+def refused(deploy: Deploy, gate: str, event_name: str = "push", **inputs: str) -> str:
+    """Deploys and asserts that `gate` alone refused it, cleanly and with nothing applied (only the
+    seeded base migration in the ledger); returns the refusal's reason."""
+    run = deploy.run(event_name, **inputs)
+    assert run.proc.returncode == 1, run.text
+    [(event, reason)] = refusals(run)
+    assert event == gate
+    assert "Traceback" not in run.text
+    assert deploy.ledger() == ["20240101000000"], "nothing may be applied after a refusal"
+    return reason
 
 
 def assert_no_secrets(run: Run) -> None:

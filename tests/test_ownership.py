@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from action_workspace import git
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.local import LocalPostgres
 from migration_guard.ownership import hand_over, owner_of
@@ -71,12 +72,6 @@ def test_nothing_happens_when_the_workspace_is_roots(tmp_path: Path) -> None:
 
 
 # --- the action as root on a checkout owned by uid 1001 -------------------------------------------
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
 @pytest.fixture

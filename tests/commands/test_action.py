@@ -21,24 +21,17 @@ from typing import Any
 
 import pytest
 
+from action_workspace import INIT as USERS
+from action_workspace import git, init_workspace
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.local import LocalPostgres
+from runner_files import parse_outputs
 
 REPO = "acme/app"
 TOKEN = "ghs_" + "T0kenThatMustNeverLeak" * 2
 PR = 7
 
-INIT = """\
--- intent: users of the app
-create table public.users (
-  id bigint generated always as identity primary key,
-  email text not null,
-  nickname text
-);
-alter table public.users enable row level security;
-create policy users_self on public.users for select to authenticated using (true);
-insert into public.users (email) select 'user' || g || '@example.org' from generate_series(1, 500) g;
-"""
+INIT = USERS + "insert into public.users (email) select 'user' || g || '@example.org' from generate_series(1, 500) g;\n"
 DANGEROUS = """\
 -- intent: nicknames are no longer used
 alter table public.users drop column nickname;
@@ -54,12 +47,6 @@ SUPPRESSED = """\
 alter table public.users drop column nickname;
 """
 NEW_FILE = "supabase/migrations/20240201000000_change.sql"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
 @dataclass
@@ -84,14 +71,7 @@ class Project:
 
 def make_project(tmp_path: Path, change: dict[str, str | None]) -> Project:
     root = tmp_path / "workspace"
-    (root / "supabase" / "migrations").mkdir(parents=True)
-    (root / "supabase" / "config.toml").write_text('[api]\nschemas = ["public"]\n')
-    (root / "supabase" / "migrations" / "20240101000000_init.sql").write_text(INIT)
-    (root / "README.md").write_text("app\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
-    base = git(root, "rev-parse", "HEAD")
+    base = init_workspace(root, INIT, {"README.md": "app\n"})
     git(root, "checkout", "-q", "-b", "feature")
     project = Project(root, base, base)
     project.commit(change)
@@ -112,20 +92,6 @@ class Result:
         """All the run printed or wrote, less the ``::add-mask::`` commands (the runner consumes those)."""
         stdout = "\n".join(line for line in self.stdout.splitlines() if not line.startswith("::add-mask::"))
         return "\n".join([stdout, self.stderr, self.summary, *self.files.values()])
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, delim = line.split("<<", 1)
-        value = []
-        for inner in lines:
-            if inner == delim:
-                break
-            value.append(inner)
-        out[name] = "\n".join(value)
-    return out
 
 
 def run_action(

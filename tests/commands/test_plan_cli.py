@@ -40,6 +40,16 @@ def project(tmp_path: Path, files: dict[str, str]) -> Path:
     return d
 
 
+def committed_project(tmp_path: Path, files: dict[str, str]) -> Path:
+    """`project`, committed to a new git repository: the base that files written later are new against."""
+    d = project(tmp_path, files)
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    return d
+
+
 def processes_mentioning(text: str) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -54,12 +64,17 @@ def processes_mentioning(text: str) -> list[int]:
     return pids
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_mid_run_leaves_no_server_and_no_temp_dir(tmp_path: Path, private_tmp: Path, sig: int) -> None:
-    d = project(tmp_path, {"1_base.sql": "create table t (id int);\n", "2_slow.sql": "select pg_sleep(120);\n"})
+def assert_nothing_left(private_tmp: Path) -> None:
+    """No process runs from the dry run's TMPDIR any more, and its temp folder is gone."""
+    assert processes_mentioning(str(private_tmp)) == []
+    assert list(private_tmp.iterdir()) == []
+
+
+def assert_interrupt_tears_down(cmd: list[str], private_tmp: Path, sig: int, cwd: Path | None = None) -> None:
+    """Runs `cmd` with TMPDIR=`private_tmp`, sends `sig` while its dry-run server runs the slow
+    statement, and checks the run ends as interrupted (130), without a traceback, leaving nothing."""
     env = {**os.environ, "TMPDIR": str(private_tmp)}
-    proc = subprocess.Popen([*CLI, "--dir", str(d), "--supabase", "off", "--postgres", "local"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         # Wait until the server exists and the slow statement runs (its backend's title says SELECT).
@@ -77,8 +92,13 @@ def test_signal_mid_run_leaves_no_server_and_no_temp_dir(tmp_path: Path, private
             proc.wait()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert processes_mentioning(str(private_tmp)) == []
-    assert list(private_tmp.iterdir()) == []
+    assert_nothing_left(private_tmp)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_mid_run_leaves_no_server_and_no_temp_dir(tmp_path: Path, private_tmp: Path, sig: int) -> None:
+    d = project(tmp_path, {"1_base.sql": "create table t (id int);\n", "2_slow.sql": "select pg_sleep(120);\n"})
+    assert_interrupt_tears_down([*CLI, "--dir", str(d), "--supabase", "off", "--postgres", "local"], private_tmp, sig)
 
 
 def test_cache_dir_is_filled_once_and_reused(tmp_path: Path, private_tmp: Path) -> None:
@@ -142,11 +162,7 @@ def test_seed_next_to_the_migrations_folder_is_loaded(tmp_path: Path, pg_server:
 
 
 def test_base_selects_changed_files_as_new(tmp_path: Path, pg_server: LocalPostgres) -> None:
-    d = project(tmp_path, {"1_a.sql": "create table a (id int);\n"})
-    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
-    subprocess.run([*git, "init", "-q", str(tmp_path)], check=True)
-    subprocess.run([*git, "-C", str(tmp_path), "add", "."], check=True)
-    subprocess.run([*git, "-C", str(tmp_path), "commit", "-qm", "base"], check=True)
+    d = committed_project(tmp_path, {"1_a.sql": "create table a (id int);\n"})
     (d / "2_b.sql").write_text("alter table a add column b int;\n")
     (d / "3_c.sql").write_text("create index on a (b);\n")
     proc = subprocess.run([*CLI, "--dir", str(d), "--base", "HEAD", "--postgres-url", pg_server.url(),
@@ -183,34 +199,11 @@ def test_seed_needing_a_missing_extension_is_one_located_error(tmp_path: Path, p
 
 def test_sigterm_during_check_leaves_no_server_and_no_temp_dir(tmp_path: Path, private_tmp: Path) -> None:
     """The runner's cancel sends SIGTERM to `check`: the dry-run server and its folder must go too."""
-    d = project(tmp_path, {"1_base.sql": "create table t (id int);\n"})
-    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(tmp_path)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    d = committed_project(tmp_path, {"1_base.sql": "create table t (id int);\n"})
     (d / "2_slow.sql").write_text("select pg_sleep(120);\n")
-    env = {**os.environ, "TMPDIR": str(private_tmp)}
     cmd = [sys.executable, "-m", "migration_guard", "check", "--base", "HEAD", "--supabase", "off",
            "--postgres", "local"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if processes_mentioning(str(private_tmp)) and processes_mentioning("migration_guard_dryrun [local] SELECT"):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, proc.communicate()
-        assert processes_mentioning(str(private_tmp)), "the server should be running under our TMPDIR"
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
-    assert processes_mentioning(str(private_tmp)) == []
-    assert list(private_tmp.iterdir()) == []
+    assert_interrupt_tears_down(cmd, private_tmp, signal.SIGTERM, cwd=tmp_path)
 
 
 def test_standins_are_used_by_default_and_listed_and_strict_stops(tmp_path: Path) -> None:
@@ -243,11 +236,7 @@ def test_standins_are_used_by_default_and_listed_and_strict_stops(tmp_path: Path
 
 
 def test_check_takes_the_dry_run_limits_from_flags_and_settings(tmp_path: Path, private_tmp: Path) -> None:
-    d = project(tmp_path, {"1_base.sql": "create table t (id int);\n"})
-    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(tmp_path)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    d = committed_project(tmp_path, {"1_base.sql": "create table t (id int);\n"})
     (d / "2_slow.sql").write_text("-- intent: wait\nselect pg_sleep(1e6);\n")
     env = {**os.environ, "TMPDIR": str(private_tmp)}
     cmd = [sys.executable, "-m", "migration_guard", "check", "--base", "HEAD", "--supabase", "off",
@@ -263,5 +252,4 @@ def test_check_takes_the_dry_run_limits_from_flags_and_settings(tmp_path: Path, 
         failed = [m for m in report["plan"]["migrations"] if m["status"] == "failed"]
         assert failed[0]["path"].endswith("2_slow.sql") and failed[0]["error"]["line"] == 2
         assert limit in failed[0]["error"]["message"]
-    assert processes_mentioning(str(private_tmp)) == []
-    assert list(private_tmp.iterdir()) == []
+    assert_nothing_left(private_tmp)

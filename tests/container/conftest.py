@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
+from runner_files import parse_outputs
+
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER_UID = 1001
 IMAGE = "migration-guard:test"
@@ -111,20 +113,6 @@ def leftover_containers() -> list[str]:
 def action_defaults() -> dict[str, str]:
     spec = yaml.safe_load((ROOT / "action.yml").read_text())
     return {name: str(data.get("default", "")) for name, data in spec["inputs"].items()}
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, delim = line.split("<<", 1)
-        value = []
-        for inner in lines:
-            if inner == delim:
-                break
-            value.append(inner)
-        out[name] = "\n".join(value)
-    return out
 
 
 def chown_tree(root: Path, uid: int) -> None:

@@ -8,14 +8,13 @@ is a real git repository owned by uid 1001; the container runs as root.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+import action_workspace
 from container.conftest import ActionRun, ActionRunner, root_owned
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.docker import free_port
@@ -25,16 +24,6 @@ REPO = "acme/app"
 PR = 7
 ROLE, PASSWORD = "mg_deployer", "Depl0y-Pa55word-Zq8"
 
-INIT = """\
--- intent: users of the app
-create table public.users (
-  id bigint generated always as identity primary key,
-  email text not null,
-  nickname text
-);
-alter table public.users enable row level security;
-create policy users_self on public.users for select to authenticated using (true);
-"""
 DROP = "-- intent: nicknames are no longer used\nalter table public.users drop column nickname;\n"
 SUPPRESSED = (
     "-- intent: nicknames are no longer used\n"
@@ -46,15 +35,12 @@ NOTES = (
     "create table public.notes (id bigint generated always as identity primary key, body text);\n"
     "alter table public.notes enable row level security;\n"
 )
-INIT_NAME = "supabase/migrations/20240101000000_init.sql"
 CHANGE = "supabase/migrations/20240201000000_change.sql"
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", "-c", "safe.directory=*", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True, env=env).stdout.strip()
+    # The workspace is owned by the runner's uid 1001 and these tests run as root.
+    return action_workspace.git(cwd, "-c", "safe.directory=*", *args)
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -64,11 +50,7 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 def new_repo(ws: Path) -> str:
-    write(ws, {"supabase/config.toml": '[api]\nschemas = ["public"]\n', INIT_NAME: INIT, "README.md": "app\n"})
-    git(ws, "init", "-q", "-b", "main")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-q", "-m", "init")
-    return git(ws, "rev-parse", "HEAD")
+    return action_workspace.init_workspace(ws, extra={"README.md": "app\n"}, run_git=git)
 
 
 def commit(ws: Path, files: dict[str, str], message: str) -> str:
@@ -88,6 +70,9 @@ def assert_nothing_root_owned(run: ActionRun) -> None:
     assert root_owned(*run.mounted) == []
 
 
+# The fake GitHub and the runner, imported by the other modules that run the action in its image.
+# Not in conftest.py: pytest loads that as `conftest`, the modules import it as `container.conftest`,
+# and an ActionRunner of the one would return ActionRuns the tests' isinstance checks do not know.
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     with fake_github_server() as fake:

@@ -35,13 +35,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, parse_outputs, root_owned
-from container.test_action_in_container import audit_records, commit, git, write
+from action_workspace import init_workspace
+from container.conftest import ActionRun, ActionRunner, docker, leftover_containers, root_owned
+from container.test_action_in_container import REPO, audit_records, commit, git, runner
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.server import DRYRUN_DB
 from migration_guard.pinning import Pins
+from runner_files import parse_outputs
 
-REPO = "acme/app"
+__all__ = ["runner"]  # fixtures shared with test_action_in_container.py
+
 FORK = "mallory/app"
 PR = 9
 TOKEN = "ghp_" + "MgTestTokenThatMustNeverLeak01234567"
@@ -122,11 +125,6 @@ def github() -> Iterator[FakeGitHub]:
         yield fake
 
 
-@pytest.fixture
-def runner(image: str, tmp_path: Path, github: FakeGitHub) -> ActionRunner:
-    return ActionRunner(image, tmp_path, github.url, REPO)
-
-
 def fork_event(base: str, head: str) -> dict[str, object]:
     return {
         "action": "opened",
@@ -143,14 +141,20 @@ def fork_event(base: str, head: str) -> dict[str, object]:
 
 def checkout(ws: Path) -> str:
     """main with one migration, checked out as actions/checkout leaves it (token in .git/config)."""
-    write(ws, {"supabase/config.toml": '[api]\nschemas = ["public"]\n',
-               "supabase/migrations/20240101000000_init.sql": INIT, "README.md": "app\n"})
-    git(ws, "init", "-q", "-b", "main")
+    base = init_workspace(ws, INIT, {"README.md": "app\n"}, run_git=git)
     git(ws, "remote", "add", "origin", f"https://github.com/{REPO}")
     git(ws, "config", "--local", "http.https://github.com/.extraheader", f"AUTHORIZATION: basic {BASIC}")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-q", "-m", "init")
-    return git(ws, "rev-parse", "HEAD")
+    return base
+
+
+def fork_pull(ws: Path, github: FakeGitHub, sql: str, message: str) -> tuple[str, str]:
+    """Mallory's pull request `PR` from a fork: `checkout`'s main plus one migration, HEADER + `sql`,
+    committed with `message`; returns its (base, head) commits."""
+    base = checkout(ws)
+    git(ws, "checkout", "-q", "-b", "feature")
+    head = commit(ws, {CHANGE: HEADER + sql}, message)
+    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+    return base, head
 
 
 def snapshot(ws: Path) -> dict[str, str]:
@@ -288,10 +292,7 @@ def test_a_hostile_fork_pr_is_refused_in_the_image_and_reaches_nothing(
 ) -> None:
     sql, line, refusal = ATTACKS[attack]
     ws = runner.workspace
-    base = checkout(ws)
-    git(ws, "checkout", "-q", "-b", "feature")
-    head = commit(ws, {CHANGE: HEADER + sql}, f"innocent: {attack}")
-    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+    base, head = fork_pull(ws, github, sql, f"innocent: {attack}")
     before = snapshot(ws)
 
     watched = run_watched(runner, {"sarif-file": "reports/migration-guard.sarif"}, base, head)
@@ -359,10 +360,7 @@ def test_with_a_forks_read_only_token_the_refusal_is_in_the_summary_and_annotati
     github.forbid_writes(REPO)
     sql, line, refusal = ATTACKS["copy-to-program"]
     ws = runner.workspace
-    base = checkout(ws)
-    git(ws, "checkout", "-q", "-b", "feature")
-    head = commit(ws, {CHANGE: HEADER + sql}, "innocent")
-    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+    base, head = fork_pull(ws, github, sql, "innocent")
 
     run = run_watched(runner, {}, base, head).run
     assert run.returncode == 1, run.text[-3000:]
@@ -412,10 +410,7 @@ def test_runaway_pr_sql_ends_on_its_limit_in_the_image_and_leaves_no_server(
 ) -> None:
     sql, line, limit = RUNAWAY[case]
     ws = runner.workspace
-    base = checkout(ws)
-    git(ws, "checkout", "-q", "-b", "feature")
-    head = commit(ws, {CHANGE: HEADER + sql}, f"innocent: {case}")
-    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+    base, head = fork_pull(ws, github, sql, f"innocent: {case}")
 
     watched = run_watched(runner, {**LIMITS, **CASE_LIMITS.get(case, {})}, base, head)
     run = watched.run
@@ -442,10 +437,7 @@ def test_a_cancelled_check_stops_at_once_in_the_image_and_leaves_no_server(
     container) or stops the container (TERM, then KILL after a grace period). Either way the check
     stops while its migration still sleeps, says so in one line, and its server goes with it."""
     ws = runner.workspace
-    base = checkout(ws)
-    git(ws, "checkout", "-q", "-b", "feature")
-    head = commit(ws, {CHANGE: HEADER + "select pg_sleep(600);\n"}, "slow")
-    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+    base, head = fork_pull(ws, github, "select pg_sleep(600);\n", "slow")
     signalled: list[str] = []
 
     def cancel(pid: int, container: str) -> dict[str, str]:
@@ -514,11 +506,8 @@ def test_even_the_dry_run_servers_superuser_cannot_reach_the_workspace_in_the_im
     runner: ActionRunner, github: FakeGitHub
 ) -> None:
     ws = runner.workspace
-    base = checkout(ws)
-    git(ws, "checkout", "-q", "-b", "feature")
     # A slow but harmless migration keeps the dry-run server up while the host probes it.
-    head = commit(ws, {CHANGE: HEADER + "select pg_sleep(8);\n"}, "slow")
-    github.add_pull(REPO, PR, head_sha=head, base_sha=base, head_repo=FORK, user="mallory")
+    base, head = fork_pull(ws, github, "select pg_sleep(8);\n", "slow")
 
     watched = run_watched(runner, {}, base, head, probe=superuser_probe)
 

@@ -14,17 +14,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from container.conftest import ActionRun, ActionRunner, docker, root_owned
-from container.test_action_in_container import audit_records, commit, git, pr_event, write
-from fake_github import FakeGitHub, fake_github_server
+from container.test_action_in_container import REPO, audit_records, commit, git, github, pr_event, runner, write
+from fake_github import FakeGitHub
 from migration_guard.dryrun.plan import SUPABASE_IMAGES
 
-REPO = "acme/app"
+__all__ = ["github", "runner"]  # fixtures shared with test_action_in_container.py
+
 PR = 7
 MIGRATIONS = "supabase/migrations"
 STAND_INS = re.compile(r"dry run used stand-ins for: ([a-z0-9_, ]+):")
@@ -37,18 +37,6 @@ ALTER TABLE file_items ADD COLUMN groq_embedding vector(768);
 CREATE INDEX file_items_groq_idx ON file_items USING ivfflat (groq_embedding vector_l2_ops) WITH (lists = 100);
 """
 NEW_MIGRATION = "-- intent: describe the schema for the dashboard\ncomment on schema public is 'the app';\n"
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with fake_github_server() as fake:
-        fake.add_repo(REPO)
-        yield fake
-
-
-@pytest.fixture
-def runner(image: str, tmp_path: Path, github: FakeGitHub) -> ActionRunner:
-    return ActionRunner(image, tmp_path, github.url, REPO)
 
 
 def corpus_repo(ws: Path, project: Path, major: int) -> str:

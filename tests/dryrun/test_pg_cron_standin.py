@@ -4,39 +4,29 @@ CREATE EXTENSION as the migration role, the calls the corpus makes."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap
+from dryrun_servers import bootstrapped_database, dry_run_server
+from migration_guard.dryrun.bootstrap import MIGRATION_ROLE
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
-from migration_guard.dryrun.sharetree import build, replaced_by_standin
+from migration_guard.dryrun.sharetree import replaced_by_standin
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalPostgres]:
-    tree = build(find_bin_dir())
-    assert tree is not None and "pg_cron" in tree.standins
-    with LocalPostgres(superuser=SUPERUSER, executable=tree.postgres) as pg:  # no shared_preload_libraries needed
+    with dry_run_server(["pg_cron"]) as pg:  # no shared_preload_libraries needed
         yield pg
 
 
 @pytest.fixture
 def url(server: LocalPostgres) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    try:
-        with psycopg.connect(server.conninfo(name)) as conn:
-            apply_bootstrap(conn)
-        with psycopg.connect(server.url(name), user=MIGRATION_ROLE, autocommit=True) as conn:
+    with bootstrapped_database(server) as url:
+        with psycopg.connect(url, user=MIGRATION_ROLE, autocommit=True) as conn:
             conn.execute("create extension if not exists pg_cron")
-        yield server.url(name)
-    finally:
-        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        yield url
 
 
 def test_the_stand_in_replaces_an_older_real_pg_cron_but_not_in_strict_mode() -> None:

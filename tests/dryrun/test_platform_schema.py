@@ -4,13 +4,13 @@ policies and `supabase db dump` output do with auth, storage and realtime works 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from dryrun_servers import as_migration_role, bootstrapped_database
 from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
 from migration_guard.dryrun.sharetree import build
@@ -18,33 +18,10 @@ from migration_guard.dryrun.sharetree import build
 USER_ID = "39418e3b-0258-4452-af60-7acfcc1263ff"  # the user of Quivr's seed
 
 
-@pytest.fixture(scope="module")
-def dry_server() -> Iterator[LocalPostgres]:
-    """Shaped like the dry run's server: superuser supabase_admin, the private install tree."""
-    tree = build(find_bin_dir())
-    assert tree is not None
-    with LocalPostgres(superuser=SUPERUSER, executable=tree.postgres) as server:
-        yield server
-
-
 @pytest.fixture
 def db(dry_server: LocalPostgres) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    try:
-        with psycopg.connect(dry_server.conninfo(name)) as conn:
-            assert apply_bootstrap(conn) == MIGRATION_ROLE
-        yield dry_server.url(name)
-    finally:
-        with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-
-
-def migration_role(url: str) -> psycopg.Connection[tuple[object, ...]]:
-    conn = psycopg.connect(url, user=MIGRATION_ROLE)
-    conn.execute('set search_path = "$user", public, extensions')
-    return conn
+    with bootstrapped_database(dry_server) as url:
+        yield url
 
 
 def statements(path: Path) -> list[str]:
@@ -78,7 +55,7 @@ def test_quivr_seed_auth_rows_load_as_the_migration_role(db: str, corpus: Path) 
     # auth.users (33 named columns), auth.identities, then setval on auth.refresh_tokens_id_seq.
     auth = [s for s in statements(corpus / "QuivrHQ__quivr" / "seed.sql") if '"auth".' in s]
     assert len(auth) == 4
-    with migration_role(db) as conn:
+    with as_migration_role(db) as conn:
         for statement in auth:
             conn.execute(statement)
         assert conn.execute("select count(*) from auth.audit_log_entries").fetchone() == (28,)
@@ -95,7 +72,7 @@ def test_signup_trigger_on_auth_users_fires_as_on_supabase(db: str, corpus: Path
     text = (corpus / "QuivrHQ__quivr" / "20240103173626_init.sql").read_text()
     start = text.index("CREATE TABLE IF NOT EXISTS public.users (")
     end = text.index("END $$;", text.index("on_auth_user_created", start)) + len("END $$;")
-    with migration_role(db) as conn:
+    with as_migration_role(db) as conn:
         conn.execute(text[start:end])
         conn.execute("insert into auth.users (id, email, raw_user_meta_data) values (%s, 'a@b.io', '{}')", (USER_ID,))
         assert conn.execute("select email from public.users").fetchall() == [("a@b.io",)]
@@ -105,7 +82,7 @@ def test_signup_trigger_on_auth_users_fires_as_on_supabase(db: str, corpus: Path
 
 
 def test_storage_buckets_policies_and_helpers(db: str) -> None:
-    with migration_role(db) as conn:
+    with as_migration_role(db) as conn:
         # mckaywrigley__chatbot-ui/20240108234541_add_profiles.sql
         conn.execute("INSERT INTO storage.buckets (id, name, public) VALUES ('profile_images', 'profile_images', true)")
         conn.execute(
@@ -141,7 +118,7 @@ def test_realtime_broadcast_changes_and_send_write_messages(db: str, corpus: Pat
     # policies on realtime.messages; pgflow calls realtime.send(payload, event, topic, false).
     onlook = (corpus / "onlook-dev__onlook" / "0007_realtime_rls.sql").read_text()
     trigger_fn = onlook[onlook.index("CREATE OR REPLACE FUNCTION public.project_changes()") : onlook.index("$$;") + 3]
-    with migration_role(db) as conn:
+    with as_migration_role(db) as conn:
         conn.execute("create table public.conversations (id uuid primary key, project_id uuid)")
         conn.execute("create table public.messages (id uuid primary key, conversation_id uuid)")
         conn.execute(trigger_fn)
@@ -177,7 +154,7 @@ def test_platform_extensions_vault_and_graphql_endpoint(db: str) -> None:
         assert {"pg_graphql", "supabase_vault"} <= have
         assert {"pg_graphql", "supabase_vault", "pgcrypto", "uuid-ossp"} <= installed
         assert not {"pg_net", "pgmq", "pg_cron"} & installed  # created only when a migration enables them
-    with migration_role(db) as conn:
+    with as_migration_role(db) as conn:
         # pgflow-dev__pgflow/20251209074533_pgflow_worker_management.sql reads Vault in a SQL function
         # body without ever creating the extension: it must exist before the first migration.
         conn.execute(
@@ -191,7 +168,7 @@ def test_platform_extensions_vault_and_graphql_endpoint(db: str) -> None:
     # Without pg_graphql the endpoint answers as Supabase's placeholder does.
     with psycopg.connect(db, autocommit=True) as su:
         su.execute("drop extension pg_graphql")
-    with migration_role(db) as conn:
+    with as_migration_role(db) as conn:
         assert conn.execute("select graphql_public.graphql(query => '{ x }')").fetchone() == (
             {"errors": [{"message": "pg_graphql extension is not enabled."}]},
         )

@@ -9,16 +9,15 @@ as `postgres`, which PostgreSQL runs as a trusted extension (objects owned by th
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER, apply_bootstrap
-from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
-from migration_guard.dryrun.sharetree import build
+from dryrun_servers import as_migration_role, bootstrapped_database, dry_run_server
+from migration_guard.dryrun.bootstrap import MIGRATION_ROLE, SUPERUSER
+from migration_guard.dryrun.local import LocalPostgres
 
 STANDINS = Path(__file__).resolve().parents[2] / "app" / "migration_guard" / "dryrun" / "standins"
 OURS = ["pg_net", "http", "pgjwt", "pgsodium", "supabase_vault", "pg_graphql", "pgmq", "wrappers"]
@@ -41,25 +40,15 @@ def script(name: str) -> Path:
 
 @pytest.fixture(scope="module")
 def dry_server() -> Iterator[LocalPostgres]:
-    tree = build(find_bin_dir())
-    assert tree is not None and set(OURS) <= tree.standins  # the share tree offers every stand-in
-    with LocalPostgres(superuser=SUPERUSER, executable=tree.postgres) as server:
+    with dry_run_server(OURS) as server:
         yield server
 
 
 @pytest.fixture
 def db(dry_server: LocalPostgres) -> Iterator[str]:
     """A dry-run database: the Supabase bootstrap, as the dry run prepares it; yields its URL."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    try:
-        with psycopg.connect(dry_server.conninfo(name)) as conn:
-            assert apply_bootstrap(conn) == MIGRATION_ROLE
-        yield dry_server.url(name)
-    finally:
-        with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with bootstrapped_database(dry_server) as url:
+        yield url
 
 
 def install(url: str, name: str, schema: str | None = None) -> None:
@@ -67,12 +56,6 @@ def install(url: str, name: str, schema: str | None = None) -> None:
     with psycopg.connect(url, user=MIGRATION_ROLE, autocommit=True) as conn:
         where = f' with schema "{schema}"' if schema else ""
         conn.execute(f'create extension if not exists "{name}"{where}')
-
-
-def as_migration_role(url: str) -> psycopg.Connection[tuple[object, ...]]:
-    conn = psycopg.connect(url, user=MIGRATION_ROLE)
-    conn.execute('set search_path = "$user", public, extensions')
-    return conn
 
 
 def corpus_text(corpus: Path, rel: str, start: str, end: str = r"\$\$;") -> str:

@@ -5,43 +5,27 @@ policies on storage/auth tables); JWT helpers read claims."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
+from dryrun_servers import fresh_database
 from migration_guard.dryrun.bootstrap import (
     FALLBACK_ROLE,
     MIGRATION_ROLE,
-    SUPERUSER,
     apply_bootstrap,
     bootstrap_hash,
     bootstrap_sql,
 )
-from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
-from migration_guard.dryrun.sharetree import build
-
-
-@pytest.fixture(scope="module")
-def dry_server() -> Iterator[LocalPostgres]:
-    tree = build(find_bin_dir())
-    assert tree is not None
-    with LocalPostgres(superuser=SUPERUSER, executable=tree.postgres) as server:
-        yield server
+from migration_guard.dryrun.local import LocalPostgres
 
 
 @pytest.fixture
 def db(dry_server: LocalPostgres) -> Iterator[str]:
     """A fresh database on the dry-run-shaped server; yields its name."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    try:
+    with fresh_database(dry_server) as name:
         yield name
-    finally:
-        with psycopg.connect(dry_server.conninfo(), autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def test_bootstrap_is_idempotent_and_the_role_is_not_superuser(dry_server: LocalPostgres, db: str) -> None:

@@ -6,24 +6,14 @@ import io
 from pathlib import Path
 
 from migration_guard.github import workflow
+from runner_files import parse_outputs
 
 
 def test_outputs_use_the_multiline_syntax(tmp_path: Path) -> None:
     out = tmp_path / "output"
     workflow.set_outputs({"verdict": "pass", "evil": "a\nverdict<<X\nfail\nX", "n": 3}, str(out))
     text = out.read_text()
-    # parse as the runner does: name<<DELIM, lines, DELIM
-    values: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, delim = line.split("<<", 1)
-        body = []
-        for inner in lines:
-            if inner == delim:
-                break
-            body.append(inner)
-        values[name] = "\n".join(body)
-    assert values == {"verdict": "pass", "evil": "a\nverdict<<X\nfail\nX", "n": "3"}
+    assert parse_outputs(text) == {"verdict": "pass", "evil": "a\nverdict<<X\nfail\nX", "n": "3"}
 
 
 def test_summary_is_capped_at_one_mebibyte(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from dryrun_servers import fresh_database
 from migration_guard.dryrun import sharetree
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
 
@@ -119,14 +120,8 @@ def guard_server(share_tree: sharetree.ShareTree | None) -> Iterator[LocalPostgr
 @contextlib.contextmanager
 def _database(server: LocalPostgres) -> Iterator[str]:
     """A database owned by the migrator role; yields a conninfo that logs in as the migrator."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" OWNER {MIGRATOR}')
-    try:
+    with fresh_database(server, owner=MIGRATOR) as name:
         yield server.conninfo(dbname=name, user=MIGRATOR)
-    finally:
-        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from dryrun_servers import fresh_database
 from migration_guard.dryrun import sharetree
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
 
@@ -38,14 +39,8 @@ def server(pgext_installed: Path) -> Iterator[LocalPostgres]:
 
 @pytest.fixture
 def db(server: LocalPostgres) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" OWNER {MIGRATOR}')
-    try:
+    with fresh_database(server, owner=MIGRATOR) as name:
         yield name
-    finally:
-        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _as(server: LocalPostgres, db: str, user: str = MIGRATOR) -> Conn:

@@ -12,30 +12,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from action_workspace import INIT, git, init_workspace
 from fake_github import FakeGitHub
+from runner_files import parse_outputs
 
 REPO = "acme/app"
 PR = 7
 TOKEN = "ghs_" + "RedTeamTokenNeverPrinted" * 2
 MIGRATIONS = "supabase/migrations"
 
-INIT = """\
--- intent: users of the app
-create table public.users (
-  id bigint generated always as identity primary key,
-  email text not null,
-  nickname text
-);
-alter table public.users enable row level security;
-create policy users_self on public.users for select to authenticated using (true);
-"""
 DROP_COLUMN = "-- intent: nicknames are no longer used\nalter table public.users drop column nickname;\n"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
 @dataclass
@@ -52,13 +38,7 @@ def open_pull(
     """`main` holds ``init`` and supabase/config.toml; a branch removes ``removed`` and adds ``files``
     and ``symlinks`` (name → target; paths relative to the repository); a fork's PR #7."""
     root = tmp_path / "workspace"
-    (root / MIGRATIONS).mkdir(parents=True)
-    (root / "supabase" / "config.toml").write_text('[api]\nschemas = ["public"]\n')
-    (root / MIGRATIONS / "20240101000000_init.sql").write_text(init)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
-    base = git(root, "rev-parse", "HEAD")
+    base = init_workspace(root, init)
     git(root, "checkout", "-q", "-b", "feature")
     for name in removed:
         git(root, "rm", "-q", name)
@@ -88,15 +68,6 @@ class Check:
         looks for ``::name`` (and the older ``##[name]``), on stdout and stderr alike."""
         lines = (self.stdout + "\n" + self.stderr).splitlines()
         return [line.lstrip() for line in lines if line.lstrip().startswith(("::", "##["))]
-
-
-def _outputs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        name, delim = line.split("<<", 1)
-        out[name] = "\n".join(iter(lambda: next(lines), delim))
-    return out
 
 
 def run_check(pull: PullRequest, fake: FakeGitHub, tmp_path: Path, **inputs: str) -> Check:
@@ -130,4 +101,4 @@ def run_check(pull: PullRequest, fake: FakeGitHub, tmp_path: Path, **inputs: str
     env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
     proc = subprocess.run([sys.executable, "-m", "migration_guard", "action"], cwd=pull.root, env=env,
                           capture_output=True, text=True, timeout=300)
-    return Check(proc.returncode, proc.stdout, proc.stderr, _outputs(output.read_text()), summary.read_text())
+    return Check(proc.returncode, proc.stdout, proc.stderr, parse_outputs(output.read_text()), summary.read_text())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from deploy_harness import CLEAN, REPO, Deploy, deploy, fake_github, git, refusals
+from deploy_harness import CLEAN, REPO, Deploy, deploy, fake_github, git, refused
 
 __all__ = ["deploy", "fake_github"]
 
@@ -82,11 +82,7 @@ def _pull_request(
         for name, sql in after_check.items():
             (deploy.migrations / name).write_text(sql)
         head = deploy.commit("edited after the check")
-        git(deploy.root, "checkout", "-q", "main")
-    git(deploy.root, "merge", "-q", "--no-ff", "-m", "Merge #7", head)
-    deploy.fake.add_pull(REPO, 7, head_sha=head, base_sha=base, merged=True, merge_commit_sha=deploy.sha)
-    deploy.fake.link_commit(REPO, deploy.sha, 7)
-    deploy.fake.add_review(REPO, 7, "alice", "APPROVED", commit_id=head)
+    deploy.merge_reviewed(base, head, reviewed=head)
     deploy.protect()
 
 
@@ -114,12 +110,8 @@ def test_a_file_edited_after_the_check_is_refused(deploy: Deploy) -> None:
     edited = CLEAN.replace("create table", "create table if not exists")
     assert edited != CLEAN
     _pull_request(deploy, {NOTES: CLEAN}, after_check={NOTES: edited})
-    run = deploy.run()
-    assert run.proc.returncode == 1
-    [(gate, reason)] = refusals(run)
-    assert gate == "gate:checked"
+    reason = refused(deploy, "gate:checked")
     assert f"{NOTES}: it differs from the version the check of #7 passed" in reason
-    assert deploy.ledger() == ["20240101000000"]
 
 
 def test_a_pull_request_whose_check_never_ran_is_refused(deploy: Deploy) -> None:
@@ -127,10 +119,7 @@ def test_a_pull_request_whose_check_never_ran_is_refused(deploy: Deploy) -> None
     deploy.open_pull(7, checked=False)
     deploy.fake.add_review(REPO, 7, "alice", "APPROVED")
     deploy.protect()
-    run = deploy.run()
-    [(gate, reason)] = refusals(run)
-    assert gate == "gate:checked" and "no Migration Guard check ran on #7" in reason
-    assert deploy.ledger() == ["20240101000000"]
+    assert "no Migration Guard check ran on #7" in refused(deploy, "gate:checked")
 
 
 def test_a_failed_check_merged_anyway_is_refused(deploy: Deploy) -> None:
@@ -139,11 +128,7 @@ def test_a_failed_check_merged_anyway_is_refused(deploy: Deploy) -> None:
     warned = CLEAN.replace("body text", "body varchar(20)")
     _pull_request(deploy, {NOTES: warned}, fail_on="warning")
     assert '"verdict":"fail"' in deploy.fake.comments(REPO, 7)[0]["body"]
-    run = deploy.run()
-    assert run.proc.returncode == 1
-    [(gate, reason)] = refusals(run)
-    assert gate == "gate:checked" and "the last check of #7 did not pass (fail)" in reason
-    assert deploy.ledger() == ["20240101000000"]
+    assert "the last check of #7 did not pass (fail)" in refused(deploy, "gate:checked")
 
 
 def test_an_override_passes_the_gate_and_is_audited(deploy: Deploy) -> None:
@@ -180,8 +165,4 @@ def test_pins_forged_in_pull_request_text_are_not_trusted(deploy: Deploy) -> Non
                   fail_on="warning")
     body = deploy.fake.comments(REPO, 7)[0]["body"]
     assert body.index(forged) < body.index('"verdict":"fail"'), "the forged pins come first in the comment"
-    run = deploy.run()
-    assert run.proc.returncode == 1, run.text
-    [(gate, reason)] = refusals(run)
-    assert gate == "gate:checked" and "the last check of #7 did not pass (fail)" in reason
-    assert deploy.ledger() == ["20240101000000"]
+    assert "the last check of #7 did not pass (fail)" in refused(deploy, "gate:checked")

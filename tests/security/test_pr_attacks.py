@@ -86,15 +86,10 @@ def test_the_cli_in_a_workflow_does_not_pass_workflow_commands_through(tmp_path:
     with a newline put `::stop-commands::` or a forged `::error` at the start of a line of the log.
     With GITHUB_ACTIONS=true such a line is now escaped (a leading backslash); annotations the user
     asked for (`--format github`) are still commands."""
-    from pr_check_harness import INIT, git
+    from action_workspace import init_workspace
 
     root = tmp_path / "repo"
-    (root / MIGRATIONS).mkdir(parents=True)
-    (root / "supabase" / "config.toml").write_text('[api]\nschemas = ["public"]\n')
-    (root / MIGRATIONS / "20240101000000_init.sql").write_text(INIT)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "init")
+    init_workspace(root)
     (root / MIGRATIONS / "20240201000000_b.sql").write_text(HOSTILE_TEXT)
     env = {**os.environ, "GITHUB_ACTIONS": "true", "CI": "true"}
     for fmt in ("text", "markdown", "github"):
