@@ -341,6 +341,9 @@ def run(args: argparse.Namespace) -> int:
         from migration_guard.autofix.command import run_fix
 
         return run_fix(args)
+    from migration_guard.pglast_deferred import defer_ast
+
+    defer_ast()  # lint reads the parser's JSON: pglast's AST classes load only if a fix deparses
     # Loading allocates ~20 objects per statement and frees none until the end (no cycles either):
     # the cyclic GC would only re-scan them (measured: ~1.3% of a 20,000-statement lint).
     enabled = gc.isenabled()
