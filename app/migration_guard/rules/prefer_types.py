@@ -43,7 +43,7 @@ _cache: list[object] = [None, ()]  # [node, specs]: the four rules share one pas
 
 def _columns(node: Node, ctx: Context) -> tuple[ColumnSpec, ...]:
     if _cache[0] is not node:
-        _cache[0], _cache[1] = node, tuple(_column_specs(node, ctx))
+        _cache[0], _cache[1] = node, _column_specs(node, ctx)
     return _cache[1]  # type: ignore[return-value]
 
 
@@ -74,12 +74,13 @@ def _keyed(elts: Iterable[Node]) -> set[str]:
     return keyed
 
 
-def _column_specs(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
+def _column_specs(node: Node, ctx: Context) -> tuple[ColumnSpec, ...]:
     """The column definitions of a CREATE TABLE or ALTER TABLE (ADD COLUMN / ALTER COLUMN TYPE) whose
     type one of these rules watches."""
+    specs: list[ColumnSpec] = []
     if ctx.kind == "CreateStmt":
         if (node.get("relation") or _EMPTY).get("relpersistence") == "t":
-            return
+            return ()
         elts = node.get("tableElts") or ()
         keyed: set[str] | None = None
         for elt in elts:
@@ -87,15 +88,16 @@ def _column_specs(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
             if coldef and _watched(coldef):
                 if keyed is None:
                     keyed = _keyed(elts)
-                yield _spec(coldef, coldef.get("colname", ""), keyed)
-        return
+                specs.append(_spec(coldef, coldef.get("colname", ""), keyed))
+        return tuple(specs)
     groups = alter_cmds(node)
     for subtype in ("AT_AddColumn", "AT_AlterColumnType"):
         for cmd in groups.get(subtype, ()):
             coldef = (cmd.get("def") or _EMPTY).get("ColumnDef")
             if coldef and _watched(coldef):
                 name = coldef.get("colname", "") if subtype == "AT_AddColumn" else cmd.get("name", "")
-                yield _spec(coldef, name, set())
+                specs.append(_spec(coldef, name, set()))
+    return tuple(specs)
 
 
 _KEY_TYPES = frozenset({"CONSTR_PRIMARY", "CONSTR_FOREIGN"})
