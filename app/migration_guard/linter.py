@@ -27,6 +27,9 @@ SUPPRESSION_WITHOUT_REASON = "suppression-without-reason"
 UNKNOWN_RULE_IN_SUPPRESSION = "unknown-rule-in-suppression"
 _READ_ONLY = frozenset({"select", "perform", "raise", "notify", "values", "table", "show", "explain"})
 UNSUPPRESSIBLE = frozenset({SUPPRESSION_WITHOUT_REASON, UNKNOWN_RULE_IN_SUPPRESSION})
+# JSON this short cannot nest past orjson's 1,024 levels (each level takes two characters): skipping
+# its decode never skips a NodeTooDeep that decoding every statement would raise.
+_SHALLOW = 2048
 
 
 class _Dispatch:
@@ -54,6 +57,10 @@ class _Dispatch:
                     else:
                         self.alter_always.append(rule)
         self.by_kind.pop(ALTER, None)
+        # Statement kinds whose tree is read: by a tracker or a DO block's expansion (every file), and
+        # by the kind's rules (reported files).
+        self.tracked = frozenset({*TRACKERS, "DoStmt"})
+        self.decoded = self.tracked | set(self.by_kind) | {ALTER}
 
         # The merged rule list of each combination of ALTER TABLE sub-commands, built once.
         self._alter_lists: dict[tuple[str, ...], list[Rule]] = {}
@@ -307,12 +314,25 @@ def _statements(
     rules_for = dispatch.rules_for
     any_kind = dispatch.any_kind if reported else []
     trackers = TRACKERS
+    # Kinds whose tree something reads; the others (COMMENT, ALTER PUBLICATION …) are not decoded
+    # unless an any-kind rule wakes up for them, or their tree may be too deep (decoding says so).
+    decoded = dispatch.decoded if reported else dispatch.tracked
     start = ctx.start_statement
     text = migration.text
     add = hits.append
     for stmt in migration.statements:
         start(stmt)
-        kind, node = stmt.kind, stmt.node
+        kind = stmt.kind
+        if kind not in decoded and len(stmt.node_json) <= _SHALLOW:
+            if any_kind:
+                ctx.kind = kind
+                for rule in any_kind:
+                    if rule.idle is None or not rule.idle(ctx):
+                        assert rule.check is not None
+                        for hit in rule.check(stmt.node, ctx):
+                            add((rule, hit))
+            continue
+        node = stmt.node
         if reported:
             checks = rules_for(kind, node)
             if checks:

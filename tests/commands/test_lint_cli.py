@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import pty
@@ -409,3 +410,22 @@ def test_pg_version_setting_gives_version_dependent_advice(tmp_path: Path) -> No
     assert "add-column-volatile-default" not in rules()  # a constant default is stored once (11+)
     (tmp_path / "migration-guard.toml").write_text("pg-version = 10\n")
     assert "add-column-volatile-default" in rules()  # before 11 it rewrites the table
+
+
+def test_json_report_is_the_same_bytes_written_as_bytes_or_as_text(dropping: Path) -> None:
+    # A plain UTF-8 stdout gets the report's bytes straight from orjson; any other encoding gets it as
+    # text (utf-8-sig: the same UTF-8 after a BOM). Both must be byte for byte the same report.
+    def lint_json(encoding: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "migration_guard", "lint", "--format", "json"],
+            cwd=dropping,
+            capture_output=True,
+            env={**os.environ, "PYTHONIOENCODING": encoding},
+            timeout=120,
+        )
+
+    as_bytes, as_text = lint_json("utf-8"), lint_json("utf-8-sig")
+    assert as_bytes.returncode == as_text.returncode == 1
+    assert as_text.stdout.startswith(codecs.BOM_UTF8)
+    assert as_bytes.stdout == as_text.stdout.removeprefix(codecs.BOM_UTF8)
+    assert [f["rule"] for f in json.loads(as_bytes.stdout)["findings"]] == ["drop-column"]

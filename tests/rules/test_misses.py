@@ -189,6 +189,20 @@ def test_identifiers_over_63_bytes(hits: Hits) -> None:
     assert hits("identifier-too-long", sql) == [(1, 14), (2, 1), (4, 26)]
 
 
+def test_identifiers_over_63_bytes_beside_other_statements(hits: Hits) -> None:
+    # An ASCII file is searched for long words once, not statement by statement: a name at a
+    # statement's very start or end is found, a long word in a comment next to it is not a name.
+    long = "e" * 70
+    sql = (
+        f"CREATE TABLE t (x int);CREATE INDEX {long} ON t (x);\n"
+        f"/* {'f' * 80} */CREATE TABLE u (y int);\n"
+        f"ALTER TABLE t ADD COLUMN {long}/*{'g' * 80}*/ int;\n"
+        f'CREATE TABLE "{"h" * 70}" (id int);--{"i" * 80}\n'
+        f"CREATE TABLE {'j' * 40}_{'k' * 30} (id int)"
+    )
+    assert hits("identifier-too-long", sql) == [(1, 24), (3, 26), (4, 14), (5, 14)]
+
+
 def test_char_and_json_columns(hits: Hits) -> None:
     sql = 'CREATE TABLE t (a char(3), b json, c character, d "char", e jsonb, f varchar(9));\n' + (
         "ALTER TABLE t ADD COLUMN g json;"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import os
 import sys
 from dataclasses import dataclass, field
@@ -341,6 +342,9 @@ def run(args: argparse.Namespace) -> int:
         from migration_guard.autofix.command import run_fix
 
         return run_fix(args)
+    from migration_guard.pglast_deferred import defer_ast
+
+    defer_ast()  # lint reads the parser's JSON: pglast's AST classes load only if a fix deparses
     # Loading allocates ~20 objects per statement and frees none until the end (no cycles either):
     # the cyclic GC would only re-scan them (measured: ~1.3% of a 20,000-statement lint).
     enabled = gc.isenabled()
@@ -358,7 +362,13 @@ def _run(args: argparse.Namespace) -> int:
         # Keep stdout machine-readable: notes go to stderr.
         for note in notes:
             print(f"migration-guard: note: {note}", file=sys.stderr)
-    sys.stdout.write(render(args.format, result, migrations, notes))
+    if args.format == "json" and _plain_utf8_stdout():
+        from migration_guard.report.lint_json import render_json_bytes
+
+        sys.stdout.flush()
+        sys.stdout.buffer.write(render_json_bytes(result))  # the same bytes, without a decode and re-encode
+    else:
+        sys.stdout.write(render(args.format, result, migrations, notes))
     sys.stdout.flush()
     # Keep the parse trees referenced so the process can exit without freeing them one by one
     # (cli.main exits fast for lint; freeing ~450k dicts of a 20k-statement file takes ~0.2 s).
@@ -367,3 +377,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 KEEP_ALIVE: list[object] = []
+
+
+def _plain_utf8_stdout() -> bool:
+    """Is stdout the interpreter's own UTF-8 text stream, without newline translation (so writing UTF-8
+    bytes to its buffer is exactly what writing the text would do) and without a wrapper that must
+    see the text?"""
+    out = sys.stdout
+    return type(out) is io.TextIOWrapper and out.encoding.lower() in ("utf-8", "utf8") and os.linesep == "\n"

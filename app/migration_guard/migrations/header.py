@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migration_guard.migrations.splitting import LineIndex
+from migration_guard.migrations.splitting import LineIndex, line_index
 from migration_guard.model import Header, Statement, Suppression
 from migration_guard.visible import visible_length
 
@@ -94,7 +94,7 @@ def read_header_and_suppressions(
                 continue
             verb, rules, reason = directive
             if lines is None:
-                lines = LineIndex(text)
+                lines = line_index(text)  # shared with the linter, which may need it too
             line = lines.position(offset)[0]
             if verb == "no-transaction":
                 no_tx = True

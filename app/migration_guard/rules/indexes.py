@@ -88,10 +88,15 @@ def check_fk_without_index(migration: Migration, ctx: Context) -> Iterator[Hit]:
         table = ctx.tables.get(fk.table)
         if table is None:
             continue  # dropped later in the file
-        wanted = set(fk.columns)
         n = len(fk.columns)
-        if any(len(lead) >= n and set(lead[:n]) == wanted for lead in table.leads):
-            continue
+        if n == 1:  # most keys: no set per index to compare
+            col = fk.columns[0]
+            if any(lead and lead[0] == col for lead in table.leads):
+                continue
+        else:
+            wanted = set(fk.columns)
+            if any(len(lead) >= n and set(lead[:n]) == wanted for lead in table.leads):
+                continue
         cols = ", ".join(fk.columns)
         line, column = ctx.resolve(fk)
         new_table = table.file == ctx.file_index

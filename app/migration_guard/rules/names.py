@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -94,12 +95,60 @@ def _may_be_long(sql: str) -> bool:
     return '"' in sql and _LONG_QUOTED.search(sql) is not None
 
 
+# [file text, (starts, ends) of its runs of 64+ identifier characters, or None for a non-ASCII text]
+_runs_memo: list[Any] = [None, None]
+
+
+def _long_runs(text: str) -> tuple[list[int], list[int]] | None:
+    """Where an ASCII file has runs of 64+ identifier characters: one pass over the file instead of
+    one per statement (the per-statement test cost more than the rest of this rule)."""
+    if _runs_memo[0] is not text:
+        runs: tuple[list[int], list[int]] | None = None
+        if text.isascii():
+            mapped = text.encode("ascii").translate(_AS_RUNS)
+            starts: list[int] = []
+            ends: list[int] = []
+            pos = mapped.find(_LONG_RUN)
+            while pos != -1:
+                end = mapped.find(b" ", pos)
+                end = len(mapped) if end == -1 else end
+                starts.append(pos)
+                ends.append(end)
+                pos = mapped.find(_LONG_RUN, end)
+            runs = (starts, ends)
+        _runs_memo[0], _runs_memo[1] = text, runs
+    found: tuple[list[int], list[int]] | None = _runs_memo[1]
+    return found
+
+
+def _statement_may_be_long(text: str, sql: str, start: int, end: int) -> bool:
+    """``_may_be_long(sql)`` for ``sql`` = ``text[start:end]``, from the file's runs when it is ASCII."""
+    runs = _long_runs(text)
+    if runs is None:
+        return _may_be_long(sql)
+    starts, ends = runs
+    # Runs are disjoint and in order: look at those that could overlap the statement by 64.
+    i = bisect_left(ends, start + 64)
+    while i < len(starts) and starts[i] <= end - 64:
+        if min(ends[i], end) - max(starts[i], start) >= 64:
+            return True
+        i += 1
+    return '"' in sql and _LONG_QUOTED.search(sql) is not None
+
+
 def check_identifier_too_long(node: Node, ctx: Context) -> Iterator[Hit]:
-    if ctx.stmt is None:
+    stmt = ctx.stmt
+    if stmt is None:
         return
-    sql = ctx.frame.source if ctx.in_do and ctx.frame is not None else ctx.stmt.sql
-    if not _may_be_long(sql):
-        return
+    if ctx.in_do and ctx.frame is not None:
+        sql = ctx.frame.source
+        if not _may_be_long(sql):
+            return
+    else:
+        sql = stmt.sql
+        assert ctx.migration is not None
+        if not _statement_may_be_long(ctx.migration.text, sql, stmt.start, stmt.end):
+            return
     candidates = list(_cut_names(node, None))
     if not candidates:
         return

@@ -6,7 +6,7 @@ included: that is the cheapest moment to pick the right type.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from migration_guard.model import Severity
 from migration_guard.rules import fixes
@@ -23,6 +23,7 @@ from migration_guard.rules.nodes import (
     typmods,
 )
 
+_EMPTY: Node = {}  # read-only default for lookups (never written)
 SMALL_INTS = frozenset({"int4", "int2"})
 
 
@@ -42,37 +43,61 @@ _cache: list[object] = [None, ()]  # [node, specs]: the four rules share one pas
 
 def _columns(node: Node, ctx: Context) -> tuple[ColumnSpec, ...]:
     if _cache[0] is not node:
-        _cache[0], _cache[1] = node, tuple(_column_specs(node, ctx))
+        _cache[0], _cache[1] = node, _column_specs(node, ctx)
     return _cache[1]  # type: ignore[return-value]
 
 
-def _column_specs(node: Node, ctx: Context) -> Iterator[ColumnSpec]:
-    """Every column definition in a CREATE TABLE or ALTER TABLE (ADD COLUMN / ALTER COLUMN TYPE)."""
+# The last part of a column type's name that any of these rules can fire on. Their types have no
+# schema, so a column whose last name part is not here cannot fire any of them: it is skipped before
+# its spec is built (most columns; building every spec was most of these rules' time).
+_WATCHED = frozenset({"int4", "int2", "varchar", "bpchar", "timestamp", "json", *SERIAL_TYPES})
+
+
+def _watched(coldef: Node) -> bool:
+    names: list[Node] | None = (coldef.get("typeName") or _EMPTY).get("names")
+    if not names:
+        return False
+    return names[-1].get("String", _EMPTY).get("sval") in _WATCHED
+
+
+def _keyed(elts: Iterable[Node]) -> set[str]:
+    """Columns of a CREATE TABLE's table-level single-column PRIMARY KEY and FOREIGN KEYs."""
+    keyed: set[str] = set()
+    for elt in elts:
+        con = elt.get("Constraint")
+        if con and con.get("contype") == "CONSTR_PRIMARY":
+            keys = strings(con.get("keys"))
+            if len(keys) == 1:  # in a composite key an int column is an ordinal, not a counter
+                keyed.update(keys)
+        elif con and con.get("contype") == "CONSTR_FOREIGN":
+            keyed.update(strings(con.get("fk_attrs")))
+    return keyed
+
+
+def _column_specs(node: Node, ctx: Context) -> tuple[ColumnSpec, ...]:
+    """The column definitions of a CREATE TABLE or ALTER TABLE (ADD COLUMN / ALTER COLUMN TYPE) whose
+    type one of these rules watches."""
+    specs: list[ColumnSpec] = []
     if ctx.kind == "CreateStmt":
-        if (node.get("relation") or {}).get("relpersistence") == "t":
-            return
+        if (node.get("relation") or _EMPTY).get("relpersistence") == "t":
+            return ()
         elts = node.get("tableElts") or ()
-        keyed: set[str] = set()
-        for elt in elts:
-            con = elt.get("Constraint")
-            if con and con.get("contype") == "CONSTR_PRIMARY":
-                keys = strings(con.get("keys"))
-                if len(keys) == 1:  # in a composite key an int column is an ordinal, not a counter
-                    keyed.update(keys)
-            elif con and con.get("contype") == "CONSTR_FOREIGN":
-                keyed.update(strings(con.get("fk_attrs")))
+        keyed: set[str] | None = None
         for elt in elts:
             coldef = elt.get("ColumnDef")
-            if coldef:
-                yield _spec(coldef, coldef.get("colname", ""), keyed)
-        return
+            if coldef and _watched(coldef):
+                if keyed is None:
+                    keyed = _keyed(elts)
+                specs.append(_spec(coldef, coldef.get("colname", ""), keyed))
+        return tuple(specs)
     groups = alter_cmds(node)
     for subtype in ("AT_AddColumn", "AT_AlterColumnType"):
         for cmd in groups.get(subtype, ()):
-            coldef = (cmd.get("def") or {}).get("ColumnDef")
-            if coldef:
+            coldef = (cmd.get("def") or _EMPTY).get("ColumnDef")
+            if coldef and _watched(coldef):
                 name = coldef.get("colname", "") if subtype == "AT_AddColumn" else cmd.get("name", "")
-                yield _spec(coldef, name, set())
+                specs.append(_spec(coldef, name, set()))
+    return tuple(specs)
 
 
 _KEY_TYPES = frozenset({"CONSTR_PRIMARY", "CONSTR_FOREIGN"})

@@ -214,12 +214,21 @@ TRANSACTION_CONTROL = Rule(
 _SVAL = re.compile(r'"A_Const":\{"sval":\{"sval":"((?:[^"\\]|\\.)*)"')
 
 
+_do_memo: list[Any] = [None, (), False]  # [DO statement, pending values tested, may use?]
+
+
 def _may_use(stmt: Statement, pending: Mapping[str, str]) -> bool:
     """Can the statement use a pending enum value? One pass over its JSON, not one search per pending
     value (a long file that adds many values made that quadratic). DO blocks keep their body as text,
     so for them the body is searched."""
     if stmt.kind == "DoStmt":
-        return any(map(stmt.sql.__contains__, pending))  # in C: a file may have hundreds pending
+        # The statements a DO block runs are tested against the DO's text: once per block, again only
+        # when the pending values changed meanwhile (the tuple compare is cheaper than the searches).
+        keys = tuple(pending)
+        if _do_memo[0] is not stmt or _do_memo[1] != keys:
+            _do_memo[0], _do_memo[1] = stmt, keys
+            _do_memo[2] = any(map(stmt.sql.__contains__, pending))  # in C: a file may have hundreds pending
+        return bool(_do_memo[2])
     tree = stmt.node_json
     if '"A_Const":{"sval"' not in tree:  # most statements hold no string constant: a plain search says so
         return False
@@ -272,7 +281,14 @@ ENUM_ADD_VALUE_IN_TRANSACTION = Rule(
     ),
     check=check_enum_value_used,
     kinds=frozenset({"*"}),
-    idle=lambda ctx: not ctx.new_enum_values or ctx.stmt is None or not _may_use(ctx.stmt, ctx.new_enum_values),
+    idle=lambda ctx: (
+        not ctx.new_enum_values
+        # A DO statement's own tree holds its body as a String, never an A_Const: only the statements
+        # it runs (checked with their own kind) can use a value.
+        or ctx.kind == "DoStmt"
+        or ctx.stmt is None
+        or not _may_use(ctx.stmt, ctx.new_enum_values)
+    ),
 )
 
 
