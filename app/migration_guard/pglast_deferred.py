@@ -6,6 +6,9 @@ command calls ``defer_ast()`` before anything imports pglast: both modules are t
 empty modules that run their real code on the first attribute anyone reads (a fix that deparses a
 statement, ``from pglast import ast``). Everything else sees ordinary pglast modules.
 
+Not ``importlib.util.LazyLoader``: its modules load on any attribute read, and the import system
+reads ``__spec__``/``__path__`` while pglast imports them, so they would load at once (tried).
+
 Not for code compiled with mypyc (it swaps a module's class), and single-threaded callers only (the
 lint command): the swap has no lock.
 """
