@@ -25,7 +25,7 @@ from action_workspace import INIT as USERS
 from action_workspace import git, init_workspace
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.local import LocalPostgres
-from runner_files import parse_outputs
+from runner_files import parse_outputs, pull_request_event
 
 REPO = "acme/app"
 TOKEN = "ghs_" + "T0kenThatMustNeverLeak" * 2
@@ -107,16 +107,7 @@ def run_action(
     runner.mkdir(exist_ok=True)
     event_path = runner / "event.json"
     if event is None:
-        event = {
-            "action": "synchronize",
-            "number": PR,
-            "pull_request": {
-                "number": PR,
-                "base": {"sha": project.base, "ref": "main", "repo": {"full_name": REPO}},
-                "head": {"sha": project.head, "ref": "feature", "repo": {"full_name": head_repo}},
-            },
-            "repository": {"full_name": REPO},
-        }
+        event = pull_request_event(REPO, PR, project.base, project.head, head_repo)
     event_path.write_text(json.dumps(event))
     output_file, summary_file = runner / "output", runner / "summary.md"
     output_file.write_text("")

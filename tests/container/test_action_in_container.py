@@ -19,6 +19,7 @@ from container.conftest import ActionRun, ActionRunner, root_owned
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.docker import free_port
 from migration_guard.dryrun.local import LocalPostgres
+from runner_files import pull_request_event
 
 REPO = "acme/app"
 PR = 7
@@ -86,16 +87,7 @@ def runner(image: str, tmp_path: Path, github: FakeGitHub) -> ActionRunner:
 
 
 def pr_event(base: str, head: str) -> dict[str, object]:
-    return {
-        "action": "synchronize",
-        "number": PR,
-        "pull_request": {
-            "number": PR,
-            "base": {"sha": base, "ref": "main", "repo": {"full_name": REPO}},
-            "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}},
-        },
-        "repository": {"full_name": REPO},
-    }
+    return pull_request_event(REPO, PR, base, head)
 
 
 def test_pr_check_fails_then_passes_after_a_reasoned_suppression(runner: ActionRunner, github: FakeGitHub) -> None:
