@@ -12,11 +12,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from action_workspace import INIT, git, init_workspace
+from action_workspace import INIT, REPO, git, init_workspace
 from fake_github import FakeGitHub
 from runner_files import parse_outputs, pull_request_event
 
-REPO = "acme/app"
 PR = 7
 TOKEN = "ghs_" + "RedTeamTokenNeverPrinted" * 2
 MIGRATIONS = "supabase/migrations"
