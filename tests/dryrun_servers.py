@@ -28,6 +28,7 @@ __all__ = [
     "fresh_database",
     "private_tmp",
     "processes_mentioning",
+    "server_reachable_folder",
 ]
 
 
@@ -72,16 +73,23 @@ def as_migration_role(url: str) -> psycopg.Connection[tuple[object, ...]]:
     return conn
 
 
-@pytest.fixture
-def private_tmp() -> Iterator[Path]:
-    """A TMPDIR the unprivileged server user can traverse (pytest's tmp_path is root-only); import
-    this fixture into a test module to use it."""
-    d = Path(tempfile.mkdtemp(prefix="mg-test-tmp-", dir="/tmp"))
-    d.chmod(0o755)
+@contextlib.contextmanager
+def server_reachable_folder(prefix: str, mode: int) -> Iterator[Path]:
+    """A new folder under /tmp with `mode`, so that the server's unprivileged user can reach it
+    (pytest's tmp_path is root-only); removed afterwards."""
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    d.chmod(mode)
     try:
         yield d
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """A TMPDIR the unprivileged server user can traverse; import this fixture into a test module."""
+    with server_reachable_folder("mg-test-tmp-", 0o755) as d:
+        yield d
 
 
 def processes_mentioning(text: str) -> list[int]:
