@@ -1,15 +1,22 @@
 """The workspace repository that tests run the action (or the CLI) in, shared by tests/commands,
 tests/security and tests/container: git with a fixed identity, and a Supabase project committed on
-`main` for a pull request to branch from."""
+`main` for a pull request to branch from, and the fake GitHub serving its repository (import the
+`github` fixture into a test module to use it)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-__all__ = ["INIT", "INIT_MIGRATION", "git", "init_workspace"]
+import pytest
+
+from fake_github import FakeGitHub, fake_github_server
+
+__all__ = ["INIT", "INIT_MIGRATION", "REPO", "git", "github", "init_workspace"]
+
+REPO = "acme/app"  # the GitHub repository the workspace is a checkout of
 
 INIT_MIGRATION = "supabase/migrations/20240101000000_init.sql"
 # The app's first migration: the users table the pull requests in these tests change.
@@ -31,6 +38,14 @@ def git(cwd: Path, *args: str) -> str:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    """The fake GitHub API (tests/fake_github.py), serving REPO."""
+    with fake_github_server() as fake:
+        fake.add_repo(REPO)
+        yield fake
 
 
 def init_workspace(

@@ -11,18 +11,18 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from action_workspace import git
-from fake_github import FakeGitHub, fake_github_server
+from action_workspace import REPO, git, github
+from fake_github import FakeGitHub
 from migration_guard.dryrun.local import LocalPostgres
 from migration_guard.ownership import hand_over, owner_of
 
+__all__ = ["github"]  # the fixture, from action_workspace
+
 RUNNER_UID = 1001
-REPO = "acme/app"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own files as another user")
 
 
@@ -72,13 +72,6 @@ def test_nothing_happens_when_the_workspace_is_roots(tmp_path: Path) -> None:
 
 
 # --- the action as root on a checkout owned by uid 1001 -------------------------------------------
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with fake_github_server() as fake:
-        fake.add_repo(REPO)
-        yield fake
 
 
 def test_action_on_a_checkout_owned_by_the_runner(tmp_path: Path, github: FakeGitHub, pg_server: LocalPostgres) -> None:

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,13 @@ from typing import Any
 import pytest
 
 from action_workspace import INIT as USERS
-from action_workspace import git, init_workspace
-from fake_github import FakeGitHub, fake_github_server
+from action_workspace import REPO, git, github, init_workspace
+from fake_github import FakeGitHub
 from migration_guard.dryrun.local import LocalPostgres
-from runner_files import parse_outputs
+from runner_files import parse_outputs, pull_request_event
 
-REPO = "acme/app"
+__all__ = ["github"]  # the fixture, from action_workspace
+
 TOKEN = "ghs_" + "T0kenThatMustNeverLeak" * 2
 PR = 7
 
@@ -107,16 +107,7 @@ def run_action(
     runner.mkdir(exist_ok=True)
     event_path = runner / "event.json"
     if event is None:
-        event = {
-            "action": "synchronize",
-            "number": PR,
-            "pull_request": {
-                "number": PR,
-                "base": {"sha": project.base, "ref": "main", "repo": {"full_name": REPO}},
-                "head": {"sha": project.head, "ref": "feature", "repo": {"full_name": head_repo}},
-            },
-            "repository": {"full_name": REPO},
-        }
+        event = pull_request_event(REPO, PR, project.base, project.head, head_repo)
     event_path.write_text(json.dumps(event))
     output_file, summary_file = runner / "output", runner / "summary.md"
     output_file.write_text("")
@@ -165,13 +156,6 @@ def run_action(
     if sarif.exists():
         files["sarif"] = sarif.read_text()
     return Result(proc.returncode, proc.stdout, proc.stderr, parse_outputs(files["output"]), files["summary"], files)
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with fake_github_server() as fake:
-        fake.add_repo(REPO)
-        yield fake
 
 
 @pytest.fixture

@@ -5,31 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from dryrun_servers import assert_nothing_left, private_tmp, processes_mentioning
 from migration_guard.dryrun.local import LocalPostgres, find_bin_dir, major_version
 
+__all__ = ["private_tmp"]  # the fixture, from dryrun_servers
+
 CLI = [sys.executable, "-m", "migration_guard", "plan"]
-
-
-@pytest.fixture
-def private_tmp() -> Iterator[Path]:
-    """A TMPDIR the unprivileged server user can traverse (pytest's tmp_path is root-only)."""
-    d = Path(tempfile.mkdtemp(prefix="mg-plan-test-", dir="/tmp"))
-    d.chmod(0o755)
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def project(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -48,26 +37,6 @@ def committed_project(tmp_path: Path, files: dict[str, str]) -> Path:
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-qm", "base"], check=True)
     return d
-
-
-def processes_mentioning(text: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            pids.append(int(entry.name))
-    return pids
-
-
-def assert_nothing_left(private_tmp: Path) -> None:
-    """No process runs from the dry run's TMPDIR any more, and its temp folder is gone."""
-    assert processes_mentioning(str(private_tmp)) == []
-    assert list(private_tmp.iterdir()) == []
 
 
 def assert_interrupt_tears_down(cmd: list[str], private_tmp: Path, sig: int, cwd: Path | None = None) -> None:

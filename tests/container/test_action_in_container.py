@@ -15,12 +15,15 @@ import psycopg
 import pytest
 
 import action_workspace
+from action_workspace import REPO, github
 from container.conftest import ActionRun, ActionRunner, root_owned
-from fake_github import FakeGitHub, fake_github_server
+from fake_github import FakeGitHub
 from migration_guard.dryrun.docker import free_port
 from migration_guard.dryrun.local import LocalPostgres
+from runner_files import pull_request_event
 
-REPO = "acme/app"
+__all__ = ["github", "runner"]  # fixtures: github from action_workspace, runner shared from here
+
 PR = 7
 ROLE, PASSWORD = "mg_deployer", "Depl0y-Pa55word-Zq8"
 
@@ -70,32 +73,16 @@ def assert_nothing_root_owned(run: ActionRun) -> None:
     assert root_owned(*run.mounted) == []
 
 
-# The fake GitHub and the runner, imported by the other modules that run the action in its image.
-# Not in conftest.py: pytest loads that as `conftest`, the modules import it as `container.conftest`,
-# and an ActionRunner of the one would return ActionRuns the tests' isinstance checks do not know.
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    with fake_github_server() as fake:
-        fake.add_repo(REPO)
-        yield fake
-
-
+# The runner, imported by the other modules that run the action in its image. Not in conftest.py:
+# pytest loads that as `conftest`, the modules import it as `container.conftest`, and an
+# ActionRunner of the one would return ActionRuns the tests' isinstance checks do not know.
 @pytest.fixture
 def runner(image: str, tmp_path: Path, github: FakeGitHub) -> ActionRunner:
     return ActionRunner(image, tmp_path, github.url, REPO)
 
 
 def pr_event(base: str, head: str) -> dict[str, object]:
-    return {
-        "action": "synchronize",
-        "number": PR,
-        "pull_request": {
-            "number": PR,
-            "base": {"sha": base, "ref": "main", "repo": {"full_name": REPO}},
-            "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}},
-        },
-        "repository": {"full_name": REPO},
-    }
+    return pull_request_event(REPO, PR, base, head)
 
 
 def test_pr_check_fails_then_passes_after_a_reasoned_suppression(runner: ActionRunner, github: FakeGitHub) -> None:

@@ -41,7 +41,7 @@ from container.test_action_in_container import REPO, audit_records, commit, git,
 from fake_github import FakeGitHub, fake_github_server
 from migration_guard.dryrun.server import DRYRUN_DB
 from migration_guard.pinning import Pins
-from runner_files import parse_outputs
+from runner_files import parse_outputs, pull_request_event
 
 __all__ = ["runner"]  # fixtures shared with test_action_in_container.py
 
@@ -126,17 +126,7 @@ def github() -> Iterator[FakeGitHub]:
 
 
 def fork_event(base: str, head: str) -> dict[str, object]:
-    return {
-        "action": "opened",
-        "number": PR,
-        "pull_request": {
-            "number": PR,
-            "user": {"login": "mallory"},
-            "base": {"sha": base, "ref": "main", "repo": {"full_name": REPO}},
-            "head": {"sha": head, "ref": "feature", "repo": {"full_name": FORK}},
-        },
-        "repository": {"full_name": REPO},
-    }
+    return pull_request_event(REPO, PR, base, head, FORK, action="opened", user="mallory")
 
 
 def checkout(ws: Path) -> str:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from dryrun_servers import assert_nothing_left, private_tmp
 from migration_guard.dryrun.limits import (
     Limits,
     hit_from_error,
@@ -28,31 +26,10 @@ from migration_guard.dryrun.limits import (
     show_size,
 )
 
+__all__ = ["private_tmp"]  # the fixture, from dryrun_servers
+
 CLI = [sys.executable, "-m", "migration_guard", "plan", "--supabase", "off", "--postgres", "local",
        "--no-progress", "--format", "json"]
-
-
-@pytest.fixture
-def private_tmp() -> Iterator[Path]:
-    """A TMPDIR the unprivileged server user can traverse (pytest's tmp_path is root-only)."""
-    d = Path(tempfile.mkdtemp(prefix="mg-limits-", dir="/tmp"))
-    d.chmod(0o755)
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
 
 
 def plan(tmp_path: Path, private_tmp: Path, new_sql: str, *flags: str) -> tuple[subprocess.CompletedProcess[str],
@@ -66,8 +43,7 @@ def plan(tmp_path: Path, private_tmp: Path, new_sql: str, *flags: str) -> tuple[
                           check=False)
     assert "Traceback" not in proc.stderr
     # Torn down: no server process under our TMPDIR, no temp folder left in it.
-    assert _processes_mentioning(str(private_tmp)) == []
-    assert list(private_tmp.iterdir()) == []
+    assert_nothing_left(private_tmp)
     return proc, json.loads(proc.stdout)
 
 

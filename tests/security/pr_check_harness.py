@@ -12,11 +12,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from action_workspace import INIT, git, init_workspace
+from action_workspace import INIT, REPO, git, init_workspace
 from fake_github import FakeGitHub
-from runner_files import parse_outputs
+from runner_files import parse_outputs, pull_request_event
 
-REPO = "acme/app"
 PR = 7
 TOKEN = "ghs_" + "RedTeamTokenNeverPrinted" * 2
 MIGRATIONS = "supabase/migrations"
@@ -74,16 +73,7 @@ def run_check(pull: PullRequest, fake: FakeGitHub, tmp_path: Path, **inputs: str
     runner = tmp_path / "runner"
     runner.mkdir(exist_ok=True)
     event = runner / "event.json"
-    event.write_text(json.dumps({
-        "action": "synchronize",
-        "number": PR,
-        "pull_request": {
-            "number": PR,
-            "base": {"sha": pull.base, "ref": "main", "repo": {"full_name": REPO}},
-            "head": {"sha": pull.head, "ref": "feature", "repo": {"full_name": "mallory/app"}},
-        },
-        "repository": {"full_name": REPO},
-    }))
+    event.write_text(json.dumps(pull_request_event(REPO, PR, pull.base, pull.head, "mallory/app")))
     output, summary = runner / "output", runner / "summary.md"
     output.write_text("")
     summary.write_text("")

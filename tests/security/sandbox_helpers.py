@@ -5,12 +5,11 @@ rows in a `loot` table raised back into the report, a superuser role)."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from dryrun_servers import server_reachable_folder
 from migration_guard.dryrun.plan import PlanOptions, plan_to_json, run_plan
 from migration_guard.model import PlanResult
 
@@ -64,12 +63,8 @@ end $a$;
 def shared_folder() -> Iterator[Path]:
     """A folder the server's unprivileged user can write (marker files of shell commands land here);
     test modules wrap it as the ``shared_tmp`` fixture."""
-    d = Path(tempfile.mkdtemp(prefix="mg-sandbox-", dir="/tmp"))
-    d.chmod(0o777)
-    try:
+    with server_reachable_folder("mg-sandbox-", 0o777) as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def project(root: Path, files: dict[str, str]) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from deploy_harness import CLEAN, REPO, Deploy, deploy, fake_github, git, refused
+from runner_files import pull_request_event
 
 __all__ = ["deploy", "fake_github"]
 
@@ -20,11 +21,7 @@ NOTES = "20240201000000_notes.sql"
 def pr_check(deploy: Deploy, base: str, head: str, number: int = 7, fail_on: str = "error") -> int:
     """The action's PR check on pull request `number` (base..head), as the pull_request workflow runs it."""
     event = deploy.tmp / "pr-event.json"
-    event.write_text(json.dumps({
-        "pull_request": {"number": number, "base": {"sha": base, "ref": "main", "repo": {"full_name": REPO}},
-                         "head": {"sha": head, "ref": "feature", "repo": {"full_name": REPO}}},
-        "repository": {"full_name": REPO},
-    }))  # fmt: skip
+    event.write_text(json.dumps(pull_request_event(REPO, number, base, head)))
     for name in ("pr-output.txt", "pr-summary.md"):
         (deploy.tmp / name).write_text("")
     git(deploy.root, "checkout", "-q", head)
