@@ -186,13 +186,13 @@ def embedded_statements(
     if not body:
         return
     try:
-        raw = parser.parse_plpgsql_json(stmt.sql)
-        tree = orjson.loads(raw)  # decoded even when the regex reads it: a tree too deep still ends here
+        block_json = parser.parse_plpgsql_json(stmt.sql)
+        tree = orjson.loads(block_json)  # decoded even when the regex reads it: a tree too deep ends here
     except (parser.ParseError, ValueError):
         return
     body_start = text.find(body, stmt.start, stmt.end + 1)
     search_from = 0
-    queries = _plpgsql_queries_in(raw)
+    queries = _plpgsql_queries_in(block_json)
     for lineno, query in _plpgsql_queries(tree) if queries is None else queries:
         first = query.lstrip()[:10].split(None, 1)
         if first and first[0].lower() in _READ_ONLY:
