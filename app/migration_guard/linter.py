@@ -7,6 +7,7 @@ its rules and one for its context tracker; rules only run on files being reporte
 from __future__ import annotations
 
 import gc
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
@@ -130,6 +131,37 @@ def _plpgsql_queries(tree: Any) -> Iterator[tuple[int, str]]:
             stack.extend(reversed(children))  # keep the text's order (then before else, …)
 
 
+# The two statement nodes ``_plpgsql_queries`` yields, as libpg_query writes them (a quote inside a
+# JSON string is escaped, so none of this matches inside one).
+_EXEC_KEYS = ('"PLpgSQL_stmt_execsql":', '"PLpgSQL_stmt_dynexecute":')
+_STRING = r'"((?:[^"\\]|\\.)*)"'
+_EXEC = re.compile(
+    r'"PLpgSQL_stmt_execsql":\{"lineno":(\d+),"sqlstmt":\{"PLpgSQL_expr":\{"query":' + _STRING
+    + r'|"PLpgSQL_stmt_dynexecute":\{"lineno":(\d+),"query":\{"PLpgSQL_expr":\{"query":' + _STRING
+)
+
+
+def _plpgsql_queries_in(raw: str) -> list[tuple[int, str]] | None:
+    """``_plpgsql_queries`` read off the block's JSON text by one regex, in text order (the walk's
+    order), without walking the tree; None when some node is not written the usual way (then the tree
+    is walked)."""
+    found = _EXEC.findall(raw)
+    if len(found) != raw.count(_EXEC_KEYS[0]) + raw.count(_EXEC_KEYS[1]):
+        return None
+    out: list[tuple[int, str]] = []
+    for exec_line, exec_query, dyn_line, dyn_query in found:
+        escaped = exec_query if exec_line else dyn_query
+        query = orjson.loads(f'"{escaped}"') if "\\" in escaped else escaped
+        if exec_line:
+            if query:
+                out.append((int(exec_line), query))
+        else:
+            literal = _string_literal(query)
+            if literal:
+                out.append((int(dyn_line), literal))
+    return out
+
+
 def _string_literal(expr: str) -> str | None:
     expr = expr.strip()
     if not (expr.startswith("'") and expr.endswith("'")):
@@ -154,12 +186,14 @@ def embedded_statements(
     if not body:
         return
     try:
-        tree = orjson.loads(parser.parse_plpgsql_json(stmt.sql))
+        block_json = parser.parse_plpgsql_json(stmt.sql)
+        tree = orjson.loads(block_json)  # decoded even when the regex reads it: a tree too deep ends here
     except (parser.ParseError, ValueError):
         return
     body_start = text.find(body, stmt.start, stmt.end + 1)
     search_from = 0
-    for lineno, query in _plpgsql_queries(tree):
+    queries = _plpgsql_queries_in(block_json)
+    for lineno, query in _plpgsql_queries(tree) if queries is None else queries:
         first = query.lstrip()[:10].split(None, 1)
         if first and first[0].lower() in _READ_ONLY:
             continue  # reads change nothing a rule looks at; skipping them keeps DO blocks cheap
