@@ -7,7 +7,9 @@ This file only dispatches, and turns ``UserError`` into one clear line and a non
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
+import io
 import os
 import sys
 from types import ModuleType
@@ -70,9 +72,21 @@ def _untrusted_text_in_a_workflow(args: argparse.Namespace) -> bool:
     return in_workflow() and args.command != "action" and getattr(args, "format", None) != "github"
 
 
+def _escape_what_the_stream_cannot_encode() -> None:
+    """A terminal or pipe in another encoding (``LANG=C``, ``PYTHONIOENCODING=latin-1``) lacks
+    characters our texts use (… →) and a migration's own text may hold: they print as ``\\u2026``
+    escapes (also valid in the JSON formats) instead of a traceback in the middle of a report."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(encoding).name != "utf-8":
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
     real_process = argv is None  # the console script; in-process callers pass argv
     argv = sys.argv[1:] if argv is None else argv
+    if real_process:
+        _escape_what_the_stream_cannot_encode()
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
