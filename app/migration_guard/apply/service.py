@@ -283,15 +283,7 @@ def _apply_pending(
             next_step=hint,
             **common,
         )
-        for later in pending[index + 1 :]:
-            audit.record(
-                "migration",
-                "skipped",
-                version=later.version,
-                checksum=later.checksum,
-                name=later.name,
-                reason=f"not run: {m.path.name} failed before it",
-            )
+        _record_not_run(audit, pending[index + 1 :], f"not run: {m.path.name} failed before it")
         return ApplyOutcome(1, "failed", pending=pending, results=tuple(results), reason=hint)
     return ApplyOutcome(0, "applied", pending=pending, results=tuple(results))
 
@@ -321,6 +313,10 @@ def _record_cancel(
             what += " (the ledger could not be read back to confirm)"
         say(f"cancelled while {m.path.name} ran: {what}")
         audit.record("migration", "cancelled", version=m.version, checksum=m.checksum, name=m.name, reason=what)
-    for later in pending[index + 1 :]:
-        audit.record("migration", "skipped", version=later.version, checksum=later.checksum, name=later.name,
-                     reason="not run: the deploy was cancelled")
+    _record_not_run(audit, pending[index + 1 :], "not run: the deploy was cancelled")
+
+
+def _record_not_run(audit: AuditLog, files: tuple[LocalMigration, ...], reason: str) -> None:
+    """A ``skipped`` record for each file a stopped deploy never started."""
+    for m in files:
+        audit.record("migration", "skipped", version=m.version, checksum=m.checksum, name=m.name, reason=reason)
