@@ -62,11 +62,30 @@ def test_deferral_does_nothing_once_pglast_is_imported() -> None:
 
 
 def test_lint_fix_text_deparsed_under_the_deferral(tmp_path: Path) -> None:
-    # An index on a table from an earlier file: index-not-concurrent's fix is pglast's deparse.
+    # A foreign key on a table from an earlier file: foreign-key-not-valid's fix is pglast's deparse.
+    folder = tmp_path / "supabase" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "20240101000000_t.sql").write_text("-- intent: t\ncreate table t (a int, u int);\n")
+    (folder / "20240102000000_f.sql").write_text(
+        "-- intent: f\nalter table t add constraint t_u_fkey foreign key (u) references t (a);\n"
+    )
+    proc = run("", "-m", "migration_guard", "lint", "--format", "json", str(folder / "20240102000000_f.sql"))
+    assert "Traceback" not in proc.stderr
+    assert "ALTER TABLE t ADD CONSTRAINT t_u_fkey FOREIGN KEY (u) REFERENCES t (a) NOT VALID;" in proc.stdout
+
+
+def test_index_fix_is_written_without_loading_the_deparser(tmp_path: Path) -> None:
+    # The commonest finding's fix is an edit of the statement's own tokens: pglast's AST stays unloaded.
     folder = tmp_path / "supabase" / "migrations"
     folder.mkdir(parents=True)
     (folder / "20240101000000_t.sql").write_text("-- intent: t\ncreate table t (a int);\n")
     (folder / "20240102000000_i.sql").write_text("-- intent: i\ncreate index t_a on t (a);\n")
-    proc = run("", "-m", "migration_guard", "lint", "--format", "json", str(folder / "20240102000000_i.sql"))
-    assert "Traceback" not in proc.stderr
-    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);" in proc.stdout
+    code = (
+        "import sys\n"
+        "from migration_guard.cli import main\n"
+        f"main(['lint', '--format', 'json', {str(folder / '20240102000000_i.sql')!r}])\n"
+        "print('ast loaded:', type(sys.modules['pglast.ast']).__name__ == 'module', file=sys.stderr)\n"
+    )
+    proc = run(code)
+    assert "create index concurrently if not exists t_a on t (a);" in proc.stdout
+    assert "ast loaded: False" in proc.stderr

@@ -60,3 +60,27 @@ def test_unreviewed_names_each_reason() -> None:
     [unseen] = unreviewed([_m(BASE, "20240102000000_other.sql")], pins, 7)
     assert "never saw this file" in unseen.reason
     assert unreviewed([reviewed], Pins.of([reviewed], "override"), 7) == []
+
+
+def test_every_position_field_of_pglast_is_left_out_of_digests() -> None:
+    """Digests and drift ignore positions: every field of pglast's nodes that holds one (a ParseLoc)."""
+    import inspect
+
+    import pglast.ast
+
+    from migration_guard.model import POSITION_KEYS
+
+    fields = {
+        name
+        for cls in vars(pglast.ast).values()
+        if inspect.isclass(cls) and issubclass(cls, pglast.ast.Node) and isinstance(cls.__slots__, dict)
+        for name, info in cls.__slots__.items()
+        if getattr(info, "c_type", None) == "ParseLoc"
+    }
+    assert fields == POSITION_KEYS
+
+
+def test_a_tablespace_path_is_not_a_position() -> None:
+    from migration_guard.apply.drift import what_runs
+
+    assert what_runs("create tablespace t location '/a'") != what_runs("create tablespace t location '/b'")

@@ -14,13 +14,33 @@ import orjson
 
 # Source positions in pglast's parse trees: two texts that differ only in comments and whitespace
 # have equal trees once these are removed (drift judgement, pinned digests).
-POSITION_KEYS = frozenset({"location", "stmt_location", "stmt_len"})
+# Every field of pglast's nodes that holds a source position (a test keeps this equal to pglast's
+# ParseLoc fields): a function's body has ``arg_location``, an IN list ``rexpr_list_start`` …; missing
+# one made a re-indented function look edited.
+POSITION_KEYS = frozenset(
+    {
+        "location",
+        "stmt_location",
+        "stmt_len",
+        "arg_location",
+        "conninfo_location",
+        "name_location",
+        "payload_location",
+        "list_start",
+        "list_end",
+        "rexpr_list_start",
+        "rexpr_list_end",
+    }
+)
 
 
 def without_positions(node: Any) -> Any:
     """A parse tree (decoded JSON) without its source positions."""
     if isinstance(node, dict):
-        return {k: without_positions(v) for k, v in node.items() if k not in POSITION_KEYS}
+        # A position is a number (CREATE TABLESPACE's ``location`` is a path, and it counts).
+        return {
+            k: without_positions(v) for k, v in node.items() if k not in POSITION_KEYS or not isinstance(v, int)
+        }
     if isinstance(node, list):
         return [without_positions(v) for v in node]
     return node
@@ -52,10 +72,13 @@ class Statement:
     start: int  # offset of the first token
     end: int  # offset just past the statement (before ';')
     raw_start: int  # offset where the statement's segment begins (after the previous ';'), comments kept
+    # The file's byte offset that the ``location``s in ``node_json`` count from: 0, unless the file was
+    # parsed in pieces (a big file, see migrations/splitting.py), then where this statement's piece began.
+    byte_base: int = 0
 
     def __init__(
         self, index: int, sql: str, kind: str, node_json: str, line: int, column: int, start: int, end: int,
-        raw_start: int,
+        raw_start: int, byte_base: int = 0,
     ) -> None:
         # The fields are set straight in the instance dict: the generated frozen __init__ calls
         # object.__setattr__ once per field (~3 µs a statement; a big file has 20,000 of them).
@@ -69,6 +92,7 @@ class Statement:
         fields["start"] = start
         fields["end"] = end
         fields["raw_start"] = raw_start
+        fields["byte_base"] = byte_base
 
     @property
     def node(self) -> dict[str, Any]:

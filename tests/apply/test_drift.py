@@ -120,6 +120,15 @@ def test_comment_and_whitespace_edits_are_a_warning_not_drift(folder: Folder) ->
     )
 
 
+def test_a_reindented_function_is_not_drift() -> None:
+    # The body's position is in the tree too (``arg_location``): moving it is not an edit.
+    from migration_guard.apply.drift import what_runs
+
+    applied = "create function f() returns int language sql as $$ select 1 $$;"
+    assert what_runs(applied) == what_runs("create function f()\n  returns int\n  language sql\n  as $$ select 1 $$;")
+    assert what_runs(applied) != what_runs("create function f() returns int language sql as $$ select 2 $$;")
+
+
 def test_a_trailing_comment_is_not_an_extra_statement(folder: Folder) -> None:
     row, _ = _applied_then_edited(folder, APPLIED + "-- reviewed by ops\n")
     state = compare(load_local(folder.path).migrations, [row])

@@ -43,6 +43,22 @@ def test_index_fix_is_the_same_index_built_concurrently(lint_sql: Lint, pg_url: 
         assert conn.execute(query).fetchone() == (True,)
 
 
+def test_index_fix_keeps_the_statement_as_written(lint_sql: Lint, pg_url: str) -> None:
+    # Keywords in the file's own case, its comments and expressions kept: an edit, not a deparse.
+    sql = 'create unique index /* by email */ orders_email_idx on "Orders" using btree ((lower(email)));'
+    fix = fix_for(lint_sql, "index-not-concurrent", sql)
+    assert (
+        'create unique index concurrently if not exists /* by email */ orders_email_idx on "Orders" '
+        "using btree ((lower(email)));" in fix
+    )
+    assert fix_for(lint_sql, "index-not-concurrent", 'CREATE INDEX ON "Orders" (amount);').count(
+        'CREATE INDEX CONCURRENTLY ON "Orders" (amount);'  # unnamed: IF NOT EXISTS would need a name
+    ) == 1
+    with run_fix(pg_url, fix) as conn:
+        query = "SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'orders_email_idx'::regclass"
+        assert conn.execute(query).fetchone() == (True, True)
+
+
 def test_constraint_fix_adds_not_valid_then_validates(lint_sql: Lint, pg_url: str) -> None:
     sql = 'ALTER TABLE "Orders" ADD FOREIGN KEY (customer_id) REFERENCES customers (id), ADD CHECK (amount > 0);'
     fix = fix_for(lint_sql, "foreign-key-not-valid", sql)
@@ -86,6 +102,20 @@ def test_volatile_default_fix_adds_then_defaults_then_backfills(lint_sql: Lint, 
     assert 'ALTER TABLE "Orders" ADD COLUMN public_id uuid;' in fix
     with run_fix(pg_url, fix) as conn:
         assert conn.execute('SELECT count(*) FROM "Orders" WHERE public_id IS NULL').fetchone() == (0,)
+
+
+def test_volatile_default_fix_copies_the_type_and_the_default_as_written(lint_sql: Lint, pg_url: str) -> None:
+    # COLLATE, a named default and the constraints after it are not part of the type or the default.
+    sql = (
+        'ALTER TABLE "Orders" ADD COLUMN code text COLLATE "C" CONSTRAINT code_default '
+        "DEFAULT md5(random()::text) || '-x' NOT NULL CHECK (length(code) > 2), ADD COLUMN note text;"
+    )
+    fix = fix_for(lint_sql, "add-column-volatile-default", sql)
+    assert 'ALTER TABLE "Orders" ADD COLUMN code text;  -- instant' in fix
+    assert "SET DEFAULT md5(random()::text) || '-x';" in fix
+    assert "SET code = md5(random()::text) || '-x' WHERE ctid" in fix
+    with run_fix(pg_url, fix) as conn:
+        assert conn.execute('SELECT count(*) FROM "Orders" WHERE length(code) = 34').fetchone() == (2,)
 
 
 def test_fk_without_index_fix_names_the_columns(lint_sql: Lint) -> None:

@@ -131,10 +131,78 @@ _SPACE = re.compile(r"\s*")
 _COMMENT_STARTS = ("--", "/*")
 
 
+# A big file goes to the parser in pieces of about this many characters. One call on 2 MB of SQL
+# builds a 15 MB JSON string and a parse tree several times that in fresh memory; pieces of 64 KB stay
+# in the CPU cache and reuse the same pages (measured: 0.15-0.2 s -> 0.10-0.12 s for 20,000 statements,
+# peak RSS 80 -> 39 MB for the parse).
+PIECE = 1 << 16
+# Where a piece may end: a ';' closing its line, the next non-blank line starting with a letter at
+# column 0 (a new statement, as people write them), outside dollar quotes (an even number of `$tag$`s since the
+# piece began: a function body's `END;` is not an end).
+_PIECE_END = re.compile(r";(?=[ \t]*(?:\r?\n)+[A-Za-z])")
+_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
+
+
+def _piece_end(text: str, start: int, at: int) -> int:
+    """The end of a piece that begins at ``start`` and reaches at least ``at``: just past a ';' that
+    looks like a statement's end, or the end of the text. A wrong guess costs time, never exactness
+    (see ``parse_pieces``)."""
+    dollars = 0
+    counted = start
+    found = _PIECE_END.search(text, at)
+    while found is not None:
+        semi = found.start()
+        dollars += len(_DOLLAR_TAG.findall(text, counted, semi))
+        counted = semi
+        # A `--` earlier on the line may put the ';' in a comment.
+        if dollars % 2 == 0 and "--" not in text[text.rfind("\n", 0, semi) + 1 : semi]:
+            return semi + 1
+        found = _PIECE_END.search(text, semi + 1)
+    return len(text)
+
+
+def parse_pieces(text: str) -> list[tuple[str, int]]:
+    """pglast's JSON for ``text``, as (JSON, byte offset of its piece) for consecutive pieces.
+
+    Why pieces are exact: a piece starts where a statement starts and ends just past a ';'. If that
+    ';' is a real statement separator, the piece's statements are the whole text's, with their
+    ``location``s counted from the piece (hence the offset). Otherwise the ';' sits inside a quoted
+    string, identifier, dollar-quoted body or block comment (each then unterminated in the piece),
+    inside BEGIN ATOMIC … END or a rule's ( … ) (unclosed), or in a line comment (a ``--`` earlier
+    on its line, which ``_piece_end`` refuses): the piece does not parse. Then the piece grows by
+    another piece, and past four times its size the rest is parsed in one call. Any other
+    error is the text's own: the whole text is parsed again, so it raises exactly as one call does.
+    """
+    if len(text) < 2 * PIECE:
+        return [(parser.parse_sql_json(text), 0)]
+    ascii_only = text.isascii()
+    pieces: list[tuple[str, int]] = []
+    start = byte_base = 0
+    total = len(text)
+    try:
+        while start < total:
+            end = _piece_end(text, start, start + PIECE)
+            while True:
+                piece = text[start:end]
+                try:
+                    pieces.append((parser.parse_sql_json(piece), byte_base))
+                    break
+                except parser.ParseError:
+                    if end == total:
+                        raise
+                    # Grow by a piece at a time: a long body can hold many candidates.
+                    end = _piece_end(text, start, end + PIECE) if end - start < 4 * PIECE else total
+            byte_base += len(piece) if ascii_only else len(piece.encode("utf-8"))
+            start = end
+    except parser.ParseError:
+        return [(parser.parse_sql_json(text), 0)]
+    return pieces
+
+
 def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | None]:
     lines = line_index(text)
     try:
-        raw_json: str = parser.parse_sql_json(text)
+        pieces = parse_pieces(text)
     except parser.ParseError as exc:
         return (), syntax_error(text, exc, lines)
 
@@ -161,24 +229,30 @@ def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | No
     prev_end = 0
     total = len(text)
     find = text.find
-    for index, (node_json, loc, length) in enumerate(statement_slices(raw_json)):
-        if ascii_only:
-            seg_start, seg_end = loc, (loc + length if length else total)
-        else:
-            seg_start = to_char(loc)
-            seg_end = to_char(loc + length) if length else total
-        match = space(text, seg_start, seg_end)
-        start = match.end() if match else seg_start
-        if start < seg_end and text.startswith(_COMMENT_STARTS, start):
-            start = skip_trivia(text, start, seg_end)
-        end = seg_end
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        kind = node_json[2 : node_json.find('"', 2)] if node_json.startswith('{"') else "Unknown"
-        row = bisect_right(line_starts, start) - 1
-        column = start - line_starts[row] + 1
-        append(Statement(index, text[start:end], kind, node_json, row + 1, column, start, end, prev_end))
-        # The next segment starts after this statement's ';'.
-        semi = find(";", end)
-        prev_end = semi + 1 if semi != -1 else end
+    index = 0
+    for piece_json, byte_base in pieces:
+        for node_json, loc, length in statement_slices(piece_json):
+            loc += byte_base
+            if ascii_only:
+                seg_start, seg_end = loc, (loc + length if length else total)
+            else:
+                seg_start = to_char(loc)
+                seg_end = to_char(loc + length) if length else total
+            match = space(text, seg_start, seg_end)
+            start = match.end() if match else seg_start
+            if start < seg_end and text.startswith(_COMMENT_STARTS, start):
+                start = skip_trivia(text, start, seg_end)
+            end = seg_end
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            kind = node_json[2 : node_json.find('"', 2)] if node_json.startswith('{"') else "Unknown"
+            row = bisect_right(line_starts, start) - 1
+            column = start - line_starts[row] + 1
+            append(
+                Statement(index, text[start:end], kind, node_json, row + 1, column, start, end, prev_end, byte_base)
+            )
+            index += 1
+            # The next segment starts after this statement's ';'.
+            semi = find(";", end)
+            prev_end = semi + 1 if semi != -1 else end
     return tuple(statements), None

@@ -184,7 +184,7 @@ def check_volatile_default(node: Node, ctx: Context) -> Iterator[Hit]:
             yield ctx.hit(
                 f"adding {display(key)}.{coldef.get('colname')} rewrites the table under ACCESS EXCLUSIVE: {text}",
                 loc,
-                fixes.column_then_default(ctx, key, coldef.get("colname", "")),
+                fixes.column_then_default(ctx, key, coldef),
             )
 
 

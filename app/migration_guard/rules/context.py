@@ -91,8 +91,9 @@ class Pending:
 class Frame:
     """Maps parser byte offsets of the statement being checked to file positions.
 
-    Top-level statements: offsets into the file. Statements embedded in a DO block: offsets into
-    the embedded query, which starts at ``base`` in the file.
+    Top-level statements: offsets into the file, counted from the statement's ``byte_base``.
+    Statements embedded in a DO block: offsets into the embedded query, which starts at ``base`` in
+    the file.
     """
 
     __slots__ = (
@@ -104,6 +105,7 @@ class Frame:
         "default",
         "default_offset",
         "mappable",
+        "shift",
         "source",
     )
 
@@ -113,12 +115,14 @@ class Frame:
         self.default = default  # position for nodes without a location (None: from default_offset)
         self.default_offset = 0
         self.mappable = mappable  # False: offsets cannot be placed in the file, use ``default``
+        self.shift = 0  # bytes before the offsets' origin in ``source`` (a statement's byte_base)
         self.ascii = source.isascii()
         self._data = b""
         self._byte_starts: list[int] = []
         self._char_starts: list[int] = []
 
     def char_offset(self, byte_offset: int) -> int:
+        byte_offset += self.shift
         if self.ascii:
             return self.base + byte_offset
         if not self._byte_starts:
@@ -230,6 +234,7 @@ class Context:
         top = self._top
         assert top is not None
         top.default = (stmt.line, stmt.column)
+        top.shift = stmt.byte_base
         self.frame = top
         self.in_do = False
 

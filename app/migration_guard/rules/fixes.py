@@ -71,15 +71,39 @@ def rewrite(ctx: Context, change: Callable[[Any], str | None]) -> str | None:
     return text + (f"\n{after}" if after else "")
 
 
-def concurrent_index(ctx: Context) -> str | None:
-    def change(node: Any) -> None:
-        node.concurrent = True
-        if node.idxname:
-            node.if_not_exists = True
-
-    text = rewrite(ctx, change)
-    if text is None:
+def _offset(ctx: Context, loc: object) -> int | None:
+    """Where the node at parser location ``loc`` starts in the current statement's text."""
+    stmt = ctx.stmt
+    if ctx.in_do or stmt is None or ctx.frame is None or not isinstance(loc, int) or loc < 0:
         return None
+    at = ctx.frame.char_offset(loc) - stmt.start
+    return at if 0 <= at <= len(stmt.sql) else None
+
+
+def _in_case_of(word: str, written: str) -> str:
+    """``word`` in the case the statement writes its keywords (``index`` → ``concurrently``)."""
+    return word.lower() if written.islower() else word
+
+
+def concurrent_index(ctx: Context) -> str | None:
+    """The CREATE INDEX as written, with CONCURRENTLY (and IF NOT EXISTS, when it is named) after INDEX:
+    an edit of the statement's tokens, not a deparse (the rest of the text, comments included, stays)."""
+    stmt = ctx.stmt
+    if ctx.in_do or stmt is None or stmt.kind != "IndexStmt":
+        return None
+    from migration_guard.autofix import sqltext
+
+    toks = sqltext.tokens(stmt.sql)
+    names = [t.name for t in toks[:7]]
+    i = 2 if names[1:2] == ["UNIQUE"] else 1
+    if names[i : i + 1] != ["INDEX"] or names[i + 1 : i + 2] == ["CONCURRENTLY"]:
+        return None
+    keyword = stmt.sql[toks[i].start : toks[i].stop]
+    has_if = names[i + 1 : i + 4] == ["IF_P", "NOT", "EXISTS"]
+    named = names[i + (4 if has_if else 1) : i + (5 if has_if else 2)] not in ([], ["ON"])
+    words = "CONCURRENTLY" + (" IF NOT EXISTS" if named and not has_if else "")
+    at = toks[i].stop
+    text = f"{stmt.sql[:at]} {_in_case_of(words, keyword)}{stmt.sql[at:]}".strip() + ";"
     return NO_TRANSACTION + text + "\n-- if it fails it leaves an INVALID index: DROP INDEX CONCURRENTLY it and retry"
 
 
@@ -208,26 +232,46 @@ def unique_using_index(table: TableKey, name: str | None, columns: list[str], pr
     )
 
 
-def column_then_default(ctx: Context, table: TableKey, column: str) -> str | None:
-    """ADD COLUMN without the default, SET DEFAULT for new rows, then a batched backfill."""
-    node = _statement(ctx)
-    if node is None:
+def column_then_default(ctx: Context, table: TableKey, coldef: dict[str, Any]) -> str | None:
+    """ADD COLUMN without the default, SET DEFAULT for new rows, then a batched backfill: the type and
+    the default copied from the statement's text, between the positions the parser gives."""
+    stmt = ctx.stmt
+    if stmt is None:
         return None
-    from pglast.stream import RawStream
+    constraints = [c["Constraint"] for c in coldef.get("constraints") or () if "Constraint" in c]
+    default = next((c for c in constraints if c.get("contype") == "CONSTR_DEFAULT"), None)
+    type_at = _offset(ctx, (coldef.get("typeName") or {}).get("location"))
+    column_at = _offset(ctx, coldef.get("location"))
+    default_at = _offset(ctx, (default or {}).get("location"))
+    if type_at is None or column_at is None or default_at is None:
+        return None
+    from migration_guard.autofix import sqltext
 
-    try:
-        coldef: Any = next(
-            (cmd.def_ for cmd in node.cmds or () if getattr(getattr(cmd, "def_", None), "colname", None) == column),
-            None,
-        )
-        default = next((c for c in coldef.constraints or () if c.contype.name == "CONSTR_DEFAULT"), None)
-        if default is None:
-            return None
-        expr = RawStream()(default.raw_expr)
-        coltype = RawStream()(coldef.typeName)
-    except Exception:  # an unexpected tree (or no such column): keep the generic fix
+    sql = stmt.sql
+    toks = sqltext.tokens(sql)
+    first = sqltext.at(toks, column_at)
+    if first is None:
         return None
-    t, c = qualified(table), ident(column)
+    last = sqltext.clause_end(toks, first)  # the column definition ends at a top-level comma
+    # Each part of the definition (type, COLLATE, each constraint) runs up to where the next begins.
+    starts = sorted(
+        {type_at, toks[last].stop}
+        | {at for at in (_offset(ctx, c.get("location")) for c in constraints) if at is not None}
+        | {at for at in [_offset(ctx, (coldef.get("collClause") or {}).get("location"))] if at is not None}
+    )
+    i = sqltext.at(toks, default_at)
+    if i is None:
+        return None
+    if toks[i].name == "CONSTRAINT":
+        i += 2
+    if i + 1 >= len(toks) or toks[i].name != "DEFAULT":
+        return None
+    expr_at = toks[i + 1].start
+    expr = sql[expr_at : next((s for s in starts if s > expr_at), len(sql))].strip()
+    coltype = sql[type_at : next((s for s in starts if s > type_at), len(sql))].strip()
+    if not expr or not coltype:
+        return None
+    t, c = qualified(table), ident(coldef.get("colname", ""))
     return (
         f"ALTER TABLE {t} ADD COLUMN {c} {coltype};  -- instant\n"
         f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {expr};  -- new rows only, instant\n"
