@@ -72,6 +72,23 @@ def _untrusted_text_in_a_workflow(args: argparse.Namespace) -> bool:
     return in_workflow() and args.command != "action" and getattr(args, "format", None) != "github"
 
 
+def _json_escape(exc: UnicodeError) -> tuple[str, int]:
+    """``\\uXXXX`` for each character the stream cannot encode; beyond U+FFFF, its UTF-16 pair
+    (``\\ud83d\\ude00``), as JSON writes it: ``backslashreplace`` would write ``\\U0001f600``, which a
+    JSON parser refuses."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out: list[str] = []
+    for ch in exc.object[exc.start : exc.end]:
+        code = ord(ch)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), exc.end
+
+
 def _escape_what_the_stream_cannot_encode() -> None:
     """A terminal or pipe in another encoding (``LANG=C``, ``PYTHONIOENCODING=latin-1``) lacks
     characters our texts use (… →) and a migration's own text may hold: they print as ``\\u2026``
@@ -79,7 +96,8 @@ def _escape_what_the_stream_cannot_encode() -> None:
     for stream in (sys.stdout, sys.stderr):
         encoding = getattr(stream, "encoding", None) or "utf-8"
         if isinstance(stream, io.TextIOWrapper) and codecs.lookup(encoding).name != "utf-8":
-            stream.reconfigure(errors="backslashreplace")
+            codecs.register_error("migration-guard-json-escape", _json_escape)
+            stream.reconfigure(errors="migration-guard-json-escape")
 
 
 def main(argv: list[str] | None = None) -> int:

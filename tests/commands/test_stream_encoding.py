@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
-# Warnings only (exit 0), on a line with a character neither ascii nor latin-1 has (€).
-SQL = "-- intent: prices in €\ncreate table public.prix_€ (id serial primary key, nom varchar(20));\n"
+# Warnings only (exit 0), on a line with a character neither ascii nor latin-1 has (€), and one beyond
+# U+FFFF (😀), which JSON writes as a UTF-16 pair of escapes.
+SQL = (
+    "-- intent: prices in €\ncreate table public.prix_€ (id serial primary key, nom varchar(20));\n"
+    "create table public.\"emoji_😀\" (id serial primary key);\n"
+)
 
 
 def run(args: list[str], encoding: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -38,6 +42,7 @@ def test_rules_and_lint_print_escapes_not_tracebacks(tmp_path: Path, encoding: s
     assert text.returncode == 0 and "Traceback" not in text.stderr, text.stderr[-2000:]
     assert "prefer-text" in text.stdout and "prefer-identity" in text.stdout
     assert "prix_\\u20ac" in text.stdout  # the file's own text (no € in ascii or latin-1), escaped
+    assert "emoji_\\ud83d\\ude00" in text.stdout
 
     report = run(["lint", "--format", "json", str(folder)], encoding, tmp_path)
     assert report.returncode == 0 and "Traceback" not in report.stderr, report.stderr[-2000:]
