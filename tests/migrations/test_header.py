@@ -62,3 +62,19 @@ def test_parse_directive() -> None:
     assert parse_directive("migration-guard: allow x --") == ("allow", ("x",), None)
     assert parse_directive("migration-guard: no-transaction") == ("no-transaction", (), None)
     assert parse_directive("something else") is None
+
+
+def test_a_directive_in_any_case_deep_in_a_file_is_read() -> None:
+    # Files without "-guard:" skip every gap after the header; the check must not miss upper case.
+    body = "".join(f"CREATE TABLE t{i} (id int);\n" for i in range(50))
+    m = load(
+        "-- intent: many\n" + body + "-- MIGRATION-GUARD: Allow drop-table -- gone since v2\nDROP TABLE t1;\n"
+        "/* Migration-Guard: allow-file prefer-text -- legacy names */\nSELECT 1;\n"
+    )
+    assert m.header.intent == "many"
+    assert [(s.rules, s.reason, s.file_wide, s.statement_index) for s in m.suppressions] == [
+        (("drop-table",), "gone since v2", False, 50),
+        (("prefer-text",), "legacy names", True, None),
+    ]
+    plain = load("-- intent: none here\n" + body + "-- just a note: migration guard\nSELECT 1;\n")
+    assert plain.header.intent == "none here" and plain.suppressions == ()

@@ -6,6 +6,7 @@ parser leaves between statements: text in strings and function bodies can never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migration_guard.migrations.splitting import LineIndex, line_index
@@ -13,6 +14,9 @@ from migration_guard.model import Header, Statement, Suppression
 from migration_guard.visible import visible_length
 
 DIRECTIVE = "migration-guard:"
+# Any directive, in any case, holds this (no other character lower-cases to these letters): a file
+# without it has nothing to read past its header, so the gaps of its 20,000 statements are skipped.
+_DIRECTIVE_TAIL = re.compile(r"-[gG][uU][aA][rR][dD]:")
 
 
 def _comments(text: str, start: int, end: int) -> Iterator[tuple[int, str]]:
@@ -75,7 +79,10 @@ def read_header_and_suppressions(
     first = statements[0].index if statements else None
 
     find = text.find
-    for following, start, end in _gaps(text, statements):
+    gaps = _gaps(text, statements)
+    if statements and _DIRECTIVE_TAIL.search(text) is None:
+        gaps = iter([(first, 0, statements[0].start)])  # the header's gap only
+    for following, start, end in gaps:
         if find("-", start, end) == -1 and find("/", start, end) == -1:
             continue  # no comment can start in this gap (most gaps are just ";\n\n"): skip the scan
         in_header = following == first
