@@ -230,7 +230,10 @@ def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | No
     total = len(text)
     find = text.find
     index = 0
-    for piece_json, byte_base in pieces:
+    pieces.reverse()
+    while pieces:
+        # Each piece's JSON is dropped once sliced: it and the slices are never all alive together.
+        piece_json, byte_base = pieces.pop()
         for node_json, loc, length in statement_slices(piece_json):
             loc += byte_base
             if ascii_only:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from itertools import accumulate
 
 from migration_guard.migrations.splitting import LineIndex, line_index
@@ -37,43 +36,94 @@ EXISTING = -1  # Table.file for tables we never saw created (they exist, with da
 _LIKE_INDEXES = 1 << 6  # CREATE_TABLE_LIKE_INDEXES in TableLikeClause.options
 
 
-@dataclass
+# Plain classes, not dataclasses: compiled (setup.py), a hand-written __init__ is native code, while a
+# dataclass's generated one stays interpreted. A big file makes one Column per column (17,000 in the
+# findings-heavy benchmark) and one Pending per foreign key: their construction showed in profiles.
 class Column:
-    type: str
-    mods: tuple[int, ...] | None
+    __slots__ = ("mods", "type")
+
+    def __init__(self, type: str, mods: tuple[int, ...] | None) -> None:
+        self.type = type
+        self.mods = mods
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Column) and (self.type, self.mods) == (other.type, other.mods)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.mods))
+
+    def __repr__(self) -> str:
+        return f"Column(type={self.type!r}, mods={self.mods!r})"
 
 
-@dataclass
 class Table:
-    key: TableKey
-    file: int  # index of the migration that created it, EXISTING when unknown
-    line: int = 0
-    column: int = 0
-    columns: dict[str, Column] = field(default_factory=dict)
-    leads: list[tuple[str, ...]] = field(default_factory=list)  # columns of each index / PK / UNIQUE
-    has_pk: bool = False
-    pk: tuple[str, ...] = ()  # primary key columns, when known
-    rls: bool | None = None  # None: unknown (a table we did not see created)
-    policies: int = 0
-    partition: bool = False
-    temporary: bool = False
-    copies_other: bool = False  # CREATE TABLE … INHERITS / LIKE … INCLUDING INDEXES: keys may come from elsewhere
-    made_by: str = ""  # "CREATE TABLE … AS" / "CREATE TABLE … (LIKE …)": a copy that brings no primary key
-    not_null_checks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # NOT VALID check → columns
-    validated_not_null: set[str] = field(default_factory=set)
-    not_null: set[str] = field(default_factory=set)  # columns declared NOT NULL (or in the primary key)
-    checked: set[str] = field(default_factory=set)  # columns some CHECK constraint reads (type changes re-check)
-    indexed: set[str] = field(default_factory=set)  # columns some index or key covers (type changes may rebuild)
+    __slots__ = (
+        "checked",
+        "column",
+        "columns",
+        "copies_other",
+        "file",
+        "has_pk",
+        "indexed",
+        "key",
+        "leads",
+        "line",
+        "made_by",
+        "not_null",
+        "not_null_checks",
+        "partition",
+        "pk",
+        "policies",
+        "rls",
+        "temporary",
+        "validated_not_null",
+    )
+
+    def __init__(
+        self,
+        key: TableKey,
+        file: int,  # index of the migration that created it, EXISTING when unknown
+        line: int = 0,
+        column: int = 0,
+        rls: bool | None = None,  # None: unknown (a table we did not see created)
+        partition: bool = False,
+        temporary: bool = False,
+        copies_other: bool = False,  # CREATE TABLE … INHERITS / LIKE … INCLUDING INDEXES: keys may come from elsewhere
+        made_by: str = "",  # "CREATE TABLE … AS" / "CREATE TABLE … (LIKE …)": a copy that brings no primary key
+    ) -> None:
+        self.key = key
+        self.file = file
+        self.line = line
+        self.column = column
+        self.columns: dict[str, Column] = {}
+        self.leads: list[tuple[str, ...]] = []  # columns of each index / PK / UNIQUE
+        self.has_pk = False
+        self.pk: tuple[str, ...] = ()  # primary key columns, when known
+        self.rls = rls
+        self.policies = 0
+        self.partition = partition
+        self.temporary = temporary
+        self.copies_other = copies_other
+        self.made_by = made_by
+        self.not_null_checks: dict[str, tuple[str, ...]] = {}  # NOT VALID check → columns
+        self.validated_not_null: set[str] = set()
+        self.not_null: set[str] = set()  # columns declared NOT NULL (or in the primary key)
+        self.checked: set[str] = set()  # columns some CHECK constraint reads (type changes re-check)
+        self.indexed: set[str] = set()  # columns some index or key covers (type changes may rebuild)
+
+    def __repr__(self) -> str:
+        return f"Table(key={self.key!r}, file={self.file!r}, columns={list(self.columns)!r})"
 
 
-@dataclass
 class Index:
-    table: TableKey
-    file: int
-    columns: tuple[str, ...]
+    __slots__ = ("columns", "file", "table")
+
+    def __init__(self, table: TableKey, file: int, columns: tuple[str, ...]) -> None:
+        self.table = table
+        self.file = file
+        self.columns = columns
 
 
-@dataclass(frozen=True)
 class Pending:
     """Something checked at the end of the file (so later statements of the file count).
 
@@ -81,11 +131,16 @@ class Pending:
     nodes without a location, as the statement's line and column.
     """
 
-    table: TableKey
-    columns: tuple[str, ...]
-    offset: int | None
-    line: int = 0
-    column: int = 0
+    __slots__ = ("column", "columns", "line", "offset", "table")
+
+    def __init__(
+        self, table: TableKey, columns: tuple[str, ...], offset: int | None, line: int = 0, column: int = 0
+    ) -> None:
+        self.table = table
+        self.columns = columns
+        self.offset = offset
+        self.line = line
+        self.column = column
 
 
 class Frame:
