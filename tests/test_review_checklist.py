@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from migration_guard.migrations.loader import load_migration, parse_migration
-from migration_guard.model import AffectedObject, Lock, MigrationRun, StatementTrace
+from migration_guard.plan_model import AffectedObject, Lock, MigrationRun, StatementTrace
 from migration_guard.review_checklist import (
     assistant_coauthors,
     checklist,

@@ -14,7 +14,8 @@ from typing import Any
 
 from migration_guard.errors import UserError
 from migration_guard.flows.check import verdict_for
-from migration_guard.model import Finding, LintResult, Migration, PlanResult
+from migration_guard.model import Finding, LintResult, Migration
+from migration_guard.plan_model import PlanResult
 
 FAIL_ON = ("error", "warning", "never")
 __all__ = [

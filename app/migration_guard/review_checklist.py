@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migration_guard.model import AffectedObject, Migration, MigrationRun
+from migration_guard.model import Migration
+from migration_guard.plan_model import AffectedObject, MigrationRun
 from migration_guard.report import escape as esc
 
 # Names assistants put in Co-authored-by trailers (case-insensitive, whole words).

@@ -16,9 +16,13 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import UserError
-from migration_guard.model import Advisory, Finding, Severity
+from migration_guard.model import Finding, Severity
+
+if TYPE_CHECKING:  # the dry run's data: lint, which reads this module, never loads it
+    from migration_guard.plan_model import Advisory
 
 # A file that does not parse cannot be judged at all; turning that off would hide a broken file.
 NOT_CONFIGURABLE = frozenset({"syntax-error"})

@@ -9,7 +9,8 @@ from pathlib import Path
 from migration_guard.dryrun.locate import locate
 from migration_guard.flows.check import DryRunStep, LintStep, dedupe_step, verdict_step
 from migration_guard.migrations.loader import parse_migration
-from migration_guard.model import Advisory, Finding, Migration, PlanResult, Severity
+from migration_guard.model import Finding, Migration, Severity
+from migration_guard.plan_model import Advisory, PlanResult
 from migration_guard.rule_config import RuleConfig
 
 W = Severity.WARNING

@@ -15,7 +15,7 @@ from typing import Any
 from migration_guard.dryrun import history
 from migration_guard.dryrun.local import LocalPostgres
 from migration_guard.dryrun.plan import PlanOptions, provider_attempts, run_plan
-from migration_guard.model import StatementError
+from migration_guard.plan_model import StatementError
 
 CLI = [sys.executable, "-m", "migration_guard", "plan", "--no-progress", "--format", "json"]
 

@@ -6,7 +6,7 @@ on real histories through the CLI."""
 from __future__ import annotations
 
 from migration_guard.dryrun.platform_conflicts import conflict
-from migration_guard.model import StatementError
+from migration_guard.plan_model import StatementError
 
 
 def _error(sqlstate: str, message: str) -> StatementError:

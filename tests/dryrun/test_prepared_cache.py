@@ -25,7 +25,7 @@ from migration_guard.dryrun.local import LocalPostgres, find_bin_dir
 from migration_guard.dryrun.providers import confinement, local_settings
 from migration_guard.dryrun.server import DRYRUN_DB
 from migration_guard.dryrun.sharetree import build
-from migration_guard.model import MigrationRun, PlanResult, StatementError
+from migration_guard.plan_model import MigrationRun, PlanResult, StatementError
 
 CLI = [sys.executable, "-m", "migration_guard", "plan"]
 

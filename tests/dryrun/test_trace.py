@@ -10,7 +10,7 @@ from pathlib import Path
 
 from migration_guard.dryrun.local import LocalPostgres
 from migration_guard.dryrun.plan import PlanOptions, plan_to_json, run_plan
-from migration_guard.model import PlanResult, StatementTrace
+from migration_guard.plan_model import PlanResult, StatementTrace
 
 BASE = """
 create table public.accounts (id bigint primary key, email text, balance int);

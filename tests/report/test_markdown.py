@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from migration_guard.checkrun import CheckReport
-from migration_guard.model import (
+from migration_guard.model import Finding, Severity
+from migration_guard.plan_model import (
     Advisory,
     AffectedObject,
-    Finding,
     Lock,
     MigrationRun,
     PlanResult,
-    Severity,
     StatementError,
     StatementTrace,
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 from dryrun_servers import server_reachable_folder
 from migration_guard.dryrun.plan import PlanOptions, plan_to_json, run_plan
-from migration_guard.model import PlanResult
+from migration_guard.plan_model import PlanResult
 
 # A function PR SQL can reach with our rights on today's main: `public.=` on text, picked by our
 # own SECURITY DEFINER event trigger once the migration sets search_path = public, pg_catalog. With

@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from migration_guard.model import Advisory, Finding
+from migration_guard.model import Finding
+from migration_guard.plan_model import Advisory
 
 _USER = ("n.nspname not in ('pg_catalog', 'information_schema', 'migration_guard_internal', 'auth', 'storage', "
          "'realtime', 'extensions', 'graphql', 'graphql_public', 'vault', 'supabase_migrations', 'net', 'cron', "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from migration_guard.model import AffectedObject
+from migration_guard.plan_model import AffectedObject
 
 # Platform and internal schemas whose objects are never "affected" by a project's migrations.
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "migration_guard_internal")

@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 
 from migration_guard.dryrun.bootstrap import FALLBACK_ROLE
-from migration_guard.model import MigrationRun, PlanResult, StatementError
+from migration_guard.plan_model import MigrationRun, PlanResult, StatementError
 from migration_guard.redact import redact
 
 CREATE_ROLE_WITHHELD = (

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migration_guard.model import Migration, StatementError
+from migration_guard.model import Migration
+from migration_guard.plan_model import StatementError
 
 # -- seeds ----------------------------------------------------------------------------------------
 

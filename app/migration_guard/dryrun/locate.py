@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from migration_guard.model import Advisory, Migration
+from migration_guard.model import Migration
+from migration_guard.plan_model import Advisory
 
 Target = tuple[str | None, str]  # (schema, or None when unqualified: any schema matches; name)
 NAME_MAX = 63  # PostgreSQL's identifier length (NAMEDATALEN - 1): longer default names are truncated

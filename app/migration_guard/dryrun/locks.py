@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Any
 
-from migration_guard.model import Lock, MigrationRun, StatementTrace
+from migration_guard.plan_model import Lock, MigrationRun, StatementTrace
 
 # Roles the dry run creates for itself are shown as the role they stand for, as errortext does
 # for the plan's messages (this is the last pass, over whatever a renderer printed).

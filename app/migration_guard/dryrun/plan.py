@@ -29,14 +29,8 @@ from migration_guard.dryrun import extensions as ext
 from migration_guard.dryrun import history, platform_conflicts
 from migration_guard.dryrun.limits import LimitHit, Limits, Watchdog, apply_role_settings, hit_from_error
 from migration_guard.errors import UserError
-from migration_guard.model import (
-    AffectedObject,
-    Finding,
-    Migration,
-    MigrationRun,
-    PlanResult,
-    StatementError,
-)
+from migration_guard.model import Finding, Migration
+from migration_guard.plan_model import AffectedObject, MigrationRun, PlanResult, StatementError
 from migration_guard.report.plan_json import plan_to_json
 
 __all__ = ["PlanOptions", "plan_to_json", "run_plan"]

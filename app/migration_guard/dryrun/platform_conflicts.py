@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from migration_guard.model import StatementError
+from migration_guard.plan_model import StatementError
 
 PLATFORM_ROLES = frozenset(
     {"anon", "authenticated", "service_role", "authenticator", "dashboard_user", "pgbouncer", "supabase_admin",

@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from migration_guard.model import AffectedObject, PlanResult
+from migration_guard.plan_model import AffectedObject, PlanResult
 
 DEFAULT_SCHEMA = "public"
 

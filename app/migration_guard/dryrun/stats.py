@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from migration_guard.errors import UserError
-from migration_guard.model import AffectedObject
+from migration_guard.plan_model import AffectedObject
 from migration_guard.redact import describe_database, redact
 
 TABLE_KINDS = {"table", "column", "index", "constraint", "policy", "rls", "trigger"}

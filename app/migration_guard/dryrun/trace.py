@@ -22,7 +22,8 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from migration_guard.migrations.splitting import LineIndex
-from migration_guard.model import Lock, Migration, MigrationRun, Statement, StatementError, StatementTrace
+from migration_guard.model import Migration, Statement
+from migration_guard.plan_model import Lock, MigrationRun, StatementError, StatementTrace
 
 USER_RELATIONS = """
 select c.oid, c.relfilenode, n.nspname, c.relname

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from migration_guard.errors import UserError
-from migration_guard.model import Finding, LintOptions, Migration, PlanResult, Severity
+from migration_guard.model import Finding, LintOptions, Migration, Severity
+from migration_guard.plan_model import PlanResult
 
 if TYPE_CHECKING:
     from migration_guard.checkrun import CheckOptions
@@ -183,7 +184,7 @@ def drops_step(lint: LintStep, dry: DryRunStep) -> DryRunStep:
 
     from migration_guard.dryrun.locate import locate
     from migration_guard.dryrun.renames import merge_renames
-    from migration_guard.model import Advisory
+    from migration_guard.plan_model import Advisory
 
     affected = merge_renames(dry.plan)
     dropped_tables = {a.name for a in affected if a.kind == "table" and a.change == "dropped"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,17 +16,16 @@ from migration_guard.model import Header, Migration, SourceError
 def parse_migration(path: Path, data: bytes) -> Migration:
     """Build a Migration from a file's bytes; problems are recorded in ``error``, never raised."""
     parsed_name = parse_name(path.name)
-    checksum = hashlib.sha256(data).hexdigest()
     decoded = decode(data)
     if isinstance(decoded, SourceError):
-        return Migration(path, parsed_name.version, parsed_name.name, "", checksum, (), Header(), (), decoded)
+        return Migration(path, parsed_name.version, parsed_name.name, "", data, (), Header(), (), decoded)
     nul = decoded.find("\0")
     if nul != -1:
         # PostgreSQL's parser stops at a NUL byte: whatever follows would go unchecked and unrun.
         line = decoded.count("\n", 0, nul) + 1
         column = nul - (decoded.rfind("\n", 0, nul) + 1) + 1
         nul_error = SourceError("encoding", "contains a NUL byte (0x00), not SQL text", line, column)
-        return Migration(path, parsed_name.version, parsed_name.name, "", checksum, (), Header(), (), nul_error)
+        return Migration(path, parsed_name.version, parsed_name.name, "", data, (), Header(), (), nul_error)
     source = apply_conventions(decoded)
     statements, error = split_statements(source.text)
     header, suppressions = read_header_and_suppressions(source.text, statements)
@@ -38,7 +36,7 @@ def parse_migration(path: Path, data: bytes) -> Migration:
         version=parsed_name.version,
         name=parsed_name.name,
         text=source.text,
-        checksum=checksum,
+        raw=data,
         statements=statements,
         header=header,
         suppressions=suppressions,

@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-from migration_guard.model import Finding, MigrationRun, Severity
+from migration_guard.model import Finding, Severity
+
+if TYPE_CHECKING:  # a type only: every command's start-up reads this module, lint never builds a plan
+    from migration_guard.plan_model import MigrationRun
 
 
 def escape_data(text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from migration_guard.checkrun import CheckReport
 from migration_guard.dryrun.locks import BLOCKING, lock_spans, long_hold_text, moment_detail, span_text
 from migration_guard.dryrun.renames import merge_renames
-from migration_guard.model import MigrationRun
+from migration_guard.plan_model import MigrationRun
 from migration_guard.report.markdown import strongest_locks
 from migration_guard.report.text import render_finding
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from migration_guard.checkrun import CheckReport
 from migration_guard.github.comment import marker
-from migration_guard.model import Advisory, AffectedObject, Finding, Lock, MigrationRun, PlanResult
+from migration_guard.model import Finding
+from migration_guard.plan_model import Advisory, AffectedObject, Lock, MigrationRun, PlanResult
 from migration_guard.report import escape as esc
 
 COMMENT_LIMIT = 65_536

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migration_guard.model import MigrationRun, PlanResult, StatementTrace
+from migration_guard.plan_model import MigrationRun, PlanResult, StatementTrace
 
 
 def _statement(t: StatementTrace) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from migration_guard.dryrun.locks import (
     span_text,
 )
 from migration_guard.dryrun.renames import merge_renames
-from migration_guard.model import MigrationRun, PlanResult, StatementTrace
+from migration_guard.plan_model import MigrationRun, PlanResult, StatementTrace
 
 SQL_WIDTH = 70
 
