@@ -352,6 +352,7 @@ def _statements(
     # unless an any-kind rule wakes up for them, or their tree may be too deep (decoding says so).
     decoded = dispatch.decoded if reported else dispatch.tracked
     start = ctx.start_statement
+    loads = orjson.loads
     text = migration.text
     add = hits.append
     for stmt in migration.statements:
@@ -366,7 +367,13 @@ def _statements(
                         for hit in rule.check(stmt.node, ctx):
                             add((rule, hit))
             continue
-        node = stmt.node
+        # Statement.node, decoded here in compiled code (one interpreted call less per statement); a
+        # tree too deep for orjson goes through the property, which turns it into one clear error.
+        try:
+            tree = loads(stmt.node_json)
+        except orjson.JSONDecodeError:
+            tree = {kind: stmt.node}
+        node = next(iter(tree.values())) if tree else {}
         if reported:
             checks = rules_for(kind, node)
             if checks:

@@ -212,6 +212,21 @@ TRANSACTION_CONTROL = Rule(
 # A_Const's first key when present; JSON escapes every quote inside a string, so this never matches
 # inside one). These are exactly the values the rule's tree walk compares.
 _SVAL = re.compile(r'"A_Const":\{"sval":\{"sval":"((?:[^"\\]|\\.)*)"')
+_SVAL_KEY = '"A_Const":{"sval":{"sval":"'
+
+
+def string_constants(tree: str) -> list[str]:
+    """The values of the string constants (A_Const sval) in a statement's JSON, in order."""
+    if "\\" in tree:  # an escaped quote ends no string: the regex knows escapes
+        return [orjson.loads(f'"{m}"') if "\\" in m else m for m in _SVAL.findall(tree)]
+    found: list[str] = []  # without a backslash, each string ends at the next quote: plain searches
+    at = tree.find(_SVAL_KEY)
+    while at != -1:
+        start = at + len(_SVAL_KEY)
+        end = tree.find('"', start)
+        found.append(tree[start:end])
+        at = tree.find(_SVAL_KEY, end)
+    return found
 
 
 _do_memo: list[Any] = [None, (), False]  # [DO statement, pending values tested, may use?]
@@ -230,11 +245,9 @@ def _may_use(stmt: Statement, pending: Mapping[str, str]) -> bool:
             _do_memo[2] = any(map(stmt.sql.__contains__, pending))  # in C: a file may have hundreds pending
         return bool(_do_memo[2])
     tree = stmt.node_json
-    if '"A_Const":{"sval"' not in tree:  # most statements hold no string constant: a plain search says so
+    if _SVAL_KEY not in tree:  # most statements hold no string constant: a plain search says so
         return False
-    found = _SVAL.findall(tree)
-    if "\\" in tree:
-        found = [orjson.loads(f'"{m}"') if "\\" in m else m for m in found]
+    found = string_constants(tree)
     # The keys view tests each found string against the pending values (a set's isdisjoint would walk
     # every pending value for every statement: quadratic in a file that adds hundreds of values).
     return not pending.keys().isdisjoint(found)
