@@ -1,8 +1,10 @@
 """Fixes written for the statement at hand (strong_migrations style: the user's own names, pasteable).
 
-Only built when a rule fires (rare), from pglast's object tree of that one statement, deparsed by
-pglast itself, so quoting and the rest of the statement stay exactly right. Any failure falls back
-to the rule's generic fix (``None``).
+Only built when a rule fires. The commonest (CREATE INDEX, ADD COLUMN … DEFAULT) are edits of the
+statement's own text at positions from PostgreSQL's scanner and parser, so the file's case, comments
+and spelling stay; the others deparse pglast's object tree of that one statement (loading pglast's
+AST classes, ~50 ms, on first use), so quoting and the rest of the statement stay exactly right.
+Any failure falls back to the rule's generic fix (``None``).
 """
 
 from __future__ import annotations
