@@ -8,6 +8,7 @@ other install (editable ones included) as light as before.
 from __future__ import annotations
 
 import os
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,24 @@ def build_editable(
 ) -> str:
     _refuse_compiled_editable()
     return str(_orig.build_editable(wheel_directory, config_settings, metadata_directory))
+
+
+def clear_stale_compiled(root: Path) -> list[Path]:
+    """Remove setuptools' ``build/lib.<platform>/`` folders left by an earlier compiled build.
+
+    setuptools copies into that folder and never empties it: a module since dropped from setup.py's
+    compiled list would keep its old ``.so`` there, and the next wheel would ship it next to the
+    module's source, which it shadows (the import system tries extensions first). A pure build uses
+    ``build/lib/`` and is not affected."""
+    removed = sorted(p for p in (root / "build").glob("lib.*") if p.is_dir())
+    for folder in removed:
+        shutil.rmtree(folder)
+    return removed
+
+
+def build_wheel(
+    wheel_directory: str, config_settings: dict[str, Any] | None = None, metadata_directory: str | None = None
+) -> str:
+    if _compile():
+        clear_stale_compiled(Path.cwd())
+    return str(_orig.build_wheel(wheel_directory, config_settings, metadata_directory))

@@ -52,3 +52,30 @@ def test_a_compiled_editable_install_is_refused(backend: ModuleType, monkeypatch
         backend.get_requires_for_build_editable()
     with pytest.raises(SystemExit, match="cannot be editable"):
         backend.build_editable("/nonexistent")
+
+
+def test_a_compiled_build_starts_without_stale_compiled_modules(backend: ModuleType, tmp_path: Path) -> None:
+    # What an earlier compiled build left: a module compiled then, no longer in the list now.
+    stale = tmp_path / "build" / "lib.linux-x86_64-cpython-311" / "migration_guard"
+    stale.mkdir(parents=True)
+    (stale / "model.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    pure = tmp_path / "build" / "lib" / "migration_guard"
+    pure.mkdir(parents=True)
+    (pure / "model.py").write_text("")
+    removed = backend.clear_stale_compiled(tmp_path)
+    assert removed == [tmp_path / "build" / "lib.linux-x86_64-cpython-311"]
+    assert not stale.exists() and (pure / "model.py").exists()  # the pure build's folder stays
+
+
+def test_build_wheel_clears_stale_modules_only_for_the_compiled_build(
+    backend: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # setuptools' own build_wheel is replaced by a recorder: building a real wheel here would compile
+    # the package (tests/container/test_compiled_build.py does that, in the image).
+    cleared: list[Path] = []
+    monkeypatch.setattr(backend, "clear_stale_compiled", lambda root: cleared.append(root) or [])
+    monkeypatch.setattr(backend._orig, "build_wheel", lambda *args: "x.whl")
+    monkeypatch.delenv("MIGRATION_GUARD_COMPILE", raising=False)
+    assert backend.build_wheel(str(tmp_path)) == "x.whl" and cleared == []
+    monkeypatch.setenv("MIGRATION_GUARD_COMPILE", "1")
+    assert backend.build_wheel(str(tmp_path)) == "x.whl" and cleared == [ROOT]
