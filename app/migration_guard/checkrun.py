@@ -8,7 +8,7 @@ the steps in ``migration_guard.flows.check`` (each returns plain data) and assem
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ from migration_guard.plan_model import PlanResult
 
 FAIL_ON = ("error", "warning", "never")
 __all__ = [
-    "FAIL_ON", "CheckOptions", "CheckReport", "discover_migrations", "refused_report", "run_check", "verdict_for",
+    "CANCELLED", "FAIL_ON", "CheckOptions", "CheckReport", "cancelled_report", "discover_migrations", "refused_report",
+    "run_check", "verdict_for",
 ]
 
 
@@ -56,7 +57,7 @@ class CheckReport:
     findings: tuple[Finding, ...] = ()
     plan: PlanResult | None = None
     plan_error: str | None = None  # the dry run could not run (e.g. a missing extension), one line
-    verdict: str = "pass"  # pass | fail, after fail-on
+    verdict: str = "pass"  # pass | fail, after fail-on; cancelled: the runner stopped it (no verdict)
     blocking_count: int = 0
     warning_count: int = 0
     fail_on: str = "error"
@@ -89,6 +90,8 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
+        if self.verdict == "cancelled":
+            return 130  # as for Ctrl-C: the job was stopped, it did not pass
         return 1 if self.verdict == "fail" and self.fail_on != "never" else 0
 
     def to_json(self) -> dict[str, Any]:
@@ -128,6 +131,18 @@ def refused_report(opts: CheckOptions, reason: str) -> CheckReport:
         migrations_dir=str(opts.migrations_dir), changed=tuple(str(p) for p in opts.changed), verdict="fail",
         blocking_count=1, fail_on=opts.fail_on, refused=reason, run_url=opts.run_url, base=opts.base, head=opts.head,
     )
+
+
+CANCELLED = (
+    "cancelled: the runner stopped the job before the check finished (the dry-run server was torn down); "
+    "no verdict was reached and nothing was applied. Re-run the job for a verdict."
+)
+
+
+def cancelled_report(opts: CheckOptions) -> CheckReport:
+    """The report of a check the runner cancelled (SIGTERM) or a user interrupted: no verdict, so it
+    never counts as passing, and the summary, outputs and audit record still say what happened."""
+    return replace(refused_report(opts, CANCELLED), verdict="cancelled", blocking_count=0)
 
 
 def discover_migrations(directory: Path) -> list[Path]:

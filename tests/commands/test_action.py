@@ -12,12 +12,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from action_workspace import INIT as USERS
@@ -102,7 +106,9 @@ def run_action(
     head_repo: str = REPO,
     inputs: dict[str, str] | None = None,
     event: dict[str, Any] | None = None,
+    cancel: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Result:
+    """Runs the action as the runner does; ``cancel`` (given the running process) stops it midway."""
     runner = tmp_path / "runner"
     runner.mkdir(exist_ok=True)
     event_path = runner / "event.json"
@@ -140,14 +146,22 @@ def run_action(
         "INPUT_DATABASE-URL": "",
     }
     env.update({f"INPUT_{k.upper()}": v for k, v in (inputs or {}).items()})
-    proc = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-m", "migration_guard", "action"],
         cwd=project.root,  # GitHub starts the container in the workspace
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
-    )
+    ) as running:
+        try:
+            if cancel is not None:
+                cancel(running)
+            out, err = running.communicate(timeout=300)
+        finally:
+            if running.poll() is None:
+                running.kill()
+    proc = subprocess.CompletedProcess(running.args, running.returncode, out, err)
     files = {"output": output_file.read_text(), "summary": summary_file.read_text()}
     for folder in (project.root / "migration-guard-audit",):
         for f in sorted(folder.glob("*")) if folder.is_dir() else []:
@@ -417,3 +431,45 @@ def test_a_suppressed_advisory_passes_and_is_audited_with_its_reason(
     assert {"rule": "unindexed-foreign-key", "path": NEW_FILE, "line": 6, "reason": "users are never deleted"} in (
         record["suppressions"]
     )
+
+
+SLEEPS = "-- intent: wait for a report\nselect pg_sleep(120);\n"
+SLEEPING = "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()"
+
+
+def test_a_cancelled_check_says_so_and_records_it(
+    github: FakeGitHub, tmp_path: Path, pg: dict[str, str], pg_server: LocalPostgres
+) -> None:
+    """The runner cancels the job (SIGTERM) during the dry run: the dry-run database is dropped, and the
+    summary, outputs and audit record say "cancelled"; no verdict, so the PR comment is not touched."""
+    project = make_project(tmp_path, {NEW_FILE: SLEEPS})
+    _pull(github, project)
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        before = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+
+        def cancel(proc: subprocess.Popen[str]) -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:  # until the dry run runs the PR's pg_sleep
+                assert proc.poll() is None, proc.communicate()
+                row = conn.execute(SLEEPING).fetchone()
+                if row and row[0]:
+                    proc.send_signal(signal.SIGTERM)
+                    return
+                time.sleep(0.1)
+            pytest.fail("the dry run never reached the migration")
+
+        result = run_action(project, github, tmp_path, inputs=pg, cancel=cancel)
+        after = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+        sleeping = conn.execute(SLEEPING).fetchone()
+
+    assert result.returncode == 130, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert after == before and sleeping == (0,)  # the dry run's database and session are gone
+    assert result.outputs["verdict"] == "cancelled"
+    assert "the check of `supabase/migrations` was cancelled" in result.summary
+    assert "no verdict was reached and nothing was applied" in result.summary
+    assert "::error title=migration-guard check cancelled::" in result.stdout
+    record = _audit_records(result)[-1]
+    assert (record["event"], record["outcome"], record["verdict"]) == ("check", "cancelled", "cancelled")
+    assert github.comments(REPO, PR) == []  # no verdict: the sticky comment is not written
+    _assert_no_token(result, github)

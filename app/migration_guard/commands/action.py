@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from migration_guard import log
-from migration_guard.checkrun import CheckOptions, CheckReport, refused_report, run_check
+from migration_guard.checkrun import CANCELLED, CheckOptions, CheckReport, cancelled_report, refused_report, run_check
 from migration_guard.errors import UserError
 from migration_guard.github import workflow
 from migration_guard.github.context import GitHubContext, load_context
@@ -205,9 +205,7 @@ def check_step(settings: ActionSettings, ctx: GitHubContext) -> int:
         os.chdir(ctx.workspace)  # relative paths in findings = paths in the repository (annotations)
     reason = fork_refusal(ctx)
     if reason:
-        opts = CheckOptions(migrations_dir=Path(settings.migrations_dir), changed=(), fail_on=settings.fail_on,
-                            run_url=ctx.run_url, base=ctx.base_sha, head=ctx.head_sha)
-        report = refused_report(opts, reason)
+        report = refused_report(_ran_nothing(settings, ctx), reason)
         workflow.error(reason, title="migration-guard refused to run")
         publish_check(report, settings, ctx, comment=False)
         return 1
@@ -216,19 +214,32 @@ def check_step(settings: ActionSettings, ctx: GitHubContext) -> int:
     try:
         with terminate_on_sigterm():  # the runner's cancel (docker stop): tear the dry-run server down
             report = run_check(check_options(settings, ctx))
+    except KeyboardInterrupt:
+        # The dry-run server is already torn down (the with blocks unwound). No verdict, so no PR
+        # comment either: the sticky one keeps the last finished check's.
+        cancelled = cancelled_report(_ran_nothing(settings, ctx))
+        workflow.error(CANCELLED, title="migration-guard check cancelled")
+        publish_check(cancelled, settings, ctx, comment=False)
+        return cancelled.exit_code
     except Exception as exc:  # bad input or a bug: the summary, outputs and audit record are still written
         from migration_guard.flows.check import failure_reason
 
         reason, code = failure_reason(exc, tuple(settings.secrets()))
-        opts = CheckOptions(migrations_dir=Path(settings.migrations_dir), changed=(), fail_on=settings.fail_on,
-                            run_url=ctx.run_url, base=ctx.base_sha, head=ctx.head_sha)
         workflow.error(reason, title="migration-guard check failed")
-        publish_check(refused_report(opts, reason), settings, ctx, comment=False)
+        publish_check(refused_report(_ran_nothing(settings, ctx), reason), settings, ctx, comment=False)
         raise UserError(reason, exit_code=code) from None  # and the usual one line on stderr
     from migration_guard.flows.review import review_step
 
     publish_check(review_step(report, ctx.workspace, ctx.base_sha, ctx.head_sha), settings, ctx)
     return report.exit_code
+
+
+def _ran_nothing(settings: ActionSettings, ctx: GitHubContext) -> CheckOptions:
+    """The options a report of a check that ran no SQL is written with (refused, failed, cancelled)."""
+    return CheckOptions(
+        migrations_dir=Path(settings.migrations_dir), changed=(), fail_on=settings.fail_on, run_url=ctx.run_url,
+        base=ctx.base_sha, head=ctx.head_sha,
+    )
 
 
 def publish_check(
@@ -280,7 +291,7 @@ def publish_check(
         "audit-file": audit_file,
     }
     workflow.set_outputs(outputs)
-    verdict = "passed" if report.verdict == "pass" else "failed"
+    verdict = {"pass": "passed", "cancelled": "cancelled"}.get(report.verdict, "failed")
     print(
         f"migration-guard: check {verdict}: {report.blocking_count} blocking, {report.warning_count} warnings "
         f"({len(report.changed)} changed migrations in {report.migrations_dir})",
@@ -320,7 +331,8 @@ def _audit(report: CheckReport, settings: ActionSettings, ctx: GitHubContext, se
     unlocated = [a for a in (report.plan.advisories if report.plan else ()) if a.path is None and a.blocking]
     audit.record(
         "check",
-        "failed" if report.verdict == "fail" else "skipped",  # a check never applies anything
+        # A check never applies anything: skipped when it passed.
+        {"fail": "failed", "cancelled": "cancelled"}.get(report.verdict, "skipped"),
         reason=report.refused,
         findings=[f"{f.rule}@{f.path}:{f.line}" for f in located if f.blocking]
         + [f"{a.rule}@{a.object}" for a in unlocated],

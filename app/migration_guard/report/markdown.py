@@ -99,6 +99,8 @@ class Section:
 
 def _verdict_line(r: CheckReport) -> str:
     where = esc.code(r.migrations_dir)
+    if r.verdict == "cancelled":
+        return f"## ⏹️ Migration Guard: the check of {where} was cancelled"
     if r.refused:
         return f"## ⛔ Migration Guard did not run the check for {where}"
     if not r.changed:
