@@ -10,8 +10,6 @@ into the text.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from itertools import accumulate
 
 from pglast import parser
 
@@ -19,18 +17,30 @@ from migration_guard.model import SourceError, Statement
 
 
 class LineIndex:
-    """Offset → (line, column), both 1-based."""
+    """Offset → (line, column), both 1-based.
+
+    A cursor, not a table of line starts: positions are asked in (nearly) increasing order — each
+    statement's, then offsets inside it — so each answer counts the newlines between the last offset
+    and this one (in C). Building a table cost 14 ms for a 50,000-line file, more than all the
+    lookups of a lint together.
+    """
+
+    __slots__ = ("_line", "_offset", "text")
 
     def __init__(self, text: str) -> None:
-        # Start of each line: the running sum of line lengths (+1 for each "\n"), computed in C.
-        starts = [0]
-        starts.extend(accumulate(len(line) + 1 for line in text.split("\n")))
-        starts.pop()  # the last sum is one past the end of the text
-        self.starts = starts
+        self.text = text
+        self._offset = 0  # the last offset asked for, and its line
+        self._line = 1
 
     def position(self, offset: int) -> tuple[int, int]:
-        i = bisect_right(self.starts, offset) - 1
-        return i + 1, offset - self.starts[i] + 1
+        text = self.text
+        offset = max(0, min(offset, len(text)))
+        if offset >= self._offset:
+            line = self._line + text.count("\n", self._offset, offset)
+        else:
+            line = self._line - text.count("\n", offset, self._offset)
+        self._offset, self._line = offset, line
+        return line, offset - text.rfind("\n", 0, offset)
 
 
 _last_index: list[object] = [None, None]  # [text, its LineIndex]
@@ -225,7 +235,7 @@ def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | No
     statements: list[Statement] = []
     append = statements.append
     space = _SPACE.match
-    line_starts = lines.starts
+    position = lines.position
     prev_end = 0
     total = len(text)
     find = text.find
@@ -249,11 +259,8 @@ def split_statements(text: str) -> tuple[tuple[Statement, ...], SourceError | No
             while end > start and text[end - 1].isspace():
                 end -= 1
             kind = node_json[2 : node_json.find('"', 2)] if node_json.startswith('{"') else "Unknown"
-            row = bisect_right(line_starts, start) - 1
-            column = start - line_starts[row] + 1
-            append(
-                Statement(index, text[start:end], kind, node_json, row + 1, column, start, end, prev_end, byte_base)
-            )
+            line, column = position(start)
+            append(Statement(index, text[start:end], kind, node_json, line, column, start, end, prev_end, byte_base))
             index += 1
             # The next segment starts after this statement's ';'.
             semi = find(";", end)
