@@ -425,7 +425,8 @@ def test_a_cancelled_check_stops_at_once_in_the_image_and_leaves_no_server(
 ) -> None:
     """On a cancel the runner signals `docker run` (which forwards it to the action, PID 1 in its
     container) or stops the container (TERM, then KILL after a grace period). Either way the check
-    stops while its migration still sleeps, says so in one line, and its server goes with it."""
+    stops while its migration still sleeps, its server goes with it, and it still writes what
+    happened: summary, outputs and an audit record "cancelled" (exit 130), nothing root-owned."""
     ws = runner.workspace
     base, head = fork_pull(ws, github, "select pg_sleep(600);\n", "slow")
     signalled: list[str] = []
@@ -441,10 +442,16 @@ def test_a_cancelled_check_stops_at_once_in_the_image_and_leaves_no_server(
     run = watched.run
 
     assert signalled, run.text[-3000:]
-    assert run.returncode == 130 and "migration-guard: interrupted" in run.stderr, run.text[-3000:]
+    assert run.returncode == 130, run.text[-3000:]
     assert "Traceback" not in run.text
     assert watched.servers, "the dry-run server was not seen running"
     assert processes_in(watched.container_id) == {} and siblings_of(watched.container_id) == []
+    assert "::error title=migration-guard check cancelled::" in run.stdout
+    assert "migration-guard: check cancelled" in run.stdout
+    assert run.outputs["verdict"] == "cancelled" and "was cancelled" in run.summary
+    record = audit_records(ws, run.outputs)[-1]
+    assert (record["event"], record["outcome"], record["verdict"]) == ("check", "cancelled", "cancelled")
+    assert root_owned(*run.mounted) == []
 
 
 # --- defence in depth: even the dry-run server's superuser reaches nothing (Landlock) ------------
