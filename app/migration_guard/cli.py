@@ -93,10 +93,10 @@ def _escape_what_the_stream_cannot_encode() -> None:
     """A terminal or pipe in another encoding (``LANG=C``, ``PYTHONIOENCODING=latin-1``) lacks
     characters our texts use (… →) and a migration's own text may hold: they print as ``\\u2026``
     escapes (also valid in the JSON formats) instead of a traceback in the middle of a report."""
+    codecs.register_error("migration-guard-json-escape", _json_escape)
     for stream in (sys.stdout, sys.stderr):
         encoding = getattr(stream, "encoding", None) or "utf-8"
         if isinstance(stream, io.TextIOWrapper) and codecs.lookup(encoding).name != "utf-8":
-            codecs.register_error("migration-guard-json-escape", _json_escape)
             stream.reconfigure(errors="migration-guard-json-escape")
 
 

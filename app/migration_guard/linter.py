@@ -368,12 +368,11 @@ def _statements(
                             add((rule, hit))
             continue
         # Statement.node, decoded here in compiled code (one interpreted call less per statement); a
-        # tree too deep for orjson goes through the property, which turns it into one clear error.
+        # tree too deep for orjson goes through the property, which raises its one clear error.
         try:
-            tree = loads(stmt.node_json)
+            node: dict[str, Any] = next(iter(loads(stmt.node_json).values()), {})
         except orjson.JSONDecodeError:
-            tree = {kind: stmt.node}
-        node = next(iter(tree.values())) if tree else {}
+            node = stmt.node
         if reported:
             checks = rules_for(kind, node)
             if checks:

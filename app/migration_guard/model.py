@@ -13,11 +13,9 @@ from typing import Any
 
 import orjson
 
-# Source positions in pglast's parse trees: two texts that differ only in comments and whitespace
-# have equal trees once these are removed (drift judgement, pinned digests).
 # Every field of pglast's nodes that holds a source position (a test keeps this equal to pglast's
-# ParseLoc fields): a function's body has ``arg_location``, an IN list ``rexpr_list_start`` …; missing
-# one made a re-indented function look edited.
+# ParseLoc fields, ``arg_location`` of a function body included): two texts that differ only in
+# comments and whitespace have equal trees once these are removed (drift judgement, pinned digests).
 POSITION_KEYS = frozenset(
     {
         "location",

@@ -147,8 +147,8 @@ _COMMENT_STARTS = ("--", "/*")
 # peak RSS 80 -> 39 MB for the parse).
 PIECE = 1 << 16
 # Where a piece may end: a ';' closing its line, the next non-blank line starting with a letter at
-# column 0 (a new statement, as people write them), outside dollar quotes (an even number of `$tag$`s since the
-# piece began: a function body's `END;` is not an end).
+# column 0 (a new statement, as people write them), outside dollar quotes (an even number of `$tag$`s
+# since the piece began: a function body's `END;` is not an end).
 _PIECE_END = re.compile(r";(?=[ \t]*(?:\r?\n)+[A-Za-z])")
 _DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
 

@@ -46,12 +46,6 @@ class Column:
         self.type = type
         self.mods = mods
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Column) and (self.type, self.mods) == (other.type, other.mods)
-
-    def __hash__(self) -> int:
-        return hash((self.type, self.mods))
-
     def __repr__(self) -> str:
         return f"Column(type={self.type!r}, mods={self.mods!r})"
 

@@ -256,11 +256,13 @@ def column_then_default(ctx: Context, table: TableKey, coldef: dict[str, Any]) -
         return None
     last = sqltext.clause_end(toks, first)  # the column definition ends at a top-level comma
     # Each part of the definition (type, COLLATE, each constraint) runs up to where the next begins.
-    starts = sorted(
-        {type_at, toks[last].stop}
-        | {at for at in (_offset(ctx, c.get("location")) for c in constraints) if at is not None}
-        | {at for at in [_offset(ctx, (coldef.get("collClause") or {}).get("location"))] if at is not None}
-    )
+    parts = [
+        type_at,
+        toks[last].stop,
+        _offset(ctx, (coldef.get("collClause") or {}).get("location")),
+        *(_offset(ctx, c.get("location")) for c in constraints),
+    ]
+    starts = sorted({at for at in parts if at is not None})
     i = sqltext.at(toks, default_at)
     if i is None:
         return None
